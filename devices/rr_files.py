@@ -1,0 +1,162 @@
+"""Reading RR files: the Kubios text layout and CSV, with errors that name file and line.
+
+Accepted layouts:
+
+- Text, one RR interval per line (milliseconds; a file whose values are all below 10 is taken as
+  seconds, as Kubios does), blank lines and ``#`` comment lines ignored.
+- CSV with a header that has an ``rr_ms`` or ``rr`` column. A cell may hold several RR values
+  separated by spaces (one notification's worth). When the CSV also has a time column
+  (``t_s``, ``time`` or ``t``) each row is kept as one notification for replay, and an
+  ``hr_bpm`` column is kept as the strap's heart rate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devices.errors import ReplayFileError
+
+RR_COLUMNS = ("rr_ms", "rr")
+TIME_COLUMNS = ("t_s", "time", "t")
+HR_COLUMNS = ("hr_bpm", "hr")
+
+
+@dataclass(frozen=True, slots=True)
+class FileNotification:
+    """One row of a notification log: arrival time, the strap's HR and its RR values."""
+
+    t: float
+    hr_bpm: int | None
+    rr_ms: tuple[float, ...]
+
+
+@dataclass
+class RRRecording:
+    """An RR series as given in a file, with the line each value came from."""
+
+    path: Path
+    rr_ms: list[float] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    notifications: list[FileNotification] | None = None
+
+
+def _where(path: Path, line: int) -> str:
+    return f"{path.name}, line {line}"
+
+
+def _number(path: Path, line: int, text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ReplayFileError(
+            f"{_where(path, line)}: '{text}' is not a number; {what}."
+        ) from None
+    if not math.isfinite(value):
+        raise ReplayFileError(f"{_where(path, line)}: '{text}' is not a finite number; {what}.")
+    return value
+
+
+def _rr_value(path: Path, line: int, text: str) -> float:
+    value = _number(path, line, text, "each RR interval must be a number of milliseconds")
+    if value <= 0:
+        raise ReplayFileError(
+            f"{_where(path, line)}: RR interval {text} is not positive; remove or fix that line."
+        )
+    return value
+
+
+def _read_text(path: Path, text: str) -> RRRecording:
+    rec = RRRecording(path)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        for token in line.replace(",", " ").replace(";", " ").split():
+            rec.rr_ms.append(_rr_value(path, number, token))
+            rec.lines.append(number)
+    if rec.rr_ms and max(rec.rr_ms) < 10:  # seconds, as Kubios also accepts
+        rec.rr_ms = [v * 1000.0 for v in rec.rr_ms]
+    return rec
+
+
+def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def _read_csv(path: Path, text: str) -> RRRecording:
+    rows = csv.reader(io.StringIO(text))
+    header: list[str] | None = None
+    header_line = 0
+    for header_line, row in enumerate(rows, start=1):
+        if row and not row[0].lstrip().startswith("#"):
+            header = row
+            break
+    if header is None:
+        raise ReplayFileError(f"{path.name}: the file is empty; it needs a header and RR values.")
+    rr_col = _pick(header, RR_COLUMNS)
+    if rr_col is None:
+        raise ReplayFileError(
+            f"{_where(path, header_line)}: no 'rr_ms' or 'rr' column in the header "
+            f"({', '.join(header)}); name the RR column rr_ms."
+        )
+    t_col = _pick(header, TIME_COLUMNS)
+    hr_col = _pick(header, HR_COLUMNS)
+    rec = RRRecording(path)
+    notes: list[FileNotification] = []
+    last_t = -math.inf
+    for number, row in enumerate(rows, start=header_line + 1):
+        if not row or not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
+            continue
+        if rr_col >= len(row):
+            raise ReplayFileError(f"{_where(path, number)}: the row has no RR column; every row needs one.")
+        values = [_rr_value(path, number, tok) for tok in row[rr_col].split()]
+        rec.rr_ms.extend(values)
+        rec.lines.extend([number] * len(values))
+        if t_col is not None:
+            t = _number(path, number, row[t_col].strip(), "the time column must hold seconds")
+            if t < last_t:
+                raise ReplayFileError(
+                    f"{_where(path, number)}: time {t} goes back from {last_t}; rows must be in time order."
+                )
+            last_t = t
+            hr = None
+            if hr_col is not None and row[hr_col].strip():
+                hr = int(round(_number(path, number, row[hr_col].strip(), "the heart rate must be a number")))
+            notes.append(FileNotification(t, hr, tuple(values)))
+    if t_col is not None:
+        rec.notifications = notes
+    return rec
+
+
+def read_rr_file(path: str | Path) -> RRRecording:
+    """Read an RR file; raise :class:`ReplayFileError` with file and line on anything wrong."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ReplayFileError(f"{path}: no such file; check the path.") from None
+    except IsADirectoryError:
+        raise ReplayFileError(f"{path}: is a folder; give an RR file.") from None
+    except PermissionError:
+        raise ReplayFileError(f"{path}: cannot be read (permission denied).") from None
+    if raw.startswith(b"SQLite format 3\x00"):
+        raise ReplayFileError(f"{path.name}: is a recorded session, not an RR file; open it as a session.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ReplayFileError(f"{_where(path, line)}: not UTF-8 text; export the RR file as plain text.") from None
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+    is_csv = any(c.isalpha() for c in first) and ("," in first or ";" in first or first.strip().lower() in RR_COLUMNS)
+    rec = _read_csv(path, text) if is_csv else _read_text(path, text)
+    if not rec.rr_ms:
+        raise ReplayFileError(f"{path.name}: holds no RR intervals.")
+    return rec

@@ -1,0 +1,1 @@
+"""What a person touches: the command line, exercises, the runner, recording, review, GUI, MQTT."""

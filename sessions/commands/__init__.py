@@ -1,0 +1,10 @@
+"""One module per subcommand; each exposes ``register(subparsers)``.
+
+Add a new subcommand by writing a module here and naming it in ``COMMANDS``.
+"""
+
+COMMANDS = [
+    "stream",
+    "decode",
+    "scan",
+]
