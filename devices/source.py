@@ -1,0 +1,77 @@
+"""The one interface every heartbeat source offers: an async iterator of stream items.
+
+``async for item in source`` yields :class:`~devices.stream.HeartSample` and
+:class:`~devices.stream.LinkEvent` until the source ends (a replay runs out), is closed, or fails
+with a :class:`~devices.errors.DeviceError` before it ever produced a beat.
+
+``set_pacer_rate`` tells the source what the breathing pacer currently asks; a real strap ignores
+it, the simulated person may follow it. Nothing else downstream can tell the sources apart.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from devices.stream import StreamItem
+
+
+class HeartSource(abc.ABC):
+    """Base class of strap, simulator and replay."""
+
+    name = "source"
+
+    def __init__(self) -> None:
+        self._closed = asyncio.Event()
+
+    def __aiter__(self) -> AsyncIterator[StreamItem]:
+        return self.items()
+
+    @abc.abstractmethod
+    def items(self) -> AsyncIterator[StreamItem]:
+        """The stream itself (an async generator)."""
+
+    def set_pacer_rate(self, breaths_per_min: float | None) -> None:
+        """What the pacer asks now; only the simulated person listens."""
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    async def aclose(self) -> None:
+        """Ask the stream to end; the iterator finishes after its current item."""
+        self._closed.set()
+
+    def describe(self) -> dict:
+        """What the record keeps about the source (kind and settings, nothing personal)."""
+        return {"kind": self.name}
+
+
+class PlaybackClock:
+    """Maps a source's own timeline to wall time at ``speed`` times real time.
+
+    ``speed`` of ``None`` or ``0`` means as fast as possible (no waiting at all).
+    """
+
+    def __init__(self, speed: float | None = 1.0) -> None:
+        self.speed = speed if speed and speed > 0 else None
+        self._wall0: float | None = None
+
+    async def wait_until(self, t: float, closed: asyncio.Event | None = None) -> None:
+        if self._wall0 is None:
+            self._wall0 = time.monotonic() - (t / self.speed if self.speed else 0.0)
+        if self.speed is None:
+            await asyncio.sleep(0)  # stay cooperative even at full speed
+            return
+        delay = self._wall0 + t / self.speed - time.monotonic()
+        if delay <= 0:
+            await asyncio.sleep(0)
+        elif closed is None:
+            await asyncio.sleep(delay)
+        else:
+            try:
+                await asyncio.wait_for(closed.wait(), delay)
+            except TimeoutError:
+                pass

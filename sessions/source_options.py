@@ -1,0 +1,60 @@
+"""Source flags shared by every command that listens to a heart: --device, --simulate, --replay."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from devices.ble_strap import PAIRING_HINT, BleStrap, scan
+from devices.errors import StrapNotFound
+from devices.replay import Replay
+from devices.simulated_strap import SimulatedStrap
+from devices.simulator import PROFILES, person_profile
+from devices.source import HeartSource
+from sessions.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be greater than 0")
+    return value
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("heart source (pick one; without one, the nearest strap is used)")
+    pick = group.add_mutually_exclusive_group()
+    pick.add_argument("--device", metavar="NAME|ADDRESS", help="a strap by (part of) its name, e.g. 'Polar H10', or its address")
+    pick.add_argument("--simulate", action="store_true", help="a simulated person wearing a strap; no hardware needed")
+    pick.add_argument("--replay", metavar="FILE", help="play back an RR file, a notification log or a recorded session")
+    group.add_argument("--person", choices=sorted(PROFILES), default="follows",
+                       help="with --simulate: a person who follows the pacer, ignores it, or has a stress episode (default: follows)")
+    group.add_argument("--seed", type=int, default=1, help="with --simulate: random seed (same seed, same heart)")
+    group.add_argument("--speed", type=positive_float, default=1.0,
+                       help="with --simulate/--replay: play N times faster than real time (default 1)")
+
+
+async def open_source(args: argparse.Namespace, *, duration_s: float | None = None) -> HeartSource:
+    """The source the flags ask for; without flags, the strongest strap nearby."""
+    if args.simulate:
+        return SimulatedStrap(person_profile(args.person), seed=args.seed, speed=args.speed,
+                              duration_s=duration_s, profile=args.person)
+    if args.replay:
+        return Replay.from_file(args.replay, speed=args.speed)
+    if args.device:
+        return BleStrap(args.device)
+    straps = await scan(timeout=6.0)
+    if not straps:
+        raise StrapNotFound(f"no heart rate strap was found nearby; {PAIRING_HINT}.")
+    log.info("Using the nearest strap: %s (%s)", straps[0].name or "unnamed", straps[0].address)
+    return BleStrap(straps[0].address)
+
+
+def reject_stray_flags(args: argparse.Namespace, parser_name: str) -> None:
+    if not args.simulate and args.person != "follows":
+        raise UserError(f"--person only applies to --simulate; add --simulate or drop --person.")
