@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from devices.ble_strap import PAIRING_HINT, BleStrap, scan
 from devices.errors import StrapNotFound
-from devices.replay import Replay
+from devices.replay import Replay, TimedPayload
 from devices.simulated_strap import SimulatedStrap
 from devices.simulator import PROFILES, person_profile
 from devices.source import HeartSource
@@ -45,7 +46,7 @@ async def open_source(args: argparse.Namespace, *, duration_s: float | None = No
         return SimulatedStrap(person_profile(args.person), seed=args.seed, speed=args.speed,
                               duration_s=duration_s, profile=args.person)
     if args.replay:
-        return Replay.from_file(args.replay, speed=args.speed)
+        return open_replay(args.replay, speed=args.speed)
     if args.device:
         return BleStrap(args.device)
     straps = await scan(timeout=6.0)
@@ -53,6 +54,31 @@ async def open_source(args: argparse.Namespace, *, duration_s: float | None = No
         raise StrapNotFound(f"no heart rate strap was found nearby; {PAIRING_HINT}.")
     log.info("Using the nearest strap: %s (%s)", straps[0].name or "unnamed", straps[0].address)
     return BleStrap(straps[0].address)
+
+
+def open_replay(ref: str, *, speed: float | None) -> Replay:
+    """A replay of an RR file, a notification log, or a recorded session (by path or id)."""
+    path = Path(ref)
+    if not path.exists() and (path.suffix or "/" in ref or "\\" in ref):
+        raise UserError(f"{ref}: no such file; check the path.")
+    if not path.exists() or _is_sqlite(path):
+        from sessions.store import SessionReader, resolve_session
+
+        session_file = resolve_session(ref) if not path.exists() else path
+        with SessionReader(session_file) as reader:
+            payloads = [TimedPayload(t, bytes(p)) for t, p in reader.payloads()]
+        if not payloads:
+            raise UserError(f"{session_file.name}: the session holds no strap data to replay.")
+        return Replay(payloads, speed=speed, label=session_file.name)
+    return Replay.from_file(path, speed=speed)
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def reject_stray_flags(args: argparse.Namespace, parser_name: str) -> None:

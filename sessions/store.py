@@ -1,0 +1,262 @@
+"""The session record: one SQLite file per session, written as the session goes.
+
+Why SQLite: one file a person can copy, WAL so a reader (review, MQTT watch) never blocks the
+writer, and a crash or power cut loses at most the last uncommitted seconds (we commit at least
+every ``commit_interval_s``; ``synchronous=NORMAL`` in WAL mode keeps every committed
+transaction across an application crash, and all but the last few across a power cut).
+
+Files are the user's health data: created with mode 0600 in a 0700 folder under the user's data
+directory (``BIOFEEDBACK_DATA_DIR`` overrides it, for tests and portable installs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from sessions.errors import UserError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SUFFIX = ".biofeedback.sqlite"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS payloads (t REAL NOT NULL, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS beats (
+    idx INTEGER PRIMARY KEY,      -- 0-based position in the session's RR series
+    t REAL NOT NULL,              -- time of the beat that ends the interval, s since start
+    rr_ticks INTEGER NOT NULL,    -- RR as the strap sent it, 1/1024 s
+    after_gap INTEGER NOT NULL DEFAULT 0,
+    label TEXT,                   -- artefact label (filled a beat or two later)
+    corrected_ticks REAL          -- the value the metrics used
+);
+CREATE TABLE IF NOT EXISTS metrics (t REAL NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (t REAL NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_kind ON events(kind);
+"""
+
+
+def data_dir() -> Path:
+    """Where recordings live (created 0700 on first use)."""
+    base = os.environ.get("BIOFEEDBACK_DATA_DIR")
+    path = Path(base) if base else Path(platformdirs.user_data_dir("biofeedback", appauthor=False))
+    return path / "sessions"
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def new_session_id(now: datetime | None = None) -> str:
+    now = now or datetime.now().astimezone()
+    return now.strftime("%Y%m%d-%H%M%S")
+
+
+def session_path(session_id: str) -> Path:
+    return data_dir() / f"{session_id}{SUFFIX}"
+
+
+def fresh_session_path() -> tuple[str, Path]:
+    """An id (start time to the second, suffixed when two sessions share a second) and its path."""
+    _private_dir(data_dir())
+    base = new_session_id()
+    session_id, n = base, 1
+    while session_path(session_id).exists():
+        n += 1
+        session_id = f"{base}-{n}"
+    return session_id, session_path(session_id)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "value"):  # enums
+        return value.value
+    raise TypeError(f"cannot store {type(value).__name__} in a session record")
+
+
+class SessionWriter:
+    """Appends to a session file; commits at least every ``commit_interval_s`` seconds."""
+
+    def __init__(self, path: Path, meta: dict[str, Any], *, commit_interval_s: float = 2.0) -> None:
+        self.path = Path(path)
+        _private_dir(self.path.parent)
+        old_umask = os.umask(0o077)  # the -wal and -shm files must be private too
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(fd)
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        finally:
+            os.umask(old_umask)
+        self.commit_interval_s = commit_interval_s
+        self._last_commit = time.monotonic()
+        self._next_beat = 0
+        self.db.execute("BEGIN")
+        started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        for key, value in {"schema_version": SCHEMA_VERSION, "started_at": started, **meta}.items():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
+        self.commit()
+
+    # --- appends ------------------------------------------------------------------------
+    def payload(self, t: float, payload: bytes) -> None:
+        self.db.execute("INSERT INTO payloads VALUES (?, ?)", (t, payload))
+        self._maybe_commit()
+
+    def beat(self, t: float, rr_ticks: int, after_gap: bool = False) -> int:
+        idx = self._next_beat
+        self._next_beat += 1
+        self.db.execute("INSERT INTO beats (idx, t, rr_ticks, after_gap) VALUES (?, ?, ?, ?)",
+                        (idx, t, int(rr_ticks), int(after_gap)))
+        self._maybe_commit()
+        return idx
+
+    def label(self, idx: int, label: str, corrected_ticks: float | None = None) -> None:
+        self.db.execute("UPDATE beats SET label = ?, corrected_ticks = ? WHERE idx = ?",
+                        (label, corrected_ticks, idx))
+
+    def metrics(self, t: float, data: dict[str, Any]) -> None:
+        self.db.execute("INSERT INTO metrics VALUES (?, ?)", (t, _json(data)))
+        self._maybe_commit()
+
+    def event(self, t: float, kind: str, data: dict[str, Any] | None = None) -> None:
+        self.db.execute("INSERT INTO events VALUES (?, ?, ?)", (t, kind, _json(data or {})))
+        self._maybe_commit()
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
+
+    # --- durability ---------------------------------------------------------------------
+    def _maybe_commit(self) -> None:
+        if time.monotonic() - self._last_commit >= self.commit_interval_s:
+            self.commit()
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+        self._last_commit = time.monotonic()
+        self.db.execute("BEGIN")
+
+    def close(self, **final_meta: Any) -> None:
+        for key, value in final_meta.items():
+            self.set_meta(key, value)
+        self.set_meta("ended_at", datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"))
+        self.db.execute("COMMIT")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.close()
+
+
+@dataclass
+class SessionSummary:
+    id: str
+    path: Path
+    started_at: str
+    script: str | None
+    language: str | None
+    source: str
+    duration_s: float
+    beats: int
+    complete: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "path": str(self.path), "started_at": self.started_at, "script": self.script,
+                "language": self.language, "source": self.source, "duration_s": round(self.duration_s, 1),
+                "beats": self.beats, "complete": self.complete}
+
+
+class SessionReader:
+    """Read access to one session file (read-only; safe while it is being written)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise UserError(f"{self.path}: no such session file.")
+        try:
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self.meta = {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+        except sqlite3.DatabaseError as err:
+            raise UserError(f"{self.path.name}: not a readable session record ({err}).") from None
+        self.id = self.path.name.removesuffix(SUFFIX)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "SessionReader":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def beats(self) -> list[tuple[int, float, int, bool, str | None, float | None]]:
+        return list(self.db.execute("SELECT idx, t, rr_ticks, after_gap, label, corrected_ticks FROM beats ORDER BY idx"))
+
+    def payloads(self) -> Iterator[tuple[float, bytes]]:
+        yield from self.db.execute("SELECT t, payload FROM payloads ORDER BY rowid")
+
+    def metrics(self) -> list[tuple[float, dict[str, Any]]]:
+        return [(t, json.loads(d)) for t, d in self.db.execute("SELECT t, data FROM metrics ORDER BY rowid")]
+
+    def events(self, kind: str | None = None) -> list[tuple[float, str, dict[str, Any]]]:
+        query = "SELECT t, kind, data FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY rowid"
+        return [(t, k, json.loads(d)) for t, k, d in self.db.execute(query, (kind,) if kind else ())]
+
+    def summary(self) -> SessionSummary:
+        (beats, last_beat), = self.db.execute("SELECT COUNT(*), MAX(t) FROM beats")
+        (last_payload,), = self.db.execute("SELECT MAX(t) FROM payloads")
+        duration = max(last_beat or 0.0, last_payload or 0.0)
+        source = self.meta.get("source", {})
+        return SessionSummary(
+            id=self.id, path=self.path, started_at=self.meta.get("started_at", "?"),
+            script=self.meta.get("script"), language=self.meta.get("language"),
+            source=source.get("kind", "?") if isinstance(source, dict) else str(source),
+            duration_s=duration, beats=beats, complete="ended_at" in self.meta,
+        )
+
+
+def list_sessions() -> list[SessionSummary]:
+    folder = data_dir()
+    out = []
+    for path in sorted(folder.glob(f"*{SUFFIX}")) if folder.exists() else []:
+        try:
+            with closing(SessionReader(path)) as reader:
+                out.append(reader.summary())
+        except (UserError, sqlite3.DatabaseError) as err:
+            log.warning("Skipping %s: %s", path.name, err)
+    return out
+
+
+def resolve_session(ref: str | None) -> Path:
+    """A session file from an id, a path, or (None) the latest session."""
+    if ref is None:
+        sessions = sorted(data_dir().glob(f"*{SUFFIX}")) if data_dir().exists() else []
+        if not sessions:
+            raise UserError("there are no recorded sessions yet; run one with `biofeedback run --simulate`.")
+        return sessions[-1]
+    candidate = Path(ref)
+    if candidate.suffix == ".sqlite" or candidate.exists():
+        if not candidate.exists():
+            raise UserError(f"{candidate}: no such session file.")
+        return candidate
+    path = session_path(ref)
+    if not path.exists():
+        raise UserError(f"no session with id '{ref}'; `biofeedback sessions` lists them.")
+    return path
