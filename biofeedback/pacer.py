@@ -297,7 +297,8 @@ class GuideConfig:
     coherence_slack: float = 0.85
     """Coherence 'holds' while it stays above this fraction of its level when the rate was set."""
     misses_to_back_off: int = 2
-    """Consecutive evaluations without following before the guide steps back up (one miss: hold)."""
+    """Consecutive evaluations (each a full interval apart) without following before the guide steps
+    back up; one miss only holds."""
 
 
 @dataclass
@@ -419,7 +420,10 @@ class ResonanceGuide:
         st.misses += 1
         why = "the heart rhythm does not follow the pacer" if not follows else "coherence dropped"
         if st.misses < cfg.misses_to_back_off or not st.history:
-            return None  # one miss (or nothing to undo): hold at this rate
+            # One miss (or nothing to undo): hold at this rate, and wait a full interval before the
+            # next look, so that two misses are two separate pieces of evidence.
+            st.last_change_t, st.last_change_breath = t, self.pacer.breath
+            return None
         st.misses = 0
         previous = st.history.pop()
         return self._change(t, "back_off", current, previous, coh, why, remember=False)

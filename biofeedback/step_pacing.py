@@ -294,7 +294,8 @@ class EventKind(enum.Enum):
     PROMPT = "prompt"
     STEP_END = "step_end"
     DISTRESS = "distress"
-    """Say the distress message (stopping is fine), slow the pacer; a GROUNDING step follows."""
+    """Say the distress message (stopping is fine) and stop slowing the breath (``ResonanceGuide.hold``);
+    the prompts slow down by themselves and the grounding step follows (unless already grounding)."""
     RECOVERED = "recovered"
     STOP = "stop"
     STOP_PROMPT = "stop_prompt"

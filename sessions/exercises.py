@@ -446,7 +446,13 @@ def _parse_step(ck: _Checker, raw: Any, index: int, seen: set[str]) -> Step:
                 "so that people who do not think in pictures are served too",
                 where,
             )
-    return Step(sid, kind, min_s, max_s, typical, advance, calm_above, pacer, text, dict(senses), then)  # type: ignore[arg-type]
+    step = Step(sid, kind, min_s, max_s, typical, advance, calm_above, pacer, text, dict(senses), then)  # type: ignore[arg-type]
+    needed = sum(step.timing().prompt_s)
+    if needed > max_s:
+        raise ck.fail(
+            "max_s", f"is {max_s:g} s, but saying all of this step's text takes about {needed:.0f} s; shorten the text or raise max_s", where
+        )
+    return step
 
 
 def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool = False) -> Script:

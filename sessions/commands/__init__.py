@@ -7,4 +7,5 @@ COMMANDS = [
     "stream",
     "decode",
     "scan",
+    "scripts",
 ]
