@@ -286,6 +286,12 @@ class RateDecision:
 class GuideConfig:
     step: float = 0.5
     """Breaths/min per step (slowing and backing off)."""
+    fast_step: float = 1.0
+    fast_above: float = 10.0
+    """Above ``fast_above`` breaths/min a step is ``fast_step``: from a racing 14/min to 10/min is
+    felt less per step than 6.5 to 6, and a 0.5 grid would keep someone at fast rates for minutes."""
+    coherence_window: int = 4
+    """Coherence 'holds' is judged on the mean of the last few 5-s values: one spectrum is noisy."""
     min_breaths: int = 3
     """Breaths at a rate before the next step is considered."""
     min_interval_s: float = 30.0
@@ -294,7 +300,7 @@ class GuideConfig:
     """How close the dominant HR frequency must be to the pacer frequency to count as following."""
     tolerance_frac: float = 0.15
     """... or this fraction of the pacer frequency, whichever is larger."""
-    coherence_slack: float = 0.85
+    coherence_slack: float = 0.8
     """Coherence 'holds' while it stays above this fraction of its level when the rate was set."""
     misses_to_back_off: int = 2
     """Consecutive evaluations (each a full interval apart) without following before the guide steps
@@ -341,6 +347,7 @@ class ResonanceGuide:
         self.pacer = BreathPacer(start, inhale_fraction, t0)
         self.start_rate = start
         self._signal = BodySignal()
+        self._coherences: list[float] = []
         self._held = False
         self._state = _GuideState(last_change_t=t0, last_change_breath=0)
         self._pending: list[RateDecision] = [RateDecision(t0, "start", start, start, why)]
@@ -351,6 +358,10 @@ class ResonanceGuide:
 
     def observe(self, signal: BodySignal) -> None:
         """Latest numbers from the HRV engine (used at the next breath end)."""
+        if signal.coherence is not None and math.isfinite(signal.coherence):
+            self._coherences.append(signal.coherence)
+            del self._coherences[:-self.config.coherence_window]
+            signal = BodySignal(signal.dominant_hz, sum(self._coherences) / len(self._coherences), signal.breathing_rate)
         self._signal = signal
 
     def hold(self, on: bool, t: float) -> RateDecision | None:
@@ -413,7 +424,8 @@ class ResonanceGuide:
             if math.isclose(current, self.target):
                 return None
             direction = -1.0 if self.target < current else 1.0
-            new = current + direction * cfg.step
+            size = cfg.fast_step if (cfg.fast_step and max(current, current + direction * cfg.fast_step) > cfg.fast_above) else cfg.step
+            new = current + direction * size
             new = max(new, self.target) if direction < 0 else min(new, self.target)
             action = "slow" if new < current else "step_up"
             return self._change(t, action, current, new, coh, "the heart rhythm follows the pacer and coherence holds")

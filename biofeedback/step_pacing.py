@@ -441,6 +441,22 @@ class StepPacer:
         events.append(StepEvent(t, EventKind.STOP))
         return events + self._stopping(t)
 
+    def skip(self, t: float) -> list[StepEvent]:
+        """The person asked for the next step (never past the closing grounding)."""
+        if self.phase is Phase.BASELINE and self._baseline_phase is not None:
+            self._baseline_phase.max_s = min(self._baseline_phase.max_s, t - (self._baseline_phase._t0 or t))
+            return self.update(t)
+        run = self._run
+        if self.phase is not Phase.STEP or run is None or run.index >= self.grounding_step:
+            return []
+        return [StepEvent(t, EventKind.STEP_END, step=run.index, reason="skipped")] + self._start_step(run.index + 1, t)
+
+    def ground_now(self, t: float) -> list[StepEvent]:
+        """The person said "this is too much": the same answer as to distress, at once."""
+        if self.phase in (Phase.DONE, Phase.STOPPING) or self._run is None:
+            return self.stop(t) if self.phase is Phase.BASELINE else []
+        return self._on_distress(t, reason="asked")
+
     def resume(self, t: float) -> list[StepEvent]:
         """After a distress grounding, go back to the step that was interrupted (the person chose to)."""
         if self.resume_step is None or self.phase is not Phase.GROUNDING:
@@ -554,12 +570,12 @@ class StepPacer:
             events.append(StepEvent(t, EventKind.DONE, reason="completed"))
         return events
 
-    def _on_distress(self, t: float) -> list[StepEvent]:
+    def _on_distress(self, t: float, reason: str = "body") -> list[StepEvent]:
         self._distressed = True
         self.tempo = self.config.distress_tempo
         run = self._run
         assert run is not None
-        events = [StepEvent(t, EventKind.DISTRESS, step=run.index)]
+        events = [StepEvent(t, EventKind.DISTRESS, step=run.index, reason=reason)]
         if self.phase is Phase.GROUNDING or run.index == self.grounding_step:
             return events  # already grounding: slow down and say it, nothing to jump to
         self.resume_step = run.index

@@ -161,6 +161,9 @@ class BleStrap(HeartSource):
     def _now(self) -> float:
         return self._clock() - self._t0
 
+    def now(self) -> float:
+        return self._now()
+
     def _on_notify(self, _char: Any, data: bytearray) -> None:
         self._queue.put_nowait((self._now(), bytes(data)))
 

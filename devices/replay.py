@@ -80,6 +80,9 @@ class Replay(HeartSource):
         rec = read_rr_file(path)
         return cls(payloads_from_recording(rec), speed=speed, label=Path(path).name)
 
+    def now(self) -> float:
+        return self.clock.now()
+
     def describe(self) -> dict:
         return {"kind": self.name, "file": self.label}
 

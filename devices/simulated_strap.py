@@ -51,6 +51,9 @@ class SimulatedStrap(HeartSource):
     def set_pacer_rate(self, breaths_per_min: float | None) -> None:
         self._pacer_rate = breaths_per_min
 
+    def now(self) -> float:
+        return self.clock.now()
+
     def describe(self) -> dict:
         return {"kind": self.name, "profile": self.profile, "seed": self.seed}
 

@@ -48,6 +48,10 @@ class HeartSource(abc.ABC):
         """What the record keeps about the source (kind and settings, nothing personal)."""
         return {"kind": self.name}
 
+    def now(self) -> float:
+        """The stream's current time (seconds since start, on the same axis as the items)."""
+        return 0.0
+
 
 class PlaybackClock:
     """Maps a source's own timeline to wall time at ``speed`` times real time.
@@ -58,8 +62,16 @@ class PlaybackClock:
     def __init__(self, speed: float | None = 1.0) -> None:
         self.speed = speed if speed and speed > 0 else None
         self._wall0: float | None = None
+        self._last_t = 0.0
+
+    def now(self) -> float:
+        """Where the playback is: wall time scaled by speed, or the last item's time at full speed."""
+        if self.speed is None or self._wall0 is None:
+            return self._last_t
+        return max(self._last_t, (time.monotonic() - self._wall0) * self.speed)
 
     async def wait_until(self, t: float, closed: asyncio.Event | None = None) -> None:
+        self._last_t = max(self._last_t, t)
         if self._wall0 is None:
             self._wall0 = time.monotonic() - (t / self.speed if self.speed else 0.0)
         if self.speed is None:

@@ -4,8 +4,11 @@ Add a new subcommand by writing a module here and naming it in ``COMMANDS``.
 """
 
 COMMANDS = [
+    "run",
+    "recordings",
     "stream",
     "decode",
     "scan",
+    "analyze",
     "scripts",
 ]

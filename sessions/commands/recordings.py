@@ -1,0 +1,114 @@
+"""``biofeedback sessions``: the recorded sessions, one in detail, or deleting one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from sessions.errors import UserError
+from sessions.phases import phases
+from sessions.store import SessionReader, list_sessions, resolve_session
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sessions",
+        help="list recorded sessions, show one, or delete one",
+        description="Recorded sessions live in your data folder (one SQLite file each, readable only by you).",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run_list)
+    inner = p.add_subparsers(dest="action", metavar="ACTION")
+    show = inner.add_parser("show", help="metadata, per-phase summary and events of one session")
+    show.add_argument("id", nargs="?", help="session id or file (default: the latest)")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=run_show)
+    delete = inner.add_parser("delete", help="delete a session for good")
+    delete.add_argument("id", help="session id or file")
+    delete.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    delete.set_defaults(func=run_delete)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    sessions = list_sessions()
+    if args.json:
+        print(json.dumps([s.to_json() for s in sessions], indent=1))
+        return 0
+    console = Console()
+    if not sessions:
+        console.print("No sessions recorded yet. Try: biofeedback run --simulate --speed 20")
+        return 0
+    table = Table(title="Recorded sessions")
+    for col, just in (("id", "left"), ("start", "left"), ("script", "left"), ("lang", "left"),
+                      ("source", "left"), ("minutes", "right"), ("beats", "right")):
+        table.add_column(col, justify=just)
+    for s in sessions:
+        table.add_row(s.id + ("" if s.complete else " (unfinished)"), s.started_at.replace("T", " ")[:16],
+                      s.script or "–", s.language or "–", s.source, f"{s.duration_s / 60:.1f}", str(s.beats))
+    console.print(table)
+    return 0
+
+
+def _event_text(kind: str, data: dict) -> str:
+    if kind == "prompt":
+        return f"“{data.get('text', '')}”"
+    if kind == "step":
+        return str(data.get("step"))
+    return ", ".join(f"{k}={v}" for k, v in data.items() if v is not None and k != "text")
+
+
+def run_show(args: argparse.Namespace) -> int:
+    path = resolve_session(args.id)
+    with SessionReader(path) as reader:
+        summary = reader.summary()
+        phase_list = phases(reader)
+        events = reader.events()
+        meta = reader.meta
+    if args.json:
+        print(json.dumps({
+            **summary.to_json(), "meta": meta,
+            "phases": [p.to_json() for p in phase_list],
+            "events": [{"t": round(t, 3), "kind": k, **d} for t, k, d in events],
+        }, indent=1))
+        return 0
+    console = Console()
+    console.print(f"[bold]{summary.id}[/]  {meta.get('title', summary.script)} ({summary.language}) · "
+                  f"{summary.started_at} · {summary.duration_s / 60:.1f} min · {summary.beats} beats · source {summary.source}"
+                  + ("" if summary.complete else "  [yellow](unfinished: the session did not close normally)[/]"))
+    table = Table(title="Phases")
+    for col in ("phase", "from", "min", "HR", "RMSSD", "coherence", "calm"):
+        table.add_column(col, justify="left" if col == "phase" else "right")
+    fmt = lambda v, p="{:.0f}": "–" if v is None else p.format(v)
+    for ph in phase_list:
+        m = ph.means
+        table.add_row(ph.name, f"{ph.start / 60:.1f}", f"{(ph.end - ph.start) / 60:.1f}", fmt(m["hr_bpm"]),
+                      fmt(m["rmssd_ms"]), fmt(m["coherence"], "{:.2f}"), fmt(m["calm"]))
+    console.print(table)
+    shown = [e for e in events if e[1] not in ("prompt", "link") or e[2].get("state") in ("disconnected", "reconnected")]
+    ev = Table(title="Events")
+    ev.add_column("time", justify="right")
+    ev.add_column("kind")
+    ev.add_column("detail")
+    for t, kind, data in shown:
+        ev.add_row(f"{int(t) // 60:02d}:{int(t) % 60:02d}", kind, _event_text(kind, data))
+    console.print(ev)
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    path = resolve_session(args.id)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError(f"deleting {path.name} needs a confirmation; add --yes to delete without asking.")
+        answer = input(f"Delete {path.name} for good? [y/N] ").strip().lower()
+        if answer not in ("y", "yes", "j", "ja"):
+            print("Nothing deleted.")
+            return 1
+    for extra in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    print(f"Deleted {path.name}.")
+    return 0

@@ -1,0 +1,112 @@
+"""``biofeedback run``: an imagery exercise paced by the body, recorded as it goes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from rich.console import Console
+
+from sessions.exercises import DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, default_language, load_common, load_script
+from sessions.i18n import tr
+from sessions.profile import load_profile, save_profile
+from sessions.runner import SessionRunner
+from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
+from sessions.store import SessionWriter, fresh_session_path
+from sessions.terminal_view import TerminalView
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run an imagery exercise with a breathing pacer that follows your body",
+        description="Run an exercise: a quiet baseline, then the script's steps with a breathing pacer and "
+                    "prompts paced by your heart. q stops (with a short grounding), g says 'this is too "
+                    "much', space pauses, n skips to the next step. Everything is recorded locally.",
+    )
+    p.add_argument("--script", default=DEFAULT_SCRIPT_ID, help=f"exercise id (see `biofeedback scripts`; default {DEFAULT_SCRIPT_ID})")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the exercise (default: from your system, else English)")
+    add_source_arguments(p)
+    p.add_argument("--headless", action="store_true", help="terminal view even when a display is available")
+    p.add_argument("--duration", type=positive_float, metavar="S", help="stop (with the closing grounding) after S seconds")
+    p.add_argument("--no-pictures", action="store_true",
+                   help="leave out the 'see' variants of prompts (for people who do not think in pictures)")
+    p.add_argument("--therapist", action="store_true", help="therapist mode: allows scripts marked for use with a therapist")
+    p.set_defaults(func=run)
+
+
+async def _run(args: argparse.Namespace, console: Console) -> int:
+    lang = args.lang or default_language()
+    script = load_script(args.script, lang, therapist_mode=args.therapist)
+    common = load_common(lang)
+    console.print(common.disclaimer, style="dim", highlight=False)
+    if script.therapist_only:
+        console.print(common.therapist_notice, style="bold", highlight=False)
+        if script.warning:
+            console.print(script.warning, style="bold", highlight=False)
+    profile = load_profile()
+    source = await open_source(args)
+    session_id, path = fresh_session_path()
+    senses = NON_VISUAL_SENSES if args.no_pictures else SENSES
+    writer = SessionWriter(path, {
+        "script": script.id, "language": lang, "title": script.title, "source": source.describe(),
+        "senses": list(senses), "therapist_mode": bool(args.therapist),
+        "resonance_rate_used": profile.get("resonance_rate"),
+    })
+    runner = SessionRunner(source, script, common, writer, senses=senses, duration_s=args.duration,
+                           resonance_rate=profile.get("resonance_rate"), stored_baseline=profile.get("baseline"))
+    view = TerminalView(runner, lang, console=console)
+    loop = asyncio.get_running_loop()
+    interrupts = 0
+    task = asyncio.create_task(runner.run())
+
+    def on_interrupt() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            console.print(tr(lang, "stopping_hint"), style="dim")
+            runner.stop()
+        else:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+        loop.add_signal_handler(signal.SIGTERM, on_interrupt)
+    except (NotImplementedError, RuntimeError):  # not on this platform / not the main thread
+        pass
+    reason = "aborted"
+    try:
+        await view.run_live(task)
+        result = await task
+        reason = result.reason
+    except asyncio.CancelledError:
+        result = None
+    finally:
+        writer.close(end_reason=reason)
+    if result is not None:
+        updates = {}
+        if runner.calm is not None and runner.state.baseline_hr:
+            updates["baseline"] = {**runner.calm.baseline.to_dict(), "session": session_id}
+        if result.resonance_rate is not None:
+            updates["resonance_rate"] = result.resonance_rate
+            console.print(f"Resonance rate: {result.resonance_rate:.1f}/min (stored for your next sessions).")
+        if updates and source.name != "replay":
+            save_profile(updates)
+        calm = ""
+        if result.calm_start is not None and result.calm_end is not None:
+            calm = f", {tr(lang, 'calm')} {result.calm_start:.0f} → {result.calm_end:.0f}"
+        console.print(f"{tr(lang, 'saved')}: {session_id} ({result.duration_s / 60:.1f} min, {result.beats} beats{calm}).",
+                      highlight=False)
+        console.print(tr(lang, "review_hint", id=session_id), style="dim", highlight=False)
+    return 0 if result is not None else 130
+
+
+def run(args: argparse.Namespace) -> int:
+    reject_stray_flags(args, "run")
+    console = Console(stderr=False)
+    return asyncio.run(_run(args, console))

@@ -1,0 +1,48 @@
+"""What the app remembers about the person between sessions: resonance rate and resting baseline.
+
+No name, no identity: a small JSON file beside the recordings, mode 0600.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sessions.store import data_dir
+
+log = logging.getLogger(__name__)
+
+
+def profile_path() -> Path:
+    return data_dir().parent / "profile.json"
+
+
+def load_profile() -> dict[str, Any]:
+    path = profile_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        log.warning("Ignoring an unreadable profile %s (%s); it will be rewritten.", path, err)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_profile(updates: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``updates`` into the stored profile and write it atomically with mode 0600."""
+    data = load_profile()
+    data.update(updates)
+    data["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    path = profile_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+    os.replace(tmp, path)
+    return data

@@ -1,0 +1,243 @@
+"""A scripted heart rate strap for the VM test, plus the virtual controller BlueZ sees as hci0.
+
+Runs inside the VM. Two bumble controllers share one in-process :class:`bumble.link.LocalLink`:
+one is attached to ``/dev/vhci`` and becomes BlueZ's ``hci0``; the other carries a bumble
+:class:`~bumble.device.Device` that plays the strap: it advertises the Heart Rate Service, serves
+Heart Rate (0x180D: 0x2A37 notify, 0x2A38 read = chest) and Battery (0x180F: 0x2A19 read = 87).
+
+The scenario, which exercises what real straps do to a central:
+
+1. wait for the central to subscribe to 0x2A37, send ``--phase1`` notifications;
+2. drop the link from the strap's side (a remote disconnect), advertise again;
+3. wait for the central to reconnect and re-subscribe, send ``--phase2`` notifications;
+4. keep sending (the "tail") until the central disconnects or ``--max-seconds`` pass, so that a
+   central that stops after some seconds of stream time always has something to stop on.
+
+Every payload is recorded in ``sent.jsonl`` *after* bumble handed it to the link, with its phase;
+``strap-events.jsonl`` records connections, subscriptions and disconnects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+
+from bumble import gatt, hci
+from bumble.controller import Controller
+from bumble.device import Device
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.transport import open_transport
+from bumble.transport.common import AsyncPipeSink
+
+log = logging.getLogger("vm.strap")
+
+STRAP_NAME = "VM Strap"
+STRAP_ADDRESS = "F3:5A:1E:C0:DE:01"  # a static random address (two top bits set)
+HOST_CONTROLLER_ADDRESS = "00:1B:DC:0F:00:01"
+BATTERY_PCT = 87
+BODY_LOCATION_CHEST = 0x01
+
+# Real 0x2A37 payloads (a Polar H10 and a generic strap): uint8 HR, RR present, contact bits in
+# several states, one without RR.
+PAYLOADS = tuple(bytes.fromhex(h) for h in (
+    "105819030f03", "1055db02b302", "103b5304", "10482c03", "10495e039603",
+    "164d1603", "164e1b031203", "104ed202c802", "065a",
+))
+
+
+class StrapLink(LocalLink):
+    """bumble's LocalLink, but LE data carries the address the connection was made with.
+
+    bumble 0.0.236 stamps LE ACL data with the sending controller's *random* address. The kernel
+    sets a non-resolvable random address for active scanning and then connects with its public
+    address, so the strap's controller drops every ATT packet from BlueZ ("no connection for
+    <random address>") and the connection times out. Use the connection's own address instead.
+    """
+
+    def send_acl_data(self, sender_controller, destination_address, transport, data):
+        from bumble.core import PhysicalTransport
+
+        if transport != PhysicalTransport.LE:
+            return super().send_acl_data(sender_controller, destination_address, transport, data)
+        connection = sender_controller.le_connections.get(destination_address)
+        destination = self.find_le_controller(destination_address)
+        if connection is None or destination is None:
+            log.warning("LE data for %s dropped: no such connection", destination_address)
+            return None
+        source = connection.self_address
+        asyncio.get_running_loop().call_soon(destination.on_link_acl_data, source, transport, data)
+        return None
+
+
+def advertising_data(name: str) -> bytes:
+    """Flags (LE general discoverable, no BR/EDR), the 0x180D service UUID and the name."""
+    encoded = name.encode()
+    return bytes([2, 0x01, 0x06, 3, 0x03, 0x0D, 0x18, len(encoded) + 1, 0x09]) + encoded
+
+
+class Recorder:
+    """Appends JSON lines to the results share, flushed at once (the VM may be killed)."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = path.open("a", buffering=1)
+        self._t0 = time.monotonic()
+
+    def write(self, **record: object) -> None:
+        record = {"t": round(time.monotonic() - self._t0, 4), **record}
+        self._fh.write(json.dumps(record) + "\n")
+        self._fh.flush()
+
+
+class StrapScenario:
+    def __init__(self, device: Device, hrm: gatt.Characteristic, results: Path, *, phase1: int, phase2: int,
+                 rate_hz: float, max_seconds: float) -> None:
+        self.device = device
+        self.hrm = hrm
+        self.phase1, self.phase2 = phase1, phase2
+        self.period = 1.0 / rate_hz
+        self.max_seconds = max_seconds
+        self.sent = Recorder(results / "sent.jsonl")
+        self.events = Recorder(results / "strap-events.jsonl")
+        self.connection = None
+        self._subscribed = asyncio.Event()
+        self._disconnected = asyncio.Event()
+        self._seq = 0
+        device.on("connection", self._on_connection)
+        device.on("characteristic_subscription", self._on_subscription)
+
+    def _on_connection(self, connection) -> None:
+        self.connection = connection
+        self._disconnected.clear()
+        self.events.write(event="connection", peer=str(connection.peer_address))
+        connection.on("disconnection", self._on_disconnection)
+
+    def _on_disconnection(self, reason) -> None:
+        self.events.write(event="disconnection", reason=int(reason) if reason is not None else None)
+        self.connection = None
+        self._subscribed.clear()
+        self._disconnected.set()
+
+    def _on_subscription(self, connection, characteristic, notify_enabled, indicate_enabled) -> None:
+        self.events.write(event="subscription", uuid=str(characteristic.uuid), notify=bool(notify_enabled))
+        if characteristic is self.hrm and notify_enabled:
+            self._subscribed.set()
+        elif characteristic is self.hrm:
+            self._subscribed.clear()
+
+    async def advertise(self) -> None:
+        await self.device.start_advertising(
+            advertising_data=advertising_data(STRAP_NAME),
+            advertising_interval_min=20, advertising_interval_max=20,
+        )
+        self.events.write(event="advertising")
+
+    async def _send(self, phase: str) -> bool:
+        """One notification; False if the link is gone."""
+        if self.connection is None or not self._subscribed.is_set():
+            return False
+        payload = PAYLOADS[self._seq % len(PAYLOADS)]
+        await self.device.notify_subscribers(self.hrm, payload)
+        self.sent.write(phase=phase, seq=self._seq, payload=payload.hex())
+        self._seq += 1
+        return True
+
+    async def _send_run(self, phase: str, count: int) -> int:
+        sent = 0
+        while sent < count:
+            if not await self._send(phase):
+                break
+            sent += 1
+            await asyncio.sleep(self.period)
+        return sent
+
+    async def run(self) -> None:
+        await self.advertise()
+        await self._subscribed.wait()
+        await asyncio.sleep(0.5)  # let the central finish its set-up (reads, notify acquisition)
+        sent = await self._send_run("phase1", self.phase1)
+        self.events.write(event="phase1_done", sent=sent)
+        await asyncio.sleep(1.0)  # the last notifications reach the central before the link drops
+        if self.connection is not None:
+            await self.connection.disconnect()
+        await self._disconnected.wait()
+        await self.advertise()
+        await self._subscribed.wait()
+        await asyncio.sleep(0.5)
+        # Start phase 2 with the cycle's first payload (it carries RR) so the first sample after
+        # the reconnect has beats to mark as following a gap.
+        self._seq += (-self._seq) % len(PAYLOADS)
+        sent = await self._send_run("phase2", self.phase2)
+        self.events.write(event="phase2_done", sent=sent)
+        deadline = time.monotonic() + self.max_seconds
+        while time.monotonic() < deadline and await self._send("tail"):
+            await asyncio.sleep(self.period)
+        self.events.write(event="end", central_gone=self.connection is None)
+
+
+def build_services() -> tuple[list[gatt.Service], gatt.Characteristic]:
+    hrm = gatt.Characteristic(
+        gatt.GATT_HEART_RATE_MEASUREMENT_CHARACTERISTIC,
+        gatt.Characteristic.Properties.NOTIFY,
+        0,
+        PAYLOADS[0],
+    )
+    location = gatt.Characteristic(
+        gatt.GATT_BODY_SENSOR_LOCATION_CHARACTERISTIC,
+        gatt.Characteristic.Properties.READ,
+        gatt.Characteristic.READABLE,
+        bytes([BODY_LOCATION_CHEST]),
+    )
+    battery = gatt.Characteristic(
+        gatt.GATT_BATTERY_LEVEL_CHARACTERISTIC,
+        gatt.Characteristic.Properties.READ | gatt.Characteristic.Properties.NOTIFY,
+        gatt.Characteristic.READABLE,
+        bytes([BATTERY_PCT]),
+    )
+    services = [
+        gatt.Service(gatt.GATT_HEART_RATE_SERVICE, [hrm, location]),
+        gatt.Service(gatt.GATT_BATTERY_SERVICE, [battery]),
+    ]
+    return services, hrm
+
+
+async def main(args: argparse.Namespace) -> None:
+    results = Path(args.results)
+    link = StrapLink()
+    log.info("Opening the VHCI transport")
+    async with await open_transport("vhci") as transport:
+        host_side = Controller("hci0", host_source=transport.source, host_sink=transport.sink, link=link,
+                               public_address=HOST_CONTROLLER_ADDRESS)
+        # The kernel waits for enhanced connection-complete events when the controller claims LL
+        # privacy or extended advertising; bumble does not send those, so do not claim them.
+        host_side.le_features = host_side.le_features & ~(
+            hci.LeFeatureMask.LL_PRIVACY | hci.LeFeatureMask.LE_EXTENDED_ADVERTISING)
+        strap_side = Controller("strap", link=link)
+        device = Device(name=STRAP_NAME, address=hci.Address(STRAP_ADDRESS),
+                        host=Host(strap_side, AsyncPipeSink(strap_side)))
+        services, hrm = build_services()
+        device.add_services(services)
+        await device.power_on()
+        (results / "strap-ready").write_text(STRAP_ADDRESS + "\n")
+        scenario = StrapScenario(device, hrm, results, phase1=args.phase1, phase2=args.phase2,
+                                 rate_hz=args.rate, max_seconds=args.max_seconds)
+        await scenario.run()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("results", help="directory for sent.jsonl and strap-events.jsonl")
+    p.add_argument("--phase1", type=int, default=18)
+    p.add_argument("--phase2", type=int, default=18)
+    p.add_argument("--rate", type=float, default=8.0, help="notifications per second")
+    p.add_argument("--max-seconds", type=float, default=60.0, help="longest tail after phase 2")
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    asyncio.run(main(parse_args()))
