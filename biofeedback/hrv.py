@@ -297,6 +297,13 @@ class HrvEngine:
             self.spectral = result
         return result
 
+    def recent_dominant_hz(self, window_s: float = 32.0) -> float | None:
+        """The strongest HR oscillation of the last ``window_s`` seconds (see the function)."""
+        if not self._recent:
+            return None
+        ct, crr = corrected_series(list(self._recent))
+        return recent_dominant_hz(ct, np.asarray(crr) * MS_PER_TICK, self._recent[-1].t, window_s)
+
     def compute_spectral(self, t: float) -> SpectralMetrics | None:
         if not self._recent:
             return None
@@ -311,6 +318,36 @@ class HrvEngine:
         nn = [b for b in self._recent if b.is_nn and b.t > end - self.cfg.lf_window_s]
         lf, hf = lf_hf([b.t for b in nn], [b.rr_ms for b in nn])
         return SpectralMetrics(t, coh, f_dom, 60.0 * f_br, lf, hf)
+
+
+def recent_dominant_hz(t_s: Sequence[float], rr_ms: Sequence[float], end_t: float, window_s: float = 32.0,
+                       fs: float = 4.0, band: tuple[float, float] = (0.05, 0.5)) -> float | None:
+    """Frequency of the strongest HR oscillation in the last ``window_s`` seconds, or None.
+
+    For the breathing guide: the 64-s coherence spectrum lags a pacer step by most of a minute,
+    so whether the heart follows a new pacer rate is judged on half that window (zero-padded,
+    peak refined by parabolic interpolation; a clean breathing rhythm needs no finer grid).
+    """
+    t = np.asarray(t_s, float)
+    rr = np.asarray(rr_ms, float)
+    start = end_t - window_s
+    if len(t) < 8 or t[0] > start + 2.0:
+        return None
+    grid = start + np.arange(int(round(window_s * fs))) / fs
+    x = np.interp(grid, t, rr)
+    x = x - np.polyval(np.polyfit(grid - grid[0], x, 1), grid - grid[0])
+    x = x * np.hanning(len(x))
+    n = 2048
+    spec = np.abs(np.fft.rfft(x, n)) ** 2
+    freqs = np.fft.rfftfreq(n, 1 / fs)
+    idx = np.flatnonzero((freqs >= band[0]) & (freqs <= band[1]))
+    k = int(idx[np.argmax(spec[idx])])
+    if 0 < k < len(spec) - 1:
+        a, b, c = spec[k - 1], spec[k], spec[k + 1]
+        denom = a - 2 * b + c
+        shift = 0.5 * (a - c) / denom if denom else 0.0
+        return float(freqs[k] + shift * (freqs[1] - freqs[0]))
+    return float(freqs[k])
 
 
 @dataclass

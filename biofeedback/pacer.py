@@ -260,7 +260,8 @@ class BodySignal:
     """What the guide needs from the HRV engine, as plain numbers; any may be None (not known yet)."""
 
     dominant_hz: float | None = None
-    """Frequency of the dominant heart-rate oscillation (Hz), e.g. the coherence peak."""
+    """Frequency of the dominant heart-rate oscillation (Hz). Use a recent estimate (about 30 s):
+    the 64-s coherence spectrum lags a pacer step by most of a minute."""
     coherence: float | None = None
     breathing_rate: float | None = None
     """Estimated breathing rate (breaths/min), e.g. from RSA."""
@@ -380,7 +381,14 @@ class ResonanceGuide:
             return None
         pacer_hz = self.pacer.rate / 60.0
         tol = max(self.config.tolerance_hz, self.config.tolerance_frac * pacer_hz)
-        return abs(s.dominant_hz - pacer_hz) <= tol
+        if abs(s.dominant_hz - pacer_hz) > tol:
+            return False
+        # Near the pacer is not enough right after a step: someone breathing their own 13/min is
+        # also "near" a pacer at 12/min. Following means the rhythm moved with the step.
+        previous = self._state.history[-1] / 60.0 if self._state.history else None
+        if previous is None or math.isclose(previous, pacer_hz):
+            return True
+        return abs(s.dominant_hz - pacer_hz) < abs(s.dominant_hz - previous)
 
     def advance(self, t: float) -> tuple[PacerTick, tuple[RateDecision, ...]]:
         """Move the pacer to ``t``; returns its tick and any decisions taken at breath ends.

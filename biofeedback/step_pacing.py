@@ -143,6 +143,12 @@ class DistressConfig:
     """... for this long (the hysteresis)."""
     max_gap_s: float = 4.0
     """Readings further apart than this break the evidence (no strap, no judgement)."""
+    settled_window_s: float = 180.0
+    settled_skip_s: float = 30.0
+    settled_quantile: float = 0.25
+    """Someone who has settled well below the session's baseline is judged against where they
+    settled: the lower quartile of heart rate over the last 3 minutes (leaving out the last 30 s,
+    which may already be the rise). A rise from 60 to 85 bpm is alarming even if the baseline was 75."""
 
 
 class DistressState(enum.Enum):
@@ -165,12 +171,25 @@ class DistressDetector:
         self._window: deque[tuple[float, bool]] = deque()
         self._calm_since: float | None = None
         self.onset_t: float | None = None
+        self._history: deque[tuple[float, float]] = deque()
+
+    @property
+    def reference_hr(self) -> float:
+        """The resting level a rise is measured from: the baseline, or lower where the person settled."""
+        assert self.baseline is not None
+        cfg = self.config
+        if not self._history:
+            return self.baseline.hr_bpm
+        end = self._history[-1][0] - cfg.settled_skip_s
+        settled = sorted(hr for t, hr in self._history if t <= end)
+        if len(settled) < 30 or end - self._history[0][0] < 60.0:
+            return self.baseline.hr_bpm
+        return min(self.baseline.hr_bpm, settled[int(cfg.settled_quantile * (len(settled) - 1))])
 
     @property
     def high_hr(self) -> float:
         """Heart rate above which a reading counts as distress evidence."""
-        assert self.baseline is not None
-        b = self.baseline.hr_bpm
+        b = self.reference_hr
         return b + min(self.config.rise_bpm, self.config.rise_frac * b)
 
     def _evidence(self, r: BodyReading) -> bool | None:
@@ -192,6 +211,10 @@ class DistressDetector:
         if ev is None:
             return None
         t = reading.t
+        if self.state is DistressState.CALM:
+            self._history.append((t, float(reading.hr_bpm)))
+            while self._history and self._history[0][0] < t - cfg.settled_window_s:
+                self._history.popleft()
         if self._window and t - self._window[-1][0] > cfg.max_gap_s:
             self._window.clear()
         self._window.append((t, ev))

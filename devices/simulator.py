@@ -54,9 +54,9 @@ class Person:
     resonance_hz: float = 0.1
     resonance_gain: float = 4.0
     resonance_width_hz: float = 0.03
-    spontaneous_rate: float = 14.0
+    spontaneous_rate: float = 12.0
     follows_pacer: bool = True
-    follow_tau_s: float = 12.0
+    follow_tau_s: float = 6.0
     lf_bpm: float = 1.0
     vlf_bpm: float = 1.2
     beat_noise_bpm: float = 0.5

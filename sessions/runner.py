@@ -272,10 +272,13 @@ class SessionRunner:
         self.state.hr_bpm = m.hr_bpm
         self.state.rmssd_ms = m.rmssd_ms if m.n_diff else None
         calm = None
+        # The safety detector needs heart rate now, not the 60-s mean: median of the last 5 NN beats.
+        recent = [hr for _, hr in list(self._nn_hr)[-5:]]
+        hr_now = sorted(recent)[len(recent) // 2] if recent else m.hr_bpm
         if self.calm is not None:
             calm = self.calm.update(beat.t, m.hr_bpm, m.rmssd_ms if m.n_diff else None)
         self.state.calm = calm
-        self._new_reading = BodyReading(beat.t - (self._t - self._logic_t()), m.hr_bpm,
+        self._new_reading = BodyReading(beat.t - (self._t - self._logic_t()), hr_now,
                                         m.rmssd_ms if m.n_diff else None,
                                         None if calm is None else calm / 100.0)
 
@@ -288,7 +291,8 @@ class SessionRunner:
             self.state.calm = self.calm.update(s.t, coherence=s.coherence)
         self.state.breathing_rate = s.breathing_rate_bpm
         if self.guide is not None:
-            self.guide.observe(BodySignal(s.dominant_hz, s.coherence, s.breathing_rate_bpm))
+            recent = self.engine.recent_dominant_hz()
+            self.guide.observe(BodySignal(recent if recent is not None else s.dominant_hz, s.coherence, s.breathing_rate_bpm))
         if self._assessment_window is not None and s.t >= self._assessment_window[0]:
             self._assessment_coh.append(s.coherence)
 
@@ -346,6 +350,8 @@ class SessionRunner:
             elif kind is EventKind.STEP_START:
                 self._on_step_start(t, ev.step)
             elif kind is EventKind.PROMPT:
+                if self.state.phase in ("stopping", "done"):
+                    continue  # a stop came in while this batch was being handled: its lines win
                 step = self.script.steps[ev.step]
                 self._say(t, (step.lines(self.senses)[ev.line],), step.id, ev.line)
             elif kind is EventKind.STEP_END:

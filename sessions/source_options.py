@@ -13,6 +13,7 @@ from devices.simulated_strap import SimulatedStrap
 from devices.simulator import PROFILES, person_profile
 from devices.source import HeartSource
 from sessions.errors import UserError
+from sessions.store import SessionReader, is_session_file, resolve_session
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,7 @@ def open_replay(ref: str, *, speed: float | None) -> Replay:
     path = Path(ref)
     if not path.exists() and (path.suffix or "/" in ref or "\\" in ref):
         raise UserError(f"{ref}: no such file; check the path.")
-    if not path.exists() or _is_sqlite(path):
-        from sessions.store import SessionReader, resolve_session
+    if not path.exists() or is_session_file(path):
 
         session_file = resolve_session(ref) if not path.exists() else path
         with SessionReader(session_file) as reader:
@@ -71,14 +71,6 @@ def open_replay(ref: str, *, speed: float | None) -> Replay:
             raise UserError(f"{session_file.name}: the session holds no strap data to replay.")
         return Replay(payloads, speed=speed, label=session_file.name)
     return Replay.from_file(path, speed=speed)
-
-
-def _is_sqlite(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 def reject_stray_flags(args: argparse.Namespace, parser_name: str) -> None:

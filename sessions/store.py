@@ -56,6 +56,15 @@ def data_dir() -> Path:
     return path / "sessions"
 
 
+def is_session_file(path: Path) -> bool:
+    """True for an SQLite file (a recorded session), judged by its header."""
+    try:
+        with Path(path).open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 def _private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
@@ -111,6 +120,7 @@ class SessionWriter:
             os.umask(old_umask)
         self.commit_interval_s = commit_interval_s
         self._last_commit = time.monotonic()
+        self._last_commit_t = 0.0
         self._next_beat = 0
         self.db.execute("BEGIN")
         started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
@@ -121,14 +131,14 @@ class SessionWriter:
     # --- appends ------------------------------------------------------------------------
     def payload(self, t: float, payload: bytes) -> None:
         self.db.execute("INSERT INTO payloads VALUES (?, ?)", (t, payload))
-        self._maybe_commit()
+        self._maybe_commit(t)
 
     def beat(self, t: float, rr_ticks: int, after_gap: bool = False) -> int:
         idx = self._next_beat
         self._next_beat += 1
         self.db.execute("INSERT INTO beats (idx, t, rr_ticks, after_gap) VALUES (?, ?, ?, ?)",
                         (idx, t, int(rr_ticks), int(after_gap)))
-        self._maybe_commit()
+        self._maybe_commit(t)
         return idx
 
     def label(self, idx: int, label: str, corrected_ticks: float | None = None) -> None:
@@ -137,23 +147,28 @@ class SessionWriter:
 
     def metrics(self, t: float, data: dict[str, Any]) -> None:
         self.db.execute("INSERT INTO metrics VALUES (?, ?)", (t, _json(data)))
-        self._maybe_commit()
+        self._maybe_commit(t)
 
     def event(self, t: float, kind: str, data: dict[str, Any] | None = None) -> None:
         self.db.execute("INSERT INTO events VALUES (?, ?, ?)", (t, kind, _json(data or {})))
-        self._maybe_commit()
+        self._maybe_commit(t)
 
     def set_meta(self, key: str, value: Any) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
 
     # --- durability ---------------------------------------------------------------------
-    def _maybe_commit(self) -> None:
-        if time.monotonic() - self._last_commit >= self.commit_interval_s:
-            self.commit()
+    def _maybe_commit(self, t: float) -> None:
+        # Every few seconds of wall time, and of session time too: a session replayed at speed
+        # then loses no more of its own timeline to a crash than a live one would.
+        if (time.monotonic() - self._last_commit >= self.commit_interval_s
+                or t - self._last_commit_t >= self.commit_interval_s):
+            self.commit(t)
 
-    def commit(self) -> None:
+    def commit(self, t: float | None = None) -> None:
         self.db.execute("COMMIT")
         self._last_commit = time.monotonic()
+        if t is not None:
+            self._last_commit_t = t
         self.db.execute("BEGIN")
 
     def close(self, **final_meta: Any) -> None:

@@ -64,11 +64,28 @@ def test_bad_file_one_sentence_with_line(tmp_path, capsys):
     assert "line 3" in err and len(err.splitlines()) == 1
 
 
-def test_session_file_is_a_clear_error(tmp_path, capsys):
+def test_foreign_sqlite_file_is_a_clear_error(tmp_path, capsys):
     f = tmp_path / "s.sqlite"
     sqlite3.connect(f).execute("create table t(x)").connection.close()
     assert main(["analyze", str(f)]) == 2
-    assert "recorded session" in capsys.readouterr().err
+    assert "not a readable session record" in capsys.readouterr().err
+
+
+def test_recorded_session_is_analysed_from_its_beats(tmp_path, capsys, monkeypatch):
+    from sessions.store import SessionWriter
+
+    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path))
+    series = _series()
+    writer = SessionWriter(tmp_path / "sessions" / "20260101-220000.biofeedback.sqlite", {"script": "x"})
+    t = 0.0
+    for ms in series:
+        t += ms / 1000
+        writer.beat(t, round(ms * 1.024))
+    writer.close()
+    assert main(["analyze", "20260101-220000", "--json", "--no-correct"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_beats"] == len(series)
+    assert out["rmssd_ms"] == pytest.approx(np.sqrt(np.mean(np.diff(series) ** 2)), rel=2e-3)
 
 
 def test_module_subprocess(tmp_path):

@@ -1,7 +1,7 @@
 """``biofeedback analyze FILE``: whole-recording HRV and the flagged beats of an RR file.
 
 Reads the Kubios text layout (one RR in ms per line, ``#`` comments), a CSV with an ``rr_ms`` or
-``rr`` column, or (later) a recorded session. ``--no-correct`` computes on the series exactly as
+``rr`` column, or a recorded session (by file or id). ``--no-correct`` computes on the series exactly as
 given; otherwise flagged beats are left out of the metrics (see :mod:`biofeedback.artefacts`).
 ``--json`` prints one JSON object on stdout; the human table and the progress bar go to stderr.
 """
@@ -19,8 +19,8 @@ from biofeedback.artefacts import TICKS_PER_SECOND, ArtefactClassifier, BeatLabe
 from biofeedback.hrv import HrvConfig, analyze_recording
 from devices.rr_files import read_rr_file
 from sessions.errors import UserError
+from sessions.store import SessionReader, is_session_file, resolve_session
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 PROGRESS_MIN_BEATS = 20_000
 
 
@@ -39,24 +39,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def read_session_rr(path: Path) -> tuple[list[int], list[float] | None, list[bool] | None]:
-    """RR ticks, beat times and gap flags of a recorded session (SQLite).
-
-    The recording format does not exist yet: fill this in when the recorder lands.
-    """
-    raise UserError(f"{path.name} is a recorded session; analysing sessions is not supported yet, "
-                    "export it as an RR file first.")
-
-
-def _is_sqlite(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(16) == SQLITE_MAGIC
-    except OSError:
-        return False  # let the RR reader say what is wrong
+    """RR ticks, beat times and gap flags of a recorded session, as the strap sent them."""
+    with SessionReader(path) as reader:
+        beats = reader.beats()
+    if not beats:
+        raise UserError(f"{path.name}: the session holds no beats to analyse.")
+    return [b[2] for b in beats], [b[1] for b in beats], [bool(b[3]) for b in beats]
 
 
 def load_series(path: Path) -> tuple[list[int], list[float] | None, list[bool] | None]:
-    if _is_sqlite(path):
+    if not path.exists() and not path.suffix and "/" not in str(path):
+        return read_session_rr(resolve_session(str(path)))  # a session id
+    if is_session_file(path):
         return read_session_rr(path)
     rec = read_rr_file(path)
     ticks = [max(1, round(v * TICKS_PER_SECOND / 1000.0)) for v in rec.rr_ms]
@@ -123,7 +117,7 @@ def _print_human(out: dict, flagged: list[LabelledBeat]) -> None:
     from rich.table import Table
 
     console = Console()
-    t = Table(title=f"{out['file']} ({'corrected' if out['corrected'] else 'as given'})")
+    t = Table(title=f"{Path(out['file']).name} ({'corrected' if out['corrected'] else 'as given'})")
     t.add_column("metric")
     t.add_column("value", justify="right")
 

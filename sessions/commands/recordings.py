@@ -72,7 +72,7 @@ def run_show(args: argparse.Namespace) -> int:
         print(json.dumps({
             **summary.to_json(), "meta": meta,
             "phases": [p.to_json() for p in phase_list],
-            "events": [{"t": round(t, 3), "kind": k, **d} for t, k, d in events],
+            "events": [{"t": round(t, 3), "kind": k, "data": d} for t, k, d in events],
         }, indent=1))
         return 0
     console = Console()

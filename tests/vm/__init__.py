@@ -2,8 +2,9 @@
 
 Mocks of bleak cannot show that the strap code survives BlueZ: its D-Bus timing, its caching of
 devices, its handling of a remote disconnect. Bluetooth hardware is not available in CI, and the
-CI machine's kernel has no Bluetooth at all, so :mod:`vm.harness` boots Debian's stock kernel in
-QEMU (software emulation), where ``hci_vhci`` gives BlueZ a virtual controller that a bumble
+CI machine's kernel has no Bluetooth at all, so ``harness`` boots Debian's stock kernel in QEMU
+(software emulation), where ``hci_vhci`` gives BlueZ a virtual controller that a bumble
 controller drives; a second bumble controller on the same in-process link plays the strap
-(:mod:`vm.strap`). :mod:`vm.guest` runs inside the VM and drives the project's own CLI against it.
+(``strap``, with its payloads in ``scenario``). ``guest`` runs inside the VM and drives the
+project's own CLI against it; ``smoke_bleak`` does the same with plain bleak, for diagnosis.
 """

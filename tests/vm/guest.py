@@ -1,20 +1,20 @@
 """Inside the VM: bring up a real BlueZ stack, start the scripted strap, run the project's CLI.
 
-The init script of :mod:`vm.harness` runs this (as root, chrooted into the host's read-only root)
-with the venv's Python. Steps:
+The init script written by ``harness.py`` runs this as root, chrooted into the host's read-only
+root, with the host's (venv) Python. Steps:
 
-1. load ``hci_vhci`` and the crypto modules BlueZ wants; start the system D-Bus and bluetoothd;
-2. start :mod:`vm.strap` (it opens ``/dev/vhci``, which becomes ``hci0``) and wait until BlueZ
+1. load ``hci_vhci`` and the crypto modules BlueZ wants; start ``strap.py`` (it opens
+   ``/dev/vhci``, which becomes ``hci0``), the system D-Bus and bluetoothd, and wait until BlueZ
    has powered the adapter;
-3. ``python -m sessions scan --json`` and then ``python -m sessions stream --device <address>
+2. ``python -m sessions scan --json`` and then ``python -m sessions stream --device <address>
    --json --seconds S``, from the repository, exactly as a user would run them.
 
-Everything the host test asserts on lands in the results directory: ``scan.json``,
-``stream.jsonl`` (plus their stderr), the strap's ``sent.jsonl``/``strap-events.jsonl``, the
-daemons' logs, and ``guest.json`` with exit codes and timings. The mode ``smoke`` runs a plain
-bleak script instead of the CLI, to tell a broken stack from broken project code.
+Everything the host test asserts on lands in the results directory: ``scan.stdout``,
+``stream.stdout`` (JSON lines) and their ``.stderr``, the strap's ``sent.jsonl`` and
+``strap-events.jsonl``, the daemons' logs, and ``guest.json`` with exit codes and timings.
+``--mode smoke`` runs ``smoke_bleak.py`` (plain bleak) instead of the CLI, to tell a broken
+stack from broken project code.
 """
-
 from __future__ import annotations
 
 import argparse
@@ -93,12 +93,19 @@ def adapter_powered() -> bool:
     return False
 
 
-def bring_up_stack(results: Path, args: argparse.Namespace) -> dict:
+def bring_up_stack(results: Path, args: argparse.Namespace) -> tuple[dict, subprocess.Popen]:
     info: dict = {}
     for module in ("virtio_rng", "hci_vhci", "algif_hash", "algif_skcipher", "ecdh_generic", "cmac", "ecb"):
         proc = subprocess.run(["modprobe", module], capture_output=True, text=True)
         if proc.returncode:
             log.warning("modprobe %s: %s", module, proc.stderr.strip())
+    # The strap first: its Python start-up (bumble over 9p, emulated CPU) is the slowest step and
+    # overlaps with the daemons'. bluetoothd picks up hci0 whenever it appears.
+    strap_cmd = [PYTHON, str(HERE / "strap.py"), str(results), "--phase1", str(args.phase1), "--phase2",
+                 str(args.phase2), "--rate", str(args.rate), "--max-seconds", str(args.tail_seconds)]
+    if args.silent_tail:
+        strap_cmd.append("--silent-tail")
+    strap = start_daemon(strap_cmd, results, "strap")
     Path("/run/dbus").mkdir(parents=True, exist_ok=True)
     start_daemon(["dbus-daemon", "--system", "--nofork", "--nopidfile"], results, "dbus")
     if not wait_for("the system bus socket", lambda: Path("/run/dbus/system_bus_socket").exists(), 30):
@@ -107,9 +114,6 @@ def bring_up_stack(results: Path, args: argparse.Namespace) -> dict:
     if args.bluetoothd_debug:
         bluetoothd.append("--debug")
     start_daemon(bluetoothd, results, "bluetoothd")
-    strap_cmd = [PYTHON, str(HERE / "strap.py"), str(results), "--phase1", str(args.phase1), "--phase2",
-                 str(args.phase2), "--rate", str(args.rate), "--max-seconds", str(args.tail_seconds)]
-    strap = start_daemon(strap_cmd, results, "strap")
     info["strap_pid"] = strap.pid
     t0 = time.monotonic()
     if not wait_for("hci0", lambda: Path("/sys/class/bluetooth/hci0").exists(), 60):
@@ -132,6 +136,7 @@ def main() -> int:
     p.add_argument("--tail-seconds", type=float, default=60.0)
     p.add_argument("--stream-seconds", type=float, default=15.0)
     p.add_argument("--scan-seconds", type=float, default=5.0)
+    p.add_argument("--silent-tail", action="store_true", help="the strap goes quiet after phase 2 (link kept)")
     p.add_argument("--bluetoothd-debug", action="store_true")
     args = p.parse_args()
     results: Path = args.results
@@ -144,7 +149,7 @@ def main() -> int:
         summary.update(info)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         if args.mode == "smoke":
-            proc, took = run_logged([PYTHON, str(HERE / "smoke_bleak.py")], results, "smoke", 120, env=env)
+            proc, took = run_logged([PYTHON, str(HERE / "smoke_bleak.py"), str(results)], results, "smoke", 120, env=env)
             summary["smoke"] = {"rc": proc.returncode, "s": round(took, 2)}
         else:
             proc, took = run_logged([PYTHON, "-m", "sessions", "scan", "--json", "--timeout", str(args.scan_seconds)],

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import importlib.util
 import logging
 import lzma
 import os
@@ -177,9 +178,9 @@ class Cpio:
         self._parts: list[bytes] = []
         self._ino = 1
 
-    def _entry(self, name: str, mode: int, data: bytes = b"", nlink: int = 1) -> None:
+    def _entry(self, name: str, mode: int, data: bytes = b"", nlink: int = 1, rdev: tuple[int, int] = (0, 0)) -> None:
         encoded = name.encode() + b"\0"
-        fields = [self._ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(encoded), 0]
+        fields = [self._ino, mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1], len(encoded), 0]
         self._ino += 1
         header = b"070701" + b"".join(b"%08X" % f for f in fields)
         self._parts.append(header + encoded + b"\0" * (-(len(header) + len(encoded)) % 4))
@@ -194,12 +195,8 @@ class Cpio:
     def symlink(self, name: str, target: str) -> None:
         self._entry(name, stat.S_IFLNK | 0o777, target.encode())
 
-    def node(self, name: str, kind: int, major: int, minor: int) -> None:
-        encoded = name.encode() + b"\0"
-        fields = [self._ino, kind | 0o600, 0, 0, 1, 0, 0, 0, 0, major, minor, len(encoded), 0]
-        self._ino += 1
-        header = b"070701" + b"".join(b"%08X" % f for f in fields)
-        self._parts.append(header + encoded + b"\0" * (-(len(header) + len(encoded)) % 4))
+    def char_device(self, name: str, major: int, minor: int) -> None:
+        self._entry(name, stat.S_IFCHR | 0o600, rdev=(major, minor))
 
     def finish(self) -> bytes:
         self._entry("TRAILER!!!", 0)
@@ -251,8 +248,8 @@ def build_initramfs(kernel: Kernel, dest: Path, *, python: str, guest_args: list
     cpio = Cpio()
     for d in ("bin", "sbin", "dev", "proc", "sys", "newroot", "lib", "lib/modules"):
         cpio.dir(d)
-    cpio.node("dev/console", stat.S_IFCHR, 5, 1)
-    cpio.node("dev/null", stat.S_IFCHR, 1, 3)
+    cpio.char_device("dev/console", 5, 1)
+    cpio.char_device("dev/null", 1, 3)
     cpio.file("bin/busybox", find_busybox().read_bytes(), 0o755)
     cpio.symlink("bin/sh", "busybox")
     names = []
@@ -320,6 +317,9 @@ def preflight() -> Kernel:
     find_qemu()
     find_busybox()
     check_guest_tools()
+    for module in ("bleak", "bumble"):
+        if importlib.util.find_spec(module) is None:
+            raise VmUnavailable(f"the Python package {module} is not installed (pip install -e '.[test]')")
     return find_kernel()
 
 

@@ -34,20 +34,14 @@ from bumble.link import LocalLink
 from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink
 
+try:  # run as a script in the VM (this directory is on sys.path) or imported as tests.vm.strap
+    from scenario import BATTERY_PCT, BODY_LOCATION_CHEST, PAYLOADS, STRAP_ADDRESS, STRAP_NAME
+except ImportError:
+    from .scenario import BATTERY_PCT, BODY_LOCATION_CHEST, PAYLOADS, STRAP_ADDRESS, STRAP_NAME
+
 log = logging.getLogger("vm.strap")
 
-STRAP_NAME = "VM Strap"
-STRAP_ADDRESS = "F3:5A:1E:C0:DE:01"  # a static random address (two top bits set)
 HOST_CONTROLLER_ADDRESS = "00:1B:DC:0F:00:01"
-BATTERY_PCT = 87
-BODY_LOCATION_CHEST = 0x01
-
-# Real 0x2A37 payloads (a Polar H10 and a generic strap): uint8 HR, RR present, contact bits in
-# several states, one without RR.
-PAYLOADS = tuple(bytes.fromhex(h) for h in (
-    "105819030f03", "1055db02b302", "103b5304", "10482c03", "10495e039603",
-    "164d1603", "164e1b031203", "104ed202c802", "065a",
-))
 
 
 class StrapLink(LocalLink):
@@ -95,12 +89,13 @@ class Recorder:
 
 class StrapScenario:
     def __init__(self, device: Device, hrm: gatt.Characteristic, results: Path, *, phase1: int, phase2: int,
-                 rate_hz: float, max_seconds: float) -> None:
+                 rate_hz: float, max_seconds: float, silent_tail: bool = False) -> None:
         self.device = device
         self.hrm = hrm
         self.phase1, self.phase2 = phase1, phase2
         self.period = 1.0 / rate_hz
         self.max_seconds = max_seconds
+        self.silent_tail = silent_tail
         self.sent = Recorder(results / "sent.jsonl")
         self.events = Recorder(results / "strap-events.jsonl")
         self.connection = None
@@ -161,7 +156,7 @@ class StrapScenario:
         await asyncio.sleep(0.5)  # let the central finish its set-up (reads, notify acquisition)
         sent = await self._send_run("phase1", self.phase1)
         self.events.write(event="phase1_done", sent=sent)
-        await asyncio.sleep(1.0)  # the last notifications reach the central before the link drops
+        await asyncio.sleep(1.5)  # the last notifications reach the central before the link drops
         if self.connection is not None:
             await self.connection.disconnect()
         await self._disconnected.wait()
@@ -174,6 +169,10 @@ class StrapScenario:
         sent = await self._send_run("phase2", self.phase2)
         self.events.write(event="phase2_done", sent=sent)
         deadline = time.monotonic() + self.max_seconds
+        if self.silent_tail:
+            # A strap that keeps the link but stops notifying (some do without skin contact).
+            while time.monotonic() < deadline and self.connection is not None:
+                await asyncio.sleep(0.2)
         while time.monotonic() < deadline and await self._send("tail"):
             await asyncio.sleep(self.period)
         self.events.write(event="end", central_gone=self.connection is None)
@@ -224,7 +223,7 @@ async def main(args: argparse.Namespace) -> None:
         await device.power_on()
         (results / "strap-ready").write_text(STRAP_ADDRESS + "\n")
         scenario = StrapScenario(device, hrm, results, phase1=args.phase1, phase2=args.phase2,
-                                 rate_hz=args.rate, max_seconds=args.max_seconds)
+                                 rate_hz=args.rate, max_seconds=args.max_seconds, silent_tail=args.silent_tail)
         await scenario.run()
 
 
@@ -235,6 +234,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--phase2", type=int, default=18)
     p.add_argument("--rate", type=float, default=8.0, help="notifications per second")
     p.add_argument("--max-seconds", type=float, default=60.0, help="longest tail after phase 2")
+    p.add_argument("--silent-tail", action="store_true", help="after phase 2 keep the link but send nothing")
     return p.parse_args(argv)
 
 

@@ -1,0 +1,38 @@
+"""Running whole sessions at full speed on the simulated person, for the closed-loop tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from devices.simulated_strap import SimulatedStrap
+from devices.simulator import Person, person_profile
+from sessions.exercises import SENSES, load_common, load_script
+from sessions.runner import RunResult, SessionRunner
+from sessions.store import SessionReader, SessionWriter
+
+
+@dataclass
+class Ran:
+    result: RunResult
+    runner: SessionRunner
+    path: Path
+
+    def events(self, kind: str | None = None):
+        with SessionReader(self.path) as reader:
+            return reader.events(kind)
+
+
+async def run_session(tmp_path: Path, script: str = "safe-place", lang: str = "en", person: Person | str = "follows",
+                      *, seed: int = 1, duration_s: float | None = None, senses=SENSES, control=None) -> Ran:
+    person_obj = person_profile(person) if isinstance(person, str) else person
+    source = SimulatedStrap(person_obj, seed=seed, speed=None)
+    path = tmp_path / f"{script}-{lang}-{seed}.biofeedback.sqlite"
+    writer = SessionWriter(path, {"script": script, "language": lang, "source": source.describe()})
+    runner = SessionRunner(source, load_script(script, lang, therapist_mode=True), load_common(lang), writer,
+                           senses=senses, duration_s=duration_s)
+    if control is not None:
+        runner.listeners.append(lambda kind, t, data: control(runner, kind, t, data))
+    result = await runner.run()
+    writer.close(end_reason=result.reason)
+    return Ran(result, runner, path)

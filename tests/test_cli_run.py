@@ -1,0 +1,80 @@
+"""`biofeedback run`, `sessions` and `scripts` as a person types them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sessions.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def test_simulated_session_runs_headless_and_is_listed(data_dir, capsys):
+    assert main(["run", "--simulate", "--speed", "1000", "--duration", "150", "--lang", "nl"]) == 0
+    out = capsys.readouterr().out
+    assert "Dit is een hulpmiddel om te ontspannen" in out  # the not-a-treatment line comes first
+    assert "— stap: baseline" in out and "stop reason=duration reached" in out
+    assert "Sessie bewaard" in out
+    assert main(["sessions", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 1 and listed[0]["script"] == "safe-place" and listed[0]["language"] == "nl"
+    assert listed[0]["complete"] and listed[0]["beats"] > 150
+    assert main(["sessions", "show", listed[0]["id"], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    kinds = {e["kind"] for e in shown["events"]}
+    assert {"step", "pacer_rate", "prompt", "stop", "grounding", "link", "done", "baseline"} <= kinds
+    assert [p["name"] for p in shown["phases"]][:2] == ["baseline", "arrive"]
+    assert shown["phases"][0]["hr_bpm"] is not None  # metrics are kept from the start, not only after 64 s
+
+
+def test_replay_of_a_recorded_session_and_of_the_polar_file(data_dir, polar_h10_file, capsys):
+    assert main(["run", "--replay", str(polar_h10_file), "--speed", "1000", "--script", "resonance-assessment"]) == 0
+    capsys.readouterr()
+    assert main(["sessions", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)[0]
+    assert first["source"] == "replay" and first["beats"] == 798
+    assert main(["stream", "--replay", first["id"], "--speed", "1000", "--json"]) == 0
+    rr = [v for line in capsys.readouterr().out.splitlines() for v in json.loads(line).get("rr_ms", [])]
+    assert len(rr) == 798
+
+
+def test_therapist_only_script_needs_the_flag(data_dir, capsys):
+    assert main(["run", "--simulate", "--script", "nightmare-rehearsal"]) == 2
+    assert "--therapist" in capsys.readouterr().err
+
+
+def test_unknown_script_is_one_sentence(data_dir, capsys):
+    assert main(["run", "--simulate", "--script", "beach"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("biofeedback run:") and "\n" not in err
+
+
+def test_no_strap_and_no_flag_says_how_to_pair_or_simulate(data_dir):
+    env = {**os.environ, "BIOFEEDBACK_DATA_DIR": str(data_dir)}
+    proc = subprocess.run([sys.executable, "-m", "sessions", "run"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--simulate" in proc.stderr
+
+
+def test_delete_asks_unless_yes(data_dir, capsys):
+    assert main(["run", "--simulate", "--speed", "1000", "--duration", "20"]) == 0
+    capsys.readouterr()
+    assert main(["sessions", "--json"]) == 0
+    sid = json.loads(capsys.readouterr().out)[0]["id"]
+    assert main(["sessions", "delete", sid]) == 2  # not a terminal: refuses without --yes
+    assert "--yes" in capsys.readouterr().err
+    assert main(["sessions", "delete", sid, "--yes"]) == 0
+    assert not list((data_dir / "sessions").glob("*.sqlite*"))

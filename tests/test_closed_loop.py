@@ -1,0 +1,113 @@
+"""The whole loop on the simulated person: pacer, prompts, safety and the record (at full speed)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from devices.simulator import Person, StressEpisode
+from sessions.exercises import LANGUAGES, discover
+from tests.sessionkit import run_session
+
+
+async def test_a_person_who_follows_reaches_resonance_and_settles(tmp_path):
+    ran = await run_session(tmp_path, "train-ride", "en", "follows")
+    r = ran.result
+    assert r.reason == "completed"
+    rates = [rate for _, rate in r.pacer_history]
+    assert rates[0] >= 12  # starts near the person's own breathing (about 14/min)
+    assert abs(rates[-1] - 6.0) <= 0.5  # ... and ends at the simulated resonance (0.1 Hz)
+    assert all(b <= a for a, b in zip(rates, rates[1:]))  # only ever slower for someone who follows
+    assert r.calm_start is not None and r.calm_end > r.calm_start + 15
+    # Steps move on before their maximum when the body has settled.
+    ends = ran.events("step_end")
+    assert any(e[2]["reason"] in ("settled", "calm") for e in ends)
+    starts = {e[2]["step"]: e[0] for e in ran.events("step")}
+    script_steps = ran.runner.script.steps
+    early = [s for s in script_steps[:-1] if s.id in starts and any(
+        e[2]["step"] == s.id and e[0] - starts[s.id] < s.max_s - 1 for e in ends)]
+    assert len(early) >= len(script_steps) // 2
+
+
+async def test_a_person_who_ignores_the_pacer_is_not_dragged_along(tmp_path):
+    ran = await run_session(tmp_path, "safe-place", "en", "ignores")
+    rates = [rate for _, rate in ran.result.pacer_history]
+    own = 13.0  # the 'ignores' profile breathes at about 13/min
+    assert min(rates) >= own - 1.5
+    assert ran.result.reason == "completed"
+
+
+async def test_stress_episode_brings_grounding_within_20_seconds(tmp_path):
+    onset = 300.0
+    person = replace(Person(), stress=StressEpisode(onset_s=onset, duration_s=150))
+    ran = await run_session(tmp_path, "safe-place", "en", person)
+    grounding = [e for e in ran.events("grounding") if e[2]["reason"] == "distress"]
+    distress = ran.events("distress")
+    assert distress and grounding
+    assert onset < grounding[0][0] <= onset + 20
+    # It says that stopping is fine, and the record shows the jump to the grounding step.
+    prompts = [e[2]["text"] for e in ran.events("prompt") if e[0] >= grounding[0][0]]
+    assert any("Stopping is fine" in p for p in prompts)
+    steps_after = [e[2]["step"] for e in ran.events("step") if e[0] >= grounding[0][0]]
+    assert steps_after[0] == ran.runner.script.steps[-1].id
+    assert ran.result.reason == "distress"
+
+
+async def test_no_distress_without_stress(tmp_path):
+    ran = await run_session(tmp_path, "coat-rack", "nl", "follows", seed=3)
+    assert ran.events("distress") == []
+
+
+async def test_stop_ends_with_grounding_never_silence(tmp_path):
+    def press_stop(runner, kind, t, data):
+        if kind == "step" and data["index"] == 1:
+            runner.stop()
+
+    ran = await run_session(tmp_path, "safe-place", "nl", "follows", control=press_stop)
+    assert ran.result.reason == "stopped"
+    stop_t = ran.events("stop")[0][0]
+    after = [e for e in ran.events("prompt") if e[0] >= stop_t]
+    stop_lines = ran.runner.common.stop_grounding
+    assert [e[2]["text"] for e in after][-len(stop_lines):] == list(stop_lines)
+    assert ran.events("done")[0][0] > after[-1][0]  # the last line had its time before the end
+
+
+async def test_this_is_too_much_goes_to_grounding_at_once(tmp_path):
+    def too_much(runner, kind, t, data):
+        if kind == "step" and data["index"] == 2:
+            runner.too_much()
+
+    ran = await run_session(tmp_path, "coat-rack", "en", "follows", control=too_much)
+    asked = ran.events("grounding")
+    assert asked[0][2]["reason"] == "asked"
+    steps = [e[2]["step"] for e in ran.events("step")]
+    assert steps[-1] == ran.runner.script.steps[-1].id and len(steps) == 5  # baseline, steps 0-2, grounding
+
+
+async def test_resonance_assessment_picks_the_simulated_resonance(tmp_path):
+    ran = await run_session(tmp_path, "resonance-assessment", "en", "follows")
+    trials = ran.events("assessment_trial")
+    assert [t[2]["rate"] for t in trials] == [6.5, 6.0, 5.5, 5.0, 4.5]
+    assert ran.result.resonance_rate == pytest.approx(6.0, abs=0.5)
+    # The person whose resonance is slower gets a slower rate.
+    slow = replace(Person(), resonance_hz=0.083)
+    ran_slow = await run_session(tmp_path, "resonance-assessment", "en", slow, seed=2)
+    assert ran_slow.result.resonance_rate < ran.result.resonance_rate
+
+
+def _all_scripts():
+    catalog = discover()
+    return sorted({(sid, lang) for (sid, lang) in catalog.scripts})
+
+
+@pytest.mark.parametrize("script,lang", _all_scripts())
+async def test_every_exercise_runs_to_its_end(tmp_path, script, lang):
+    assert lang in LANGUAGES
+    ran = await run_session(tmp_path, script, lang, "follows")
+    assert ran.result.reason == "completed"
+    recorded = [e[2]["step"] for e in ran.events("step")]
+    assert recorded == ["baseline"] + [s.id for s in ran.runner.script.steps]
+    kinds = {k for _, k, _ in ran.events()}
+    assert {"step", "pacer_rate", "prompt", "baseline", "link", "done"} <= kinds
+    assert ran.result.beats > 300
