@@ -39,7 +39,7 @@ GUEST_SCRIPT = Path(__file__).resolve().with_name("guest.py")
 
 # Modules the initramfs must load before it can mount the host's root over 9p (with their
 # dependencies, resolved from modules.dep; built-in ones are skipped).
-BOOT_MODULES = ("virtio_pci", "9pnet_virtio", "9p")
+BOOT_MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay")
 
 GUEST_MOUNT_RESULTS = "/tmp/vm-results"
 """Where the writable results share appears inside the guest."""
@@ -204,8 +204,8 @@ class Cpio:
 
 
 INIT_TEMPLATE = r"""#!/bin/busybox sh
-# PID 1 of the BLE test VM: mount the host's root read-only over 9p, give it writable scratch
-# space, run the guest script in it (chroot), then power off. Never exits (that would panic).
+# PID 1 of the BLE test VM: mount the host's root over 9p under a RAM overlay, give the daemons fresh
+# state, run the guest script in it (chroot), then power off. Never exits (that would panic).
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -214,12 +214,22 @@ mount -t devtmpfs devtmpfs /dev
 echo "vm-init: loading 9p modules"
 for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "vm-init: insmod $m failed"; done
 R=/newroot
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro hostroot $R || {{ echo "vm-init: cannot mount the host root"; poweroff -f; }}
-for d in tmp run var/tmp var/lib/bluetooth; do
+mkdir -p /lower /rw
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro hostroot /lower || {{ echo "vm-init: cannot mount the host root"; poweroff -f; }}
+# A writable overlay (changes go to RAM), so that every host path stays visible, /tmp included:
+# the repository or the pytest temp dir may well live under the host's /tmp.
+mount -t tmpfs -o mode=0755 tmpfs /rw && mkdir -p /rw/upper /rw/work
+if ! mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay $R; then
+  echo "vm-init: overlay failed; read-only root with tmpfs on /tmp (host /tmp hidden)"
+  mount --bind /lower $R
+  mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+  mount -t tmpfs -o mode=1777 tmpfs $R/var/tmp
+fi
+# Fresh state for the daemons (the host's /run may hold stale sockets and pid files).
+for d in run var/lib/bluetooth; do
   [ -d $R/$d ] && mount -t tmpfs -o mode=0755 tmpfs $R/$d
 done
-chmod 1777 $R/tmp $R/var/tmp
-mkdir -p $R{results} $R/tmp/home
+mkdir -p $R{results} $R/tmp/vm-home
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results $R{results} || echo "vm-init: cannot mount the results share"
 mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
@@ -230,7 +240,7 @@ mount -t tmpfs tmpfs $R/dev/shm
 # Kernel-requested modules (crypto for SMP, ...) must come from the host's /lib/modules.
 echo /sbin/modprobe-host > /proc/sys/kernel/modprobe
 echo "vm-init: starting the guest script"
-chroot $R /usr/bin/env -i HOME=/tmp/home TMPDIR=/tmp LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+chroot $R /usr/bin/env -i HOME=/tmp/vm-home TMPDIR=/tmp LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   {python} {guest} {results} {extra}
 echo "vm-init: guest script exited with $?"
 sync
