@@ -73,6 +73,9 @@ def open_replay(ref: str, *, speed: float | None) -> Replay:
     return Replay.from_file(path, speed=speed)
 
 
-def reject_stray_flags(args: argparse.Namespace, parser_name: str) -> None:
+def reject_stray_flags(args: argparse.Namespace) -> None:
+    """Flags that would silently do nothing with the chosen source are a mistake worth saying."""
     if not args.simulate and args.person != "follows":
-        raise UserError(f"--person only applies to --simulate; add --simulate or drop --person.")
+        raise UserError("--person only applies to --simulate; add --simulate or drop --person.")
+    if not (args.simulate or args.replay) and args.speed != 1.0:
+        raise UserError("--speed only applies to --simulate and --replay; a strap runs in real time.")

@@ -82,7 +82,7 @@ class TerminalView:
         header = Text(self.runner.script.title, style="bold #9fb8c8")
         if s.step_id:
             left = (s.step_max_s or 0) - (s.t - s.step_started)
-            header.append(f"   {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)} · {s.step_id}"
+            header.append(f"   {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
                           f" · ≤ {_clock(left)}", style="#6f8594")
         elif s.phase == "baseline":
             header.append(f"   {tr(lang, 'baseline')}", style="#6f8594")

@@ -107,6 +107,6 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    reject_stray_flags(args, "run")
+    reject_stray_flags(args)
     console = Console(stderr=False)
     return asyncio.run(_run(args, console))

@@ -48,21 +48,23 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     from rich.console import Console
+
+    from sessions.i18n import tr
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"Exercise scripts ({LANGUAGE_NAMES[lang]})", title_justify="left")
+    table = Table(title=tr(lang, "scripts_title"), title_justify="left")
     table.add_column("id", style="bold", no_wrap=True)
-    table.add_column("title")
+    table.add_column(tr(lang, "col_title"))
     table.add_column("min", justify="right", no_wrap=True)
-    table.add_column("purpose")
+    table.add_column(tr(lang, "col_purpose"))
     for s in scripts:
-        sid = s.id + (" (default)" if s.id == DEFAULT_SCRIPT_ID else "")
+        sid = s.id + (f" ({tr(lang, 'default')})" if s.id == DEFAULT_SCRIPT_ID else "")
         if s.user:
-            sid += " (yours)"
+            sid += f" ({tr(lang, 'yours')})"
         title = s.title
         if s.therapist_only:
-            title = f"{s.title}\n[yellow]therapist only: needs --therapist[/yellow]"
+            title = f"{s.title}\n[yellow]{tr(lang, 'therapist_only')}[/yellow]"
         table.add_row(sid, title, f"~{s.duration_min:g}", s.purpose)
     console.print(table)
     console.print(load_common(lang).disclaimer, style="dim")

@@ -53,5 +53,5 @@ async def _stream(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    reject_stray_flags(args, "stream")
+    reject_stray_flags(args)
     return asyncio.run(_stream(args))
