@@ -214,11 +214,11 @@ class BleStrap(HeartSource):
                     if not connected_once:
                         if friendly is not None:
                             raise friendly from None
-                        raise StrapNotFound(f"could not connect to '{self.target}' ({err}); {PAIRING_HINT}.") from None
+                        raise StrapNotFound(f"could not connect to '{self.target}' ({_describe(err)}); {PAIRING_HINT}.") from None
                     delay = self.backoff.next_delay()
-                    log.info("Reconnect to %s failed (%s); next try in %.1f s", self.target, err, delay)
+                    log.info("Reconnect to %s failed (%s); next try in %.1f s", self.target, _describe(err), delay)
                     yield LinkEvent(self._now(), LinkState.RECONNECTING,
-                                    {"target": self.target, "retry_in_s": round(delay, 2), "error": str(err)})
+                                    {"target": self.target, "retry_in_s": round(delay, 2), "error": _describe(err)})
                     await self._sleep(delay)
                     continue
                 self.backoff.reset()
@@ -260,6 +260,13 @@ class BleStrap(HeartSource):
             await asyncio.wait_for(self._closed.wait(), seconds)
         except TimeoutError:
             pass
+
+
+def _describe(err: BaseException) -> str:
+    """An error's text, or its kind when it has none (a timeout says nothing by itself)."""
+    if isinstance(err, TimeoutError):
+        return "timed out"
+    return str(err) or type(err).__name__
 
 
 async def _quietly_disconnect(client: Any) -> None:

@@ -182,3 +182,19 @@ def test_address_or_name():
     assert is_address("A0:9E:1A:12:34:56")
     assert is_address("5B5E3C1A-2F4B-4E0A-9C7E-1234567890AB")
     assert not is_address("Polar H10 12345678")
+
+
+async def test_stream_command_ends_on_time_while_the_strap_is_silent(monkeypatch, capsys):
+    """`stream --seconds` must end even when no notification ever comes (found in the VM test)."""
+    import sessions.commands.stream as stream_cmd
+    from sessions.cli import build_parser
+
+    async def fake_open(args, duration_s=None):
+        return _strap()
+
+    monkeypatch.setattr(stream_cmd, "open_source", fake_open)
+    args = build_parser().parse_args(["stream", "--device", "Polar H10", "--seconds", "0.5", "--json"])
+    await asyncio.wait_for(stream_cmd._stream(args), timeout=5)
+    lines = capsys.readouterr().out.splitlines()
+    assert '"event":"connected"' in lines[1]
+    assert '"event":"ended"' in lines[-1] and "duration reached" in lines[-1]

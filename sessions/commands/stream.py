@@ -33,22 +33,38 @@ def _human(item: HeartSample | LinkEvent) -> str:
     return f"{item.t:9.2f} s  HR {item.hr_bpm:3d} bpm  RR {rr}  contact {item.contact.value}{gap}"
 
 
+async def _close_at(source, seconds: float) -> None:
+    """End the stream on time even when nothing arrives (a silent strap, a long reconnect)."""
+    while source.now() < seconds:
+        await asyncio.sleep(0.05)
+    await source.aclose()
+
+
 async def _stream(args: argparse.Namespace) -> int:
     source = await open_source(args, duration_s=args.seconds)
     out = sys.stdout
+
+    def emit(item: HeartSample | LinkEvent) -> None:
+        out.write((json.dumps(item.to_json(), separators=(",", ":")) if args.json else _human(item)) + "\n")
+        out.flush()
+
+    timer = asyncio.create_task(_close_at(source, args.seconds)) if args.seconds is not None else None
+    ended = False
     try:
         async for item in source:
             if args.seconds is not None and item.t > args.seconds:
                 break
-            if args.json:
-                out.write(json.dumps(item.to_json(), separators=(",", ":")) + "\n")
-            else:
-                out.write(_human(item) + "\n")
-            out.flush()
+            emit(item)
             if isinstance(item, LinkEvent) and item.kind is LinkState.ENDED:
+                ended = True
                 break
     finally:
+        if timer is not None:
+            timer.cancel()
         await source.aclose()
+    if not ended:
+        t = source.now() if args.seconds is None else min(source.now(), args.seconds)
+        emit(LinkEvent(t, LinkState.ENDED, {"reason": "duration reached" if args.seconds is not None else "closed"}))
     return 0
 
 
