@@ -328,18 +328,10 @@ def recent_dominant_hz(t_s: Sequence[float], rr_ms: Sequence[float], end_t: floa
     so whether the heart follows a new pacer rate is judged on half that window (zero-padded,
     peak refined by parabolic interpolation; a clean breathing rhythm needs no finer grid).
     """
-    t = np.asarray(t_s, float)
-    rr = np.asarray(rr_ms, float)
-    start = end_t - window_s
-    if len(t) < 8 or t[0] > start + 2.0:
+    sp = coherence_spectrum(t_s, rr_ms, end_t, window_s, fs, nfft=2048)
+    if sp is None:
         return None
-    grid = start + np.arange(int(round(window_s * fs))) / fs
-    x = np.interp(grid, t, rr)
-    x = x - np.polyval(np.polyfit(grid - grid[0], x, 1), grid - grid[0])
-    x = x * np.hanning(len(x))
-    n = 2048
-    spec = np.abs(np.fft.rfft(x, n)) ** 2
-    freqs = np.fft.rfftfreq(n, 1 / fs)
+    freqs, spec = sp
     idx = np.flatnonzero((freqs >= band[0]) & (freqs <= band[1]))
     k = int(idx[np.argmax(spec[idx])])
     if 0 < k < len(spec) - 1:

@@ -101,6 +101,10 @@ class BaselinePhase:
             self.result = self._compute(t)
         return self.done
 
+    def end_early(self) -> None:
+        """The person skipped the quiet start: it ends at the next update, with what it has."""
+        self.min_s = self.max_s = 0.0
+
     def _steady(self, t: float) -> bool:
         recent = [r.hr_bpm for r in self._readings if r.t >= t - self.steady_s and _ok(r.hr_bpm)]
         if len(recent) < max(5, int(self.steady_s / 2)):
@@ -467,7 +471,7 @@ class StepPacer:
     def skip(self, t: float) -> list[StepEvent]:
         """The person asked for the next step (never past the closing grounding)."""
         if self.phase is Phase.BASELINE and self._baseline_phase is not None:
-            self._baseline_phase.max_s = min(self._baseline_phase.max_s, t - (self._baseline_phase._t0 or t))
+            self._baseline_phase.end_early()
             return self.update(t)
         run = self._run
         if self.phase is not Phase.STEP or run is None or run.index >= self.grounding_step:

@@ -138,7 +138,6 @@ class SessionRunner:
         self._assessment_window: tuple[float, float] | None = None
         self._assessment_coh: list[float] = []
         self._pacer_visible = False
-        self._ended = asyncio.Event()
         self._started = False
         self._stop_requested: str | None = None
         self._new_reading: BodyReading | None = None
@@ -184,8 +183,9 @@ class SessionRunner:
                 if not self.steps.done:
                     if self.state.phase not in ("stopping",):
                         self._handle(self.steps.stop(self._logic_t()), reason="source ended")
-                    t = self._t
-                    while not self.steps.done and t < self._t + 600:
+                    t = limit = self._t
+                    limit += 600.0  # the closing lines take well under a minute
+                    while not self.steps.done and t < limit:
                         t += 1.0
                         self.advance(t)
         finally:
@@ -383,7 +383,6 @@ class SessionRunner:
                 self.state.phase = "done"
                 self.state.done_reason = ev.reason
                 self._record("done", t, {"reason": ev.reason})
-                self._ended.set()
 
     def _on_baseline(self, t: float, baseline: Baseline | None) -> None:
         if baseline is not None:

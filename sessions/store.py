@@ -112,7 +112,7 @@ class SessionWriter:
         try:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(fd)
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
@@ -172,12 +172,15 @@ class SessionWriter:
         self.db.execute("BEGIN")
 
     def close(self, **final_meta: Any) -> None:
+        if self.db is None:
+            return
         for key, value in final_meta.items():
             self.set_meta(key, value)
         self.set_meta("ended_at", datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"))
         self.db.execute("COMMIT")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.close()
+        self.db = None
 
 
 @dataclass
@@ -245,6 +248,12 @@ class SessionReader:
             source=source.get("kind", "?") if isinstance(source, dict) else str(source),
             duration_s=duration, beats=beats, complete="ended_at" in self.meta,
         )
+
+
+def delete_session_file(path: Path) -> None:
+    """Remove a session file with its WAL and shared-memory companions."""
+    for extra in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        extra.unlink(missing_ok=True)
 
 
 def list_sessions() -> list[SessionSummary]:

@@ -78,3 +78,19 @@ def test_delete_asks_unless_yes(data_dir, capsys):
     assert "--yes" in capsys.readouterr().err
     assert main(["sessions", "delete", sid, "--yes"]) == 0
     assert not list((data_dir / "sessions").glob("*.sqlite*"))
+
+
+def test_a_strap_that_never_comes_leaves_no_empty_record(data_dir, monkeypatch, capsys):
+    import sessions.commands.run as run_cmd
+    from tests.test_ble_retry import _strap
+
+    async def nothing(target, timeout):
+        return None
+
+    async def strap_not_found(args, duration_s=None):
+        return _strap(find=nothing)
+
+    monkeypatch.setattr(run_cmd, "open_source", strap_not_found)
+    assert main(["run", "--device", "Polar H10"]) == 2
+    assert "no strap matching 'Polar H10'" in capsys.readouterr().err
+    assert not list((data_dir / "sessions").glob("*.sqlite*"))

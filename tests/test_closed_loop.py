@@ -111,3 +111,18 @@ async def test_every_exercise_runs_to_its_end(tmp_path, script, lang):
     kinds = {k for _, k, _ in ran.events()}
     assert {"step", "pacer_rate", "prompt", "baseline", "link", "done"} <= kinds
     assert ran.result.beats > 300
+
+
+async def test_next_step_skips_the_baseline_and_steps_but_never_the_closing_grounding(tmp_path):
+    presses = []
+
+    def skip_everything(runner, kind, t, data):
+        if kind in ("step", "metrics") and len(presses) < 40:
+            presses.append(t)
+            runner.next_step()
+
+    ran = await run_session(tmp_path, "grounding", "en", "follows", control=skip_everything)
+    ends = ran.events("step_end")
+    assert sum(e[2]["reason"] == "skipped" for e in ends) == len(ran.runner.script.steps) - 1
+    assert ends[-1][2]["step"] == ran.runner.script.steps[-1].id and ends[-1][2]["reason"] != "skipped"
+    assert ran.events("step")[1][0] < 10  # the quiet start was skipped at once

@@ -160,3 +160,21 @@ def test_engine_spectral_every_5s():
     assert len(results) > 40 and gaps.max() < 6.0 and gaps.min() >= 4.0
     last = results[-1]
     assert abs(last.breathing_rate_bpm - 6.0) < 0.6 and last.coherence > 3 and last.lf_ms2 > last.hf_ms2
+
+
+def test_recent_dominant_frequency_follows_a_breathing_change_the_64s_spectrum_lags():
+    from biofeedback.hrv import coherence_from_spectrum, coherence_spectrum, recent_dominant_hz
+
+    t, rr, now = [], [], 0.0
+    while now < 200:
+        f = 0.2 if now < 160 else 0.1  # breathing slows from 12 to 6 per minute at 160 s
+        r = 0.9 + 0.06 * np.sin(2 * np.pi * f * now)
+        now += r
+        t.append(now)
+        rr.append(r * 1000)
+    n150 = sum(x < 150 for x in t)
+    assert recent_dominant_hz(t[:n150], rr[:n150], 150.0) == pytest.approx(0.2, abs=0.005)
+    recent = recent_dominant_hz(t, rr, t[-1])
+    _, lagging, _ = coherence_from_spectrum(*coherence_spectrum(t, rr, t[-1]))
+    assert recent == pytest.approx(0.1, abs=0.01)
+    assert abs(lagging - 0.1) > abs(recent - 0.1)

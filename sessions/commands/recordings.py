@@ -11,7 +11,7 @@ from rich.table import Table
 
 from sessions.errors import UserError
 from sessions.phases import phases
-from sessions.store import SessionReader, list_sessions, resolve_session
+from sessions.store import SessionReader, delete_session_file, list_sessions, resolve_session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -108,7 +108,6 @@ def run_delete(args: argparse.Namespace) -> int:
         if answer not in ("y", "yes", "j", "ja"):
             print("Nothing deleted.")
             return 1
-    for extra in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        extra.unlink(missing_ok=True)
+    delete_session_file(path)
     print(f"Deleted {path.name}.")
     return 0

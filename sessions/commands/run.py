@@ -15,7 +15,8 @@ from sessions.i18n import tr
 from sessions.profile import load_profile, save_profile
 from sessions.runner import SessionRunner
 from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
-from sessions.store import SessionWriter, fresh_session_path
+from devices.errors import DeviceError
+from sessions.store import SessionWriter, delete_session_file, fresh_session_path
 from sessions.terminal_view import TerminalView
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,15 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
         reason = result.reason
     except asyncio.CancelledError:
         result = None
+    except DeviceError:
+        # The strap never came: an empty record is no use to anyone.
+        writer.close(end_reason="no strap")
+        if runner.state.beats == 0:
+            delete_session_file(path)
+        raise
     finally:
-        writer.close(end_reason=reason)
+        if writer.db is not None:
+            writer.close(end_reason=reason)
     if result is not None:
         updates = {}
         if runner.calm is not None and runner.state.baseline_hr:
