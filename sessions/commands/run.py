@@ -10,6 +10,7 @@ import sys
 
 from rich.console import Console
 
+from sessions.addons import add_addon_arguments, attached_addons
 from sessions.exercises import DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, default_language, load_common, load_script
 from sessions.i18n import tr
 from sessions.profile import load_profile, save_profile
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-pictures", action="store_true",
                    help="leave out the 'see' variants of prompts (for people who do not think in pictures)")
     p.add_argument("--therapist", action="store_true", help="therapist mode: allows scripts marked for use with a therapist")
+    add_addon_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -82,8 +84,9 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
         pass
     reason = "aborted"
     try:
-        await view.run_live(task)
-        result = await task
+        async with attached_addons(runner, args, lang, console):
+            await view.run_live(task)
+            result = await task
         reason = result.reason
     except asyncio.CancelledError:
         result = None
