@@ -62,6 +62,9 @@ from dataclasses import dataclass
 from statistics import median
 
 TICKS_PER_SECOND = 1024
+STARTUP_BEATS = 3
+"""Beats collected before the first label: the first beat is labelled when the third arrives, so the
+look-ahead stays within two beats even at the start (the reference is seeded from their pair means)."""
 
 
 class BeatLabel(str, enum.Enum):
@@ -181,9 +184,9 @@ class ArtefactClassifier:
         if after_gap and self._pending is not None:
             out.extend(self._label_pending(None))
         if not self._normals:
-            # Start-up: collect a few beats, seed the reference with their median, then label them.
+            # Start-up: collect three beats, seed the reference from their pair means, then label them.
             self._startup.append((idx, t, rr_ticks, after_gap))
-            if len(self._startup) < 8:
+            if len(self._startup) < STARTUP_BEATS:
                 return out
             self._seed()
             beats, self._startup = self._startup, []

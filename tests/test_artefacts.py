@@ -119,3 +119,15 @@ def test_mitdb_targets():
     assert held.spec >= 0.995 and held.sens >= 0.98
     assert allc.spec >= 0.995 and allc.sens >= 0.95
     assert allc.sens >= base.sens and allc.spec > base.spec
+
+
+def test_look_ahead_is_at_most_two_beats_even_at_the_start():
+    from biofeedback.artefacts import ArtefactClassifier
+
+    clf = ArtefactClassifier()
+    labelled = []
+    for i, rr in enumerate([820, 830, 825, 815, 835, 828]):
+        labelled += clf.push(i * 0.8, rr)
+        # After beat i arrived, every beat up to i-2 has its label.
+        assert [b.index for b in labelled] == list(range(max(0, i - 1))) or [b.index for b in labelled] == list(range(i))
+        assert len(labelled) >= i - 1
