@@ -144,18 +144,24 @@ class SessionRunner:
         self._next_row = METRICS_EVERY_S
         self._pacer_history: list[tuple[float, float]] = []
         self._calm_history: list[tuple[float, float]] = []
+        self.prompt_hold: Callable[[], bool] | None = None
+        """Set by a speech add-on: while it returns True (a prompt is still being spoken past its
+        allotted time) the step clock waits, so the next line and the step's end wait for it; the
+        pacer, safety and recording go on."""
+        self._held_total = 0.0
+        self._held_at: float | None = None
 
     # --- controls (keyboard, GUI, tests) -----------------------------------------------------
     def stop(self, reason: str = "user") -> None:
         """Stop: the exercise ends with a short grounding, never in silence."""
-        self._handle(self.steps.stop(self._logic_t()), reason=reason)
+        self._handle(self.steps.stop(self._steps_t()), reason=reason)
 
     def too_much(self) -> None:
         """"This is too much": grounding now, and the reassurance that stopping is fine."""
-        self._handle(self.steps.ground_now(self._logic_t()))
+        self._handle(self.steps.ground_now(self._steps_t()))
 
     def next_step(self) -> None:
-        self._handle(self.steps.skip(self._logic_t()))
+        self._handle(self.steps.skip(self._steps_t()))
 
     def toggle_pause(self) -> None:
         if self._paused_at is None:
@@ -182,7 +188,7 @@ class SessionRunner:
                 # The source ran out (a replay ended): finish the exercise's closing lines on the clock.
                 if not self.steps.done:
                     if self.state.phase not in ("stopping",):
-                        self._handle(self.steps.stop(self._logic_t()), reason="source ended")
+                        self._handle(self.steps.stop(self._steps_t()), reason="source ended")
                     t = limit = self._t
                     limit += 600.0  # the closing lines take well under a minute
                     while not self.steps.done and t < limit:
@@ -210,6 +216,27 @@ class SessionRunner:
         paused_now = (self._t - self._paused_at) if self._paused_at is not None else 0.0
         return self._t - self._paused_total - paused_now
 
+    def exercise_time(self, source_t: float) -> float:
+        """The exercise clock (the pacer's time axis) at source time ``source_t`` (for look-ahead)."""
+        return source_t - (self._t - self._logic_t())
+
+    def _steps_t(self) -> float:
+        """The step clock: the exercise clock minus the time prompts held it (see ``prompt_hold``)."""
+        lt = self._logic_t()
+        return lt - self._held_total - ((lt - self._held_at) if self._held_at is not None else 0.0)
+
+    def _update_hold(self, lt: float) -> None:
+        try:
+            busy = self.prompt_hold is not None and bool(self.prompt_hold())
+        except Exception:  # noqa: BLE001 - a speech add-on must never stall or break the session
+            log.exception("prompt_hold failed; the steps go on.")
+            busy = False
+        if busy and self._held_at is None:
+            self._held_at = lt
+        elif not busy and self._held_at is not None:
+            self._held_total += lt - self._held_at
+            self._held_at = None
+
     def advance(self, t: float) -> None:
         """Bring the exercise up to source time ``t`` (idempotent; time never goes back)."""
         if t < self._t or not self._started:
@@ -223,7 +250,8 @@ class SessionRunner:
             return
         lt = self._logic_t()
         reading, self._new_reading = self._new_reading, None
-        self._handle(self.steps.update(lt, reading))
+        self._update_hold(lt)
+        self._handle(self.steps.update(self._steps_t(), reading))
         if self.guide is not None:
             tick, decisions = self.guide.advance(lt)
             self.state.pacer = tick.phase if self._pacer_visible else None

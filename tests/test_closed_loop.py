@@ -126,3 +126,19 @@ async def test_next_step_skips_the_baseline_and_steps_but_never_the_closing_grou
     assert sum(e[2]["reason"] == "skipped" for e in ends) == len(ran.runner.script.steps) - 1
     assert ends[-1][2]["step"] == ran.runner.script.steps[-1].id and ends[-1][2]["reason"] != "skipped"
     assert ran.events("step")[1][0] < 10  # the quiet start was skipped at once
+
+
+async def test_a_prompt_still_being_spoken_holds_the_steps_but_not_the_pacer_or_safety(tmp_path):
+    """The speech add-on's hook: while it says 'busy', lines and step ends wait; nothing else does."""
+    def busy_for_30_s_in_the_first_step(runner, kind, t, data):
+        if kind == "session_start":
+            runner.prompt_hold = lambda: 80.0 <= runner.state.t < 110.0
+
+    plain = await run_session(tmp_path / "a", "grounding", "en", "follows", seed=5)
+    held = await run_session(tmp_path / "b", "grounding", "en", "follows", seed=5, control=busy_for_30_s_in_the_first_step)
+    prompts_plain = [e[0] for e in plain.events("prompt") if e[2]["step"] not in ("baseline",)]
+    prompts_held = [e[0] for e in held.events("prompt") if e[2]["step"] not in ("baseline",)]
+    late = [b - a for a, b in zip(prompts_plain, prompts_held) if a > 80]
+    assert late and all(25 <= d <= 35 for d in late[:3])  # the next lines came 30 s later
+    # The pacer kept its own clock: the first rate it set is at the same time in both.
+    assert plain.events("pacer_rate")[0][0] == pytest.approx(held.events("pacer_rate")[0][0], abs=0.5)

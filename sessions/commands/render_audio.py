@@ -1,0 +1,65 @@
+"""``biofeedback render-audio``: an exercise as a WAV file, to listen to in bed without screen or strap."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from sessions.errors import UserError
+from sessions.exercises import DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, default_language, load_script
+from sessions.i18n import tr
+from sessions.profile import load_profile
+
+log = logging.getLogger(__name__)
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected breaths per minute, not {text!r}") from None
+    if not 4.0 <= value <= 20.0:
+        raise argparse.ArgumentTypeError("the rate must lie between 4 and 20 breaths per minute")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "render-audio",
+        help="write an exercise as a WAV file (breathing sounds and spoken prompts)",
+        description="Render an exercise with a fixed breathing pacer into a WAV file: each step takes its "
+                    "typical time (longer if its lines need it), prompts are spoken between inhale starts.",
+    )
+    p.add_argument("--script", default=DEFAULT_SCRIPT_ID, help=f"exercise id (default {DEFAULT_SCRIPT_ID})")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help="language (default: from your system, else English)")
+    p.add_argument("--rate", type=_rate, default=None, metavar="BPM",
+                   help="pacer rate in breaths/min (default: your stored resonance rate, else 6)")
+    p.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume 0-1 (default 1)")
+    p.add_argument("--no-pictures", action="store_true", help="leave out the 'see' variants of prompts")
+    p.add_argument("--therapist", action="store_true", help="allow scripts marked for use with a therapist")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.wav", help="the WAV file to write")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sessions.audio.render import render_exercise, write_wav
+    from sessions.audio.speech import SpeechUnavailable, open_speech
+
+    lang = args.lang or default_language()
+    out = Path(args.output)
+    if out.suffix.lower() != ".wav":
+        raise UserError(f"The output file must end in .wav, not {out.name!r}.")
+    if not out.parent.is_dir():
+        raise UserError(f"The folder {str(out.parent)!r} does not exist.")
+    script = load_script(args.script, lang, therapist_mode=args.therapist)
+    rate = args.rate or load_profile().get("resonance_rate") or 6.0
+    try:
+        speech = open_speech(lang)
+    except SpeechUnavailable as err:
+        raise UserError(f"Cannot speak the prompts: {err} (install espeak-ng).") from None
+    rendering = render_exercise(script, speech, float(rate), NON_VISUAL_SENSES if args.no_pictures else SENSES,
+                                volume=min(max(args.volume, 0.0), 1.0))
+    write_wav(out, rendering.samples)
+    print(tr(lang, "audio_written", path=str(out), minutes=rendering.duration_s / 60))
+    return 0
