@@ -345,6 +345,11 @@ class ResonanceGuide:
             start = round(clamp_rate(breathing_rate) / self.config.step) * self.config.step
             start = clamp_rate(start)
             why = f"starts near the person's own breathing rate ({breathing_rate:.1f}/min)"
+            if start < self.target:
+                # An "RSA rate" below resonance is nearly always a slow wave or ectopic beats, not
+                # breathing; nobody needs to be paced up to resonance from below.
+                start = self.target
+                why = f"starts at the target: the estimated rate ({breathing_rate:.1f}/min) is below it"
         self.pacer = BreathPacer(start, inhale_fraction, t0)
         self.start_rate = start
         self._signal = BodySignal()

@@ -65,10 +65,15 @@ class PlaybackClock:
         self._last_t = 0.0
 
     def now(self) -> float:
-        """Where the playback is: wall time scaled by speed, or the last item's time at full speed."""
-        if self.speed is None or self._wall0 is None:
-            return self._last_t
-        return max(self._last_t, (time.monotonic() - self._wall0) * self.speed)
+        """The time of the latest item released: a consumer that falls behind a fast playback must
+        not see time run ahead of the data it has been given."""
+        return self._last_t
+
+    def set_speed(self, speed: float | None) -> None:
+        """Change speed from the current item on, without a jump (e.g. fast through a baseline)."""
+        self.speed = speed if speed and speed > 0 else None
+        if self.speed is not None:
+            self._wall0 = time.monotonic() - self._last_t / self.speed
 
     async def wait_until(self, t: float, closed: asyncio.Event | None = None) -> None:
         self._last_t = max(self._last_t, t)

@@ -73,6 +73,10 @@ class LiveState:
     paused: bool = False
     beats: int = 0
     artefacts: int = 0
+    rr_ms: float | None = None
+    """The latest RR as the strap sent it (raw, also when it is flagged)."""
+    mqtt: str | None = None
+    """Publishing to a follower: None (off), 'connecting', 'connected', 'retrying', 'failed'."""
     done_reason: str | None = None
 
 
@@ -289,6 +293,7 @@ class SessionRunner:
     def _on_labelled(self, beat: Any) -> None:
         self.writer.label(beat.index, beat.label.value)
         self.state.beats += 1
+        self.state.rr_ms = beat.rr_ms
         if not beat.is_nn:
             self.state.artefacts += 1
         else:

@@ -111,7 +111,8 @@ class TerminalView:
             f"RMSSD [bold]{_fmt(s.rmssd_ms)}[/] ms",
             f"{tr(lang, 'coherence')} [bold]{_fmt(s.coherence, '{:.2f}')}[/]",
             f"{tr(lang, 'calm')} [bold]{_fmt(s.calm)}[/]",
-            f"{tr(lang, 'link_' + s.link)}" + (f" · {s.battery_pct}%" if s.battery_pct is not None else ""),
+            f"{tr(lang, 'link_' + s.link)}" + (f" · {s.battery_pct}%" if s.battery_pct is not None else "")
+            + (f" · MQTT {tr(lang, 'mqtt_state_' + s.mqtt)}" if s.mqtt else ""),
         )
         keys = Text(tr(lang, "keys") + ("   " + tr(lang, "paused") if s.paused else ""), style="#56656f")
         body = Group(header, Text(""), Align.center(pacer), Text(""), prompt, Text(""), Align.center(numbers), Text(""), keys)

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Qt renders offscreen in tests (CI has no display; a developer's own display stays untouched).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("BIOFEEDBACK_SHARED_DATA", REPO.parent / "shared" / "data"))
 POLAR_H10 = SHARED_DATA / "polar-h10" / "notifications.csv"

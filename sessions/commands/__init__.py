@@ -11,4 +11,10 @@ COMMANDS = [
     "scan",
     "analyze",
     "scripts",
+    "render_audio",
+    "watch",
+    "review",
+    "report",
+    "export",
+    "trends",
 ]

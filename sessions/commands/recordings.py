@@ -11,7 +11,7 @@ from rich.table import Table
 
 from sessions.errors import UserError
 from sessions.phases import phases
-from sessions.store import SessionReader, delete_session_file, list_sessions, resolve_session
+from sessions.store import SalvagedReader, delete_session_file, list_sessions, open_session, resolve_session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,18 +34,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    sessions = list_sessions()
+    damaged: list = []
+    sessions = list_sessions(damaged)
     if args.json:
         print(json.dumps([s.to_json() for s in sessions], indent=1))
         return 0
     console = Console()
+    for path, reason in damaged:
+        console.print(f"[yellow]{path.name} is damaged ({reason}); `biofeedback sessions show "
+                      f"{path.name.removesuffix('.biofeedback.sqlite')}` shows what can be recovered.[/]")
     if not sessions:
-        console.print("No sessions recorded yet. Try: biofeedback run --simulate --speed 20")
+        if not damaged:
+            console.print("No sessions recorded yet. Try: biofeedback run --simulate --speed 20")
         return 0
     table = Table(title="Recorded sessions")
     for col, just in (("id", "left"), ("start", "left"), ("script", "left"), ("lang", "left"),
                       ("source", "left"), ("minutes", "right"), ("beats", "right")):
-        table.add_column(col, justify=just)
+        table.add_column(col, justify=just, no_wrap=col in ("id", "start"))
     for s in sessions:
         table.add_row(s.id + ("" if s.complete else " (unfinished)"), s.started_at.replace("T", " ")[:16],
                       s.script or "–", s.language or "–", s.source, f"{s.duration_s / 60:.1f}", str(s.beats))
@@ -63,14 +68,15 @@ def _event_text(kind: str, data: dict) -> str:
 
 def run_show(args: argparse.Namespace) -> int:
     path = resolve_session(args.id)
-    with SessionReader(path) as reader:
+    with open_session(path) as reader:
         summary = reader.summary()
         phase_list = phases(reader)
         events = reader.events()
         meta = reader.meta
+        problems = reader.salvage.problems if isinstance(reader, SalvagedReader) else None
     if args.json:
         print(json.dumps({
-            **summary.to_json(), "meta": meta,
+            **summary.to_json(), "meta": meta, **({"damaged": problems} if problems is not None else {}),
             "phases": [p.to_json() for p in phase_list],
             "events": [{"t": round(t, 3), "kind": k, "data": d} for t, k, d in events],
         }, indent=1))
@@ -79,6 +85,12 @@ def run_show(args: argparse.Namespace) -> int:
     console.print(f"[bold]{summary.id}[/]  {meta.get('title', summary.script)} ({summary.language}) · "
                   f"{summary.started_at} · {summary.duration_s / 60:.1f} min · {summary.beats} beats · source {summary.source}"
                   + ("" if summary.complete else "  [yellow](unfinished: the session did not close normally)[/]"))
+    if problems is not None:
+        console.print(f"[bold yellow]This file is damaged; shown below is what could be recovered: "
+                      f"{summary.beats} beats, {len(phase_list)} phases, {len(events)} events, "
+                      f"up to {int(summary.duration_s) // 60:02d}:{int(summary.duration_s) % 60:02d}.[/]")
+        for problem in problems:
+            console.print(f"[yellow]  · {problem}[/]")
     table = Table(title="Phases")
     for col in ("phase", "from", "min", "HR", "RMSSD", "coherence", "calm"):
         table.add_column(col, justify="left" if col == "phase" else "right")

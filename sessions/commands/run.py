@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 
+from pathlib import Path
+
 from rich.console import Console
 
+from devices.ble_strap import BleStrap
+from devices.errors import DeviceError
 from sessions.addons import add_addon_arguments, attached_addons
+from sessions.errors import UserError
 from sessions.exercises import DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, default_language, load_common, load_script
 from sessions.i18n import tr
 from sessions.profile import load_profile, save_profile
 from sessions.runner import SessionRunner
 from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
-from devices.errors import DeviceError
 from sessions.store import SessionWriter, delete_session_file, fresh_session_path
 from sessions.terminal_view import TerminalView
 
@@ -35,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the exercise (default: from your system, else English)")
     add_source_arguments(p)
     p.add_argument("--headless", action="store_true", help="terminal view even when a display is available")
+    p.add_argument("--snapshot", type=Path, metavar="PATH",
+                   help="save a picture of the window at the end of the session (PNG, or JPEG by suffix), "
+                        "e.g. to share with a therapist; works without a display too")
     p.add_argument("--duration", type=positive_float, metavar="S", help="stop (with the closing grounding) after S seconds")
     p.add_argument("--no-pictures", action="store_true",
                    help="leave out the 'see' variants of prompts (for people who do not think in pictures)")
@@ -43,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-async def _run(args: argparse.Namespace, console: Console) -> int:
+async def _run(args: argparse.Namespace, console: Console, window: str | None = None) -> int:
     lang = args.lang or default_language()
     script = load_script(args.script, lang, therapist_mode=args.therapist)
     common = load_common(lang)
@@ -53,7 +61,10 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
         if script.warning:
             console.print(script.warning, style="bold", highlight=False)
     profile = load_profile()
-    source = await open_source(args)
+    if window == "screen" and not (args.simulate or args.replay or args.device):
+        source = await _paired_strap(lang, profile)
+    else:
+        source = await open_source(args)
     session_id, path = fresh_session_path()
     senses = NON_VISUAL_SENSES if args.no_pictures else SENSES
     writer = SessionWriter(path, {
@@ -63,10 +74,16 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
     })
     runner = SessionRunner(source, script, common, writer, senses=senses, duration_s=args.duration,
                            resonance_rate=profile.get("resonance_rate"), stored_baseline=profile.get("baseline"))
-    view = TerminalView(runner, lang, console=console)
+    if window is None:
+        view = TerminalView(runner, lang, console=console)
+    else:
+        from sessions.gui.window import SessionWindow
+
+        TerminalView(runner, lang, console=console)  # only its transcript, when the output is a pipe or a log
+        view = SessionWindow(runner, lang, close_at_end=(window == "offscreen"), snapshot=args.snapshot)
     loop = asyncio.get_running_loop()
     interrupts = 0
-    task = asyncio.create_task(runner.run())
+    task: asyncio.Task | None = None
 
     def on_interrupt() -> None:
         nonlocal interrupts
@@ -74,25 +91,29 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
         if interrupts == 1:
             console.print(tr(lang, "stopping_hint"), style="dim")
             runner.stop()
-        else:
+        elif task is not None:
             task.cancel()
 
     try:
         loop.add_signal_handler(signal.SIGINT, on_interrupt)
         loop.add_signal_handler(signal.SIGTERM, on_interrupt)
-    except (NotImplementedError, RuntimeError):  # not on this platform / not the main thread
-        pass
+    except (NotImplementedError, RuntimeError):  # not on this platform / not the main thread / the Qt loop
+        if window is not None:
+            with contextlib.suppress(ValueError):  # Python runs this between Qt's frames, in the loop's thread
+                signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(on_interrupt))
+                signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(on_interrupt))
     reason = "aborted"
     try:
-        async with attached_addons(runner, args, lang, console):
+        async with attached_addons(runner, args, lang, console):  # a bad add-on flag fails here, before any data
+            task = asyncio.create_task(runner.run())
             await view.run_live(task)
             result = await task
         reason = result.reason
     except asyncio.CancelledError:
         result = None
-    except DeviceError:
-        # The strap never came: an empty record is no use to anyone.
-        writer.close(end_reason="no strap")
+    except (DeviceError, UserError):
+        # The strap never came, or a flag was wrong: an empty record is no use to anyone.
+        writer.close(end_reason="not started")
         if runner.state.beats == 0:
             delete_session_file(path)
         raise
@@ -114,10 +135,55 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
         console.print(f"{tr(lang, 'saved')}: {session_id} ({result.duration_s / 60:.1f} min, {result.beats} beats{calm}).",
                       highlight=False)
         console.print(tr(lang, "review_hint", id=session_id), style="dim", highlight=False)
+    if window is not None:
+        if args.snapshot is not None and result is not None:
+            if view.snapshot_error is None:
+                console.print(f"{tr(lang, 'gui_snapshot_saved')}: {args.snapshot}", highlight=False, soft_wrap=True)
+            else:
+                console.print(f"{tr(lang, 'gui_snapshot_failed')}: {args.snapshot} ({view.snapshot_error})", highlight=False, soft_wrap=True)
+        await view.linger()
     return 0 if result is not None else 130
+
+
+async def _paired_strap(lang: str, profile: dict) -> BleStrap:
+    """The strap the person picks in the pairing dialog; remembered to be offered first next time."""
+    from sessions.gui.pairing import choose_strap
+
+    chosen = await choose_strap(lang, profile.get("last_strap"))
+    if chosen is None:
+        raise UserError("no strap was chosen; put the strap on and pick it, or run with --simulate.")
+    save_profile({"last_strap": {"address": chosen.address, "name": chosen.name}})
+    return BleStrap(chosen.address)
+
+
+def _window_mode(args: argparse.Namespace) -> str | None:
+    """'screen' for a window a person sees, 'offscreen' to render only the snapshot, None for the terminal."""
+    if args.snapshot is not None:
+        if args.headless:
+            raise UserError("--snapshot takes a picture of the window; drop --headless to use it.")
+        if not args.snapshot.parent.is_dir():
+            raise UserError(f"{args.snapshot.parent}: no such folder for the snapshot; check the path.")
+    if args.headless:
+        return None
+    from sessions.gui import INSTALL_HINT, display_available, gui_installed
+
+    if not gui_installed():
+        if args.snapshot is not None:
+            raise UserError(f"--snapshot needs the window; {INSTALL_HINT}.")
+        if display_available():
+            log.info("Showing the terminal view: %s", INSTALL_HINT)
+        return None
+    if display_available():
+        return "screen"
+    return "offscreen" if args.snapshot is not None else None
 
 
 def run(args: argparse.Namespace) -> int:
     reject_stray_flags(args)
     console = Console(stderr=False)
-    return asyncio.run(_run(args, console))
+    window = _window_mode(args)
+    if window is None:
+        return asyncio.run(_run(args, console))
+    from sessions.gui.app import run_in_qt
+
+    return run_in_qt(_run(args, console, window), offscreen=(window == "offscreen"))

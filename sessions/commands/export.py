@@ -1,0 +1,42 @@
+"""``biofeedback export [ID] --format kubios|csv|edf|bids -o PATH``: the session for other tools."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sessions.errors import UserError
+from sessions.store import resolve_session
+
+FORMATS = ("kubios", "csv", "edf", "bids")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export", help="export a session for Kubios, spreadsheets, EDF viewers or BIDS",
+        description="kubios: RR text (one interval in ms per line, raw). csv: PATH_beats.csv (raw RR, labels, NN), "
+                    "PATH_corrected.csv, PATH_metrics.csv, PATH_events.csv. edf: EDF+ with HR, RR and the 5-s "
+                    "metrics as signals and every event as an annotation. bids: PATH is a folder that gets "
+                    "sub-S_ses-D_task-T_physio.tsv.gz with its JSON sidecar and _events.tsv. "
+                    "Files are readable by you only.",
+    )
+    p.add_argument("id", nargs="?", help="session id or file (default: the latest)")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="PATH")
+    p.add_argument("--subject", default="01", help="with --format bids: the subject label (default 01)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path = resolve_session(args.id)
+    if args.format == "edf":
+        try:
+            import pyedflib  # noqa: F401
+        except ImportError:
+            raise UserError("EDF+ export needs pyedflib (the review extras).") from None
+    from sessions.review.exports import export
+    from sessions.review.record import load_record
+
+    for written in export(load_record(path), args.format, args.output, subject=args.subject):
+        print(f"Wrote {written}")
+    return 0

@@ -1,0 +1,61 @@
+"""``biofeedback trends [--json] [-o FILE]``: how sessions went over days and weeks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from sessions.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "trends", help="calm change, RMSSD at rest, resonance rate and minutes practised over your sessions",
+        description="One row per session (table or --json), and with -o a figure (.png, .pdf or .svg) of the same "
+                    "over days, with the minutes practised per week.",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the figure to FILE (.png/.pdf/.svg)")
+    p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sessions.review.trends import trend_rows
+    from sessions.review.words import say
+
+    rows = trend_rows()
+    if args.json:
+        print(json.dumps([r.to_json() for r in rows], indent=1))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console()
+        if not rows:
+            console.print(say(args.lang, "no_sessions"))
+        else:
+            table = Table(title=say(args.lang, "trends_title"))
+            for key in ("date", "script", "practised", "calm_change_col", "rmssd_rest", "resonance"):
+                table.add_column(say(args.lang, key), justify="left" if key in ("date", "script") else "right")
+            f = lambda v, p="{:.1f}": "–" if v is None else p.format(v)
+            for r in rows:
+                table.add_row(r.started.strftime("%Y-%m-%d %H:%M") if r.started else r.id, r.script or "–",
+                              f(r.minutes), f(r.calm_change, "{:+.0f}"), f(r.rmssd_rest, "{:.0f}"), f(r.resonance_rate))
+            console.print(table)
+    if args.output:
+        if args.output.suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise UserError(f"{args.output.name}: the figure can be written as .png, .pdf or .svg.")
+        if not rows:
+            raise UserError("there are no sessions to draw yet.")
+        from sessions.review.trends import trends_figure
+
+        fig = trends_figure(rows, args.lang)
+        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format=args.output.suffix.lower().lstrip("."))
+        os.chmod(args.output, 0o600)
+        print(f"Wrote {args.output}")
+    return 0

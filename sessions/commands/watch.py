@@ -1,0 +1,150 @@
+"""``biofeedback watch``: follow live sessions published with ``run --mqtt`` (a therapist's view).
+
+On a terminal: a table of sessions, redrawn twice a second. Piped: a transcript (status changes,
+events, and the numbers every few seconds per session).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from sessions.errors import UserError
+from sessions.exercises import LANGUAGES, default_language
+from sessions.i18n import tr
+from sessions.mqtt.config import SESSION_ID, add_broker_arguments, settings_from_args
+from sessions.mqtt.follow import Following, Followed, Update
+from sessions.source_options import positive_float
+
+PLAIN_METRICS_EVERY_S = 5.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "watch",
+        help="follow live sessions published with `run --mqtt` (terminal table)",
+        description="Follow one or several sessions live over MQTT: heart rate, RMSSD, coherence, calm, pacer "
+                    "and step; sessions that went offline are shown as such. Needs the MQTT extra.",
+    )
+    add_broker_arguments(p, url_help="the broker the sessions publish to: mqtt[s]://[user@]host[:port][/prefix]")
+    p.add_argument("--session", metavar="ID", help="follow only this session id (default: all on the prefix)")
+    p.add_argument("--seconds", type=positive_float, metavar="S", help="stop after S seconds")
+    p.add_argument("--until-done", action="store_true",
+                   help="stop once every session seen online has gone offline")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help="interface language")
+    p.set_defaults(func=run)
+
+
+def _fmt(value: Any, pattern: str = "{:.0f}") -> str:
+    return "–" if value is None else pattern.format(value) if isinstance(value, (int, float)) else str(value)
+
+
+def _clock(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "–"
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def _event_text(ev: dict[str, Any] | None) -> str:
+    if not ev:
+        return ""
+    kind = ev.get("kind", "?")
+    detail = ev.get("step") or ev.get("reason") or ev.get("state") or ev.get("rate") or ev.get("source")
+    return f"{_clock(ev.get('t'))} {kind}" + (f" {detail}" if detail is not None else "")
+
+
+def table(following: Following, lang: str, now: float) -> Table:
+    t = Table(title=tr(lang, "watch_title"), title_style="bold #9fb8c8", border_style="#2d3a42")
+    for col in ("col_session", "col_state", "col_time", "col_step"):
+        t.add_column(tr(lang, col))
+    for col in ("HR", "RR ms", "RMSSD", tr(lang, "coherence"), tr(lang, "calm"), tr(lang, "pacer")):
+        t.add_column(col, justify="right")
+    t.add_column(tr(lang, "col_last_event"))
+    t.add_column(tr(lang, "col_seen"), justify="right")
+    for s in sorted(following.sessions.values(), key=lambda s: s.sid):
+        shown = s.shown_state(now)
+        m = s.metrics
+        style = {"online": "#a9c9a4", "offline": "#6f8594", "lost": "#d5a07f", "quiet": "#d5a07f"}.get(shown, "")
+        t.add_row(s.sid, f"[{style}]{tr(lang, 'state_' + shown) if shown != 'unknown' else '?'}[/]",
+                  _clock(m.get("t")), _fmt(m.get("step")), _fmt(m.get("hr")), _fmt(m.get("rr")), _fmt(m.get("rmssd")),
+                  _fmt(m.get("coh"), "{:.2f}"), _fmt(m.get("calm")), _fmt(m.get("pacer"), "{:.1f}"),
+                  _event_text(s.last_event), f"{now - s.last_rx:.0f} s" if s.last_rx else "–")
+    return t
+
+
+class _Transcript:
+    """Piped output: one line per status change and event, the numbers every few seconds."""
+
+    def __init__(self, following: Following, console: Console, lang: str) -> None:
+        self.following, self.console, self.lang = following, console, lang
+        self._last_numbers: dict[str, float] = {}
+
+    def __call__(self, u: Update) -> None:
+        s: Followed = self.following.sessions[u.sid]
+        p = u.payload
+        if u.kind == "status":
+            state = s.shown_state(time.time())
+            self._line(f"{u.sid} {tr(self.lang, 'state_' + state) if state != 'unknown' else state}"
+                       + (f" ({p.get('script')})" if p.get("script") else ""))
+        elif u.kind == "event":
+            self._line(f"{u.sid} {_event_text(p)}")
+        elif time.monotonic() - self._last_numbers.get(u.sid, -1e9) >= PLAIN_METRICS_EVERY_S:
+            self._last_numbers[u.sid] = time.monotonic()
+            self._line(f"{u.sid} {_clock(p.get('t'))} {tr(self.lang, 'step')} {_fmt(p.get('step'))} · "
+                       f"HR {_fmt(p.get('hr'))} · RR {_fmt(p.get('rr'))} · RMSSD {_fmt(p.get('rmssd'))} · "
+                       f"{tr(self.lang, 'coherence')} {_fmt(p.get('coh'), '{:.2f}')} · {tr(self.lang, 'calm')} "
+                       f"{_fmt(p.get('calm'))} · {tr(self.lang, 'pacer')} {_fmt(p.get('pacer'), '{:.1f}')}")
+
+    def _line(self, text: str) -> None:
+        self.console.print(text, highlight=False, markup=False)
+
+
+async def _watch(args: argparse.Namespace, console: Console) -> int:
+    from sessions.mqtt.watcher import follow
+
+    lang = args.lang or default_language()
+    settings = settings_from_args(args)
+    following = Following(settings.prefix)
+    start = time.monotonic()
+
+    def until() -> bool:
+        if args.seconds is not None and time.monotonic() - start >= args.seconds:
+            return True
+        return bool(args.until_done and following.all_finished())
+
+    def say(text: str) -> None:
+        console.print(text, style="dim", highlight=False, markup=False)
+
+    say(tr(lang, "watch_waiting", where=settings.describe()))
+    if not console.is_terminal:
+        await follow(settings, following, _Transcript(following, console, lang), sid=args.session, lang=lang,
+                     say=say, until=until)
+        return 0
+    task = asyncio.create_task(follow(settings, following, lambda u: None, sid=args.session, lang=lang,
+                                      say=say, until=until))
+    with Live(table(following, lang, time.time()), console=console, refresh_per_second=2) as live:
+        while not task.done():
+            live.update(table(following, lang, time.time()))
+            await asyncio.wait({task}, timeout=0.5)
+        live.update(table(following, lang, time.time()))
+    await task
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.mqtt:
+        raise UserError("watch needs the broker's address: --mqtt mqtt[s]://[user@]host[:port][/prefix].")
+    if args.session is not None and not SESSION_ID.match(args.session):
+        raise UserError("--session takes a session id as published: lower-case letters, digits and '-'.")
+    console = Console()
+    try:
+        return asyncio.run(_watch(args, console))
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,126 @@
+"""The calm curves: heart rate, RMSSD, coherence and the calm score over the whole session.
+
+Each curve draws from a preallocated :class:`CurveHistory`; the window's frame timer calls
+:meth:`CurvesPanel.refresh`, which touches a curve only when its history moved (about once a
+beat), so a two-hour history costs nothing between beats. The person's baseline level is a quiet
+dashed line; step starts are faint vertical marks.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from sessions.gui import style
+from sessions.gui.history import CurveHistory
+
+CAPACITY = 16384  # points per curve: 4.5 h at one point a beat; older points fall off
+
+# key, unit, number format
+CURVE_SPECS = (
+    ("hr", "bpm", "{:.0f}"),
+    ("rmssd", "ms", "{:.0f}"),
+    ("coherence", "", "{:.2f}"),
+    ("calm", "", "{:.0f}"),
+)
+
+
+class CurvesPanel(pg.GraphicsLayoutWidget):
+    """Four small plots in a 2x2 grid with linked time axes (minutes)."""
+
+    def __init__(self, names: dict[str, str], parent=None) -> None:
+        pg.setConfigOptions(antialias=True, background=style.BACKGROUND, foreground=style.TEXT_DIM)
+        super().__init__(parent)
+        self.setBackground(style.BACKGROUND)
+        self.names = names
+        self.history = {key: CurveHistory(CAPACITY) for key, _, _ in CURVE_SPECS}
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._drawn = {key: -1 for key in self.history}
+        self._titles: dict[str, str] = {}
+        self._baselines: dict[str, pg.InfiniteLine] = {}
+        self._marks: list[float] = []
+        first = None
+        for i, (key, _unit, _fmt) in enumerate(CURVE_SPECS):
+            plot = self.addPlot(row=i // 2, col=i % 2)
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.showGrid(x=False, y=False)
+            plot.getAxis("left").setWidth(38)
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(pg.mkPen(style.BORDER))
+                axis.setTextPen(pg.mkPen(style.TEXT_DIM))
+            curve = plot.plot(pen=pg.mkPen(style.CURVES[key], width=2))
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="mean")
+            if first is None:
+                first = plot
+            else:
+                plot.setXLink(first)
+            self.plots[key] = plot
+            self.curves[key] = curve
+            self._set_title(key, None)
+        self.plots["calm"].setYRange(0, 100, padding=0.02)
+        self.plots["calm"].enableAutoRange(axis="y", enable=False)
+        self.plots["coherence"].setLimits(yMin=0)
+        self.set_baseline("calm", 50.0)
+
+    # --- data in ---------------------------------------------------------------------------
+    def add(self, key: str, t_s: float, value: float | None) -> None:
+        self.history[key].append(t_s / 60.0, value)
+
+    def set_baseline(self, key: str, level: float | None) -> None:
+        if level is None or not math.isfinite(level) or key in self._baselines:
+            return
+        line = pg.InfiniteLine(pos=level, angle=0, movable=False,
+                               pen=pg.mkPen(style.BASELINE, width=1, style=Qt.PenStyle.DashLine))
+        self.plots[key].addItem(line, ignoreBounds=False)
+        self._baselines[key] = line
+
+    def baseline_coherence(self, t_start_s: float, t_end_s: float) -> float | None:
+        """Median coherence over the baseline phase (the runner keeps its own; this one is for drawing)."""
+        t, v = self.history["coherence"].view()
+        sel = [float(x) for tt, x in zip(t, v) if t_start_s / 60.0 <= tt <= t_end_s / 60.0]
+        return statistics.median(sel) if sel else None
+
+    def mark(self, t_s: float) -> None:
+        """A faint vertical line where a step starts."""
+        x = t_s / 60.0
+        if self._marks and abs(self._marks[-1] - x) < 1e-6:
+            return
+        self._marks.append(x)
+        for plot in self.plots.values():
+            plot.addItem(pg.InfiniteLine(pos=x, angle=90, movable=False, pen=pg.mkPen(style.STEP_MARK, width=1)),
+                         ignoreBounds=True)
+
+    # --- drawing ---------------------------------------------------------------------------
+    def _set_title(self, key: str, value: float | None) -> None:
+        spec = next(s for s in CURVE_SPECS if s[0] == key)
+        number = "–" if value is None or not math.isfinite(value) else spec[2].format(value)
+        text = f"{self.names[key]}  <b>{number}</b> {spec[1]}".rstrip()
+        if self._titles.get(key) != text:
+            self._titles[key] = text
+            self.plots[key].setTitle(text, color=style.CURVES[key], size="11pt")
+
+    def show_values(self, values: dict[str, float | None]) -> None:
+        for key, value in values.items():
+            self._set_title(key, value)
+
+    def refresh(self) -> bool:
+        """Redraw the curves whose history moved; True when anything was redrawn."""
+        moved = False
+        for key, hist in self.history.items():
+            if hist.version != self._drawn[key]:
+                self._drawn[key] = hist.version
+                t, v = hist.view()
+                self.curves[key].setData(t, v)
+                moved = True
+        return moved
+
+    def title_text(self, key: str) -> str:
+        return self._titles.get(key, "")

@@ -1,0 +1,334 @@
+"""The live session window: pacer, prompt, calm curves, link status and the controls.
+
+Everything on screen is drawn by one timer at about 30 Hz from the runner's :class:`LiveState`
+and preallocated curve histories; the runner's listener only queues step marks. Nothing here
+waits: the window lives in the same event loop as the strap, the runner and the add-ons (qasync).
+
+The pacer is driven by the wall clock: each frame asks the breath clock where it is *now*
+(``phase_at`` on the source's clock), not where the runner's last 10-Hz tick left it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QApplication, QGraphicsOpacityEffect, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
+                               QWidget)
+
+from biofeedback.pacer import BreathPhase
+from sessions.gui import style
+from sessions.gui.curves import CurvesPanel
+from sessions.gui.pacer_widget import PacerWidget
+from sessions.i18n import tr
+from sessions.runner import SessionRunner
+
+log = logging.getLogger(__name__)
+
+FPS = 30
+PROMPT_FADE_S = 1.5
+FRAME_LOG = 4096  # frame durations kept for the benchmark (a ring; never grows)
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+class SessionWindow(QWidget):
+    """One session on screen. ``await window.run_live(task)`` shows it until the runner is done."""
+
+    def __init__(self, runner: SessionRunner, lang: str, *, fps: float = FPS, close_at_end: bool = False,
+                 snapshot: Path | None = None) -> None:
+        super().__init__()
+        self.runner = runner
+        self.lang = lang
+        self.close_at_end = close_at_end
+        self.snapshot_path = snapshot
+        self.snapshot_error: str | None = None
+        self.task: asyncio.Task | None = None
+        self.frame_listeners: list[Callable[[float], None]] = []
+        self.shown_beats = 0
+        self.frame_ms = np.zeros(FRAME_LOG)
+        self.frames = 0
+        self._closed = asyncio.Event()
+        self._close_requests = 0
+        self._beats_seen = -1
+        self._coherence_seen: float | None = None
+        self._baseline_end: float | None = None
+        self._pending_marks: list[float] = []
+        self._prompt_shown: str | None = None
+        self._prompt_since = 0.0
+        self._texts: dict[str, str] = {}
+        self._finished = False
+        self.setWindowTitle(f"{runner.script.title} · biofeedback")
+        self.setStyleSheet(style.STYLE_SHEET)
+        self.resize(1180, 780)
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(max(1, int(1000 / fps)))
+        self._timer.timeout.connect(self.frame)
+        runner.listeners.append(self._on_event)
+
+    # --- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        lang = self.lang
+        root = QVBoxLayout(self)
+        root.setContentsMargins(28, 20, 28, 20)
+        root.setSpacing(14)
+
+        top = QHBoxLayout()
+        self.header = QLabel(self.runner.script.title, objectName="header")
+        self.status = QLabel("", objectName="status")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.header, 1)
+        top.addWidget(self.status)
+        root.addLayout(top)
+
+        middle = QHBoxLayout()
+        middle.setSpacing(32)
+        self.pacer = PacerWidget({k: tr(lang, k) for k in ("breathe_in", "breathe_out", "breathe_free")}
+                                 | {"per_min": tr(lang, "gui_per_min")})
+        self.prompt = QLabel("", objectName="prompt")
+        self.prompt.setWordWrap(True)
+        self.prompt.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.prompt.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.prompt.setMinimumHeight(160)
+        self._fade = QGraphicsOpacityEffect(self.prompt)
+        self._fade.setOpacity(1.0)
+        self.prompt.setGraphicsEffect(self._fade)
+        middle.addWidget(self.pacer, 2)
+        middle.addWidget(self.prompt, 3)
+        root.addLayout(middle, 5)
+
+        self.curves = CurvesPanel({"hr": tr(lang, "gui_hr"), "rmssd": tr(lang, "gui_rmssd"),
+                                   "coherence": tr(lang, "coherence"), "calm": tr(lang, "calm")})
+        self.curves.setMinimumHeight(200)
+        root.addWidget(self.curves, 4)
+
+        controls = QHBoxLayout()
+        controls.setSpacing(10)
+        self.buttons: dict[str, QPushButton] = {}
+        space = tr(lang, "gui_key_space")
+        for name, label, key, action in (
+            ("pause", tr(lang, "gui_pause"), space, self.toggle_pause),
+            ("too_much", tr(lang, "gui_too_much"), "g", self.runner.too_much),
+            ("next", tr(lang, "gui_next"), "n", self.runner.next_step),
+            ("stop", tr(lang, "gui_stop"), "q", self.runner.stop),
+            ("fullscreen", tr(lang, "gui_fullscreen"), "f", self.toggle_fullscreen),
+        ):
+            button = QPushButton(f"{label}  ({key})", objectName=name)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the shortcuts, never twice
+            button.clicked.connect(lambda _=False, act=action: act())
+            self.buttons[name] = button
+            if name == "fullscreen":
+                controls.addStretch(1)
+            controls.addWidget(button)
+        root.addLayout(controls)
+
+        for keys, action in (
+            (("Space",), self.toggle_pause), (("G",), self.runner.too_much), (("N",), self.runner.next_step),
+            (("Q",), self.runner.stop), (("F", "F11"), self.toggle_fullscreen), (("Escape",), self._escape),
+        ):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+                shortcut.activated.connect(action)
+
+    # --- controls ----------------------------------------------------------------------------
+    def toggle_pause(self) -> None:
+        if not self._finished:
+            self.runner.toggle_pause()
+
+    def toggle_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+
+    def _escape(self) -> None:
+        """Esc leaves full screen; otherwise it stops (with the closing grounding), as in the terminal."""
+        if self.isFullScreen():
+            self.showNormal()
+        elif not self._finished:
+            self.runner.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.task is None or self.task.done():
+            self._closed.set()
+            event.accept()
+            return
+        self._close_requests += 1
+        if self._close_requests == 1:
+            # Closing mid-exercise is a stop: the short grounding still plays, never silence.
+            self.runner.stop()
+            self._set_text(self.status, "status", tr(self.lang, "gui_stopping"))
+            event.ignore()
+        else:
+            self.task.cancel()
+            self._closed.set()
+            event.accept()
+
+    # --- events from the runner (must be fast and never raise) ----------------------------
+    def _on_event(self, kind: str, t: float, data: dict[str, Any]) -> None:
+        if kind == "step":
+            self._pending_marks.append(t)
+
+    # --- one frame -----------------------------------------------------------------------------
+    def current_phase(self) -> BreathPhase | None:
+        """Where the breath clock is now, by the source's (wall) clock, between the runner's ticks."""
+        s = self.runner.state
+        p = s.pacer
+        guide = self.runner.guide
+        if p is None or s.paused or guide is None:
+            return p
+        ahead = max(0.0, self.runner.source.now() - s.t)
+        try:
+            return guide.pacer.phase_at(p.t + min(ahead, 1.0))
+        except ValueError:
+            return p
+
+    def frame(self) -> None:
+        started = time.perf_counter()
+        try:
+            self._draw()
+        except Exception:  # noqa: BLE001 - a drawing slip must never end someone's exercise
+            log.exception("A frame of the session window failed; the session goes on.")
+        self.frame_ms[self.frames % FRAME_LOG] = (time.perf_counter() - started) * 1000.0
+        self.frames += 1
+        for listener in self.frame_listeners:
+            listener(started)
+
+    def _draw(self) -> None:
+        s = self.runner.state
+        lang = self.lang
+        self.pacer.show_phase(self.current_phase(), s.paused)
+
+        while self._pending_marks:
+            self.curves.mark(self._pending_marks.pop(0))
+        if s.beats != self._beats_seen:
+            self._beats_seen = s.beats
+            self.curves.add("hr", s.t, s.hr_bpm)
+            self.curves.add("rmssd", s.t, s.rmssd_ms)
+            self.curves.add("calm", s.t, s.calm)
+        if s.coherence is not None and s.coherence != self._coherence_seen:
+            self._coherence_seen = s.coherence
+            self.curves.add("coherence", s.t, s.coherence)
+        if s.baseline_hr is not None:
+            self.curves.set_baseline("hr", s.baseline_hr)
+            self.curves.set_baseline("rmssd", s.baseline_rmssd)
+            if self._baseline_end is None:
+                self._baseline_end = s.t
+                self.curves.set_baseline("coherence", self.curves.baseline_coherence(0.0, s.t))
+        self.curves.show_values({"hr": s.hr_bpm, "rmssd": s.rmssd_ms, "coherence": s.coherence, "calm": s.calm})
+        self.curves.refresh()
+        self.shown_beats = s.beats
+
+        header = self.runner.script.title
+        if s.step_id is not None and s.phase in ("step", "grounding"):
+            left = (s.step_max_s or 0.0) - (s.t - s.step_started)
+            header += (f"     {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
+                       f" · {tr(lang, 'gui_left', clock=_clock(left))}")
+        elif s.phase == "baseline":
+            header += f"     {tr(lang, 'baseline')}"
+        self._set_text(self.header, "header", header)
+
+        if self._close_requests == 0 and not self._finished:
+            self._set_text(self.status, "status", self.status_text())
+        if s.prompt != self._prompt_shown:
+            self._prompt_shown = s.prompt
+            self._prompt_since = time.monotonic()
+            self.prompt.setText(s.prompt)
+        fade = min(1.0, 0.2 + 0.8 * (time.monotonic() - self._prompt_since) / PROMPT_FADE_S)
+        if fade != self._fade.opacity():
+            self._fade.setOpacity(fade)
+        pause = tr(lang, "gui_resume" if s.paused else "gui_pause")
+        self._set_text(self.buttons["pause"], "pause", f"{pause}  ({tr(lang, 'gui_key_space')})")
+
+    def status_text(self) -> str:
+        s = self.runner.state
+        lang = self.lang
+        parts = [tr(lang, "link_" + s.link)]
+        if s.link == "connected" and s.contact in ("detected", "not_detected"):
+            parts.append(tr(lang, "gui_contact_ok" if s.contact == "detected" else "gui_contact_lost"))
+        if s.battery_pct is not None:
+            parts.append(tr(lang, "gui_battery", pct=s.battery_pct))
+        if s.paused:
+            parts.append(tr(lang, "paused"))
+        return "   ·   ".join(parts)
+
+    def _set_text(self, widget: Any, key: str, text: str) -> None:
+        if self._texts.get(key) != text:
+            self._texts[key] = text
+            widget.setText(text)
+
+    # --- the session's life --------------------------------------------------------------------
+    async def run_live(self, task: asyncio.Task) -> None:
+        """Show the window and draw until the runner is done (or the window is closed twice).
+
+        At the end the last values stay on screen, the timer stops (nothing moves any more) and
+        the snapshot is taken if one was asked for. :meth:`linger` then keeps the window open.
+        """
+        self.task = task
+        self.show()
+        self.frame()
+        self._timer.start()
+        closed = asyncio.ensure_future(self._closed.wait())
+        try:
+            await asyncio.wait({task, closed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not closed.done():
+                closed.cancel()
+        self._timer.stop()
+        self._finished = True
+        if task.done() and not task.cancelled() and task.exception() is None:
+            self.frame()  # the last values and the last grounding line
+            self._fade.setOpacity(1.0)
+            self._set_text(self.status, "status", tr(self.lang, "gui_done"))
+            if self.snapshot_path is not None:
+                self.save_snapshot(self.snapshot_path)
+        else:
+            self.close()
+
+    async def linger(self) -> None:
+        """Keep the finished session on screen until the person closes it (or close it now)."""
+        if self.close_at_end or not self.isVisible():
+            self.close()
+            return
+        await self._closed.wait()
+
+    def save_snapshot(self, path: Path) -> bool:
+        """A picture of the window for a therapist: PNG (or JPEG by suffix), written 0600."""
+        fmt = "JPG" if Path(path).suffix.lower() in (".jpg", ".jpeg") else "PNG"
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        QApplication.sendPostedEvents()  # pending layout requests first: the picture shows what a person sees
+        ok = self.grab().save(buf, fmt)
+        buf.close()
+        if not ok:
+            self.snapshot_error = "the picture could not be encoded"
+            return False
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(bytes(data))
+            os.chmod(path, 0o600)
+        except OSError as err:
+            self.snapshot_error = err.strerror or str(err)
+            log.error("Could not write the snapshot %s: %s", path, err)
+            return False
+        return True
+
+    def frame_times_ms(self) -> np.ndarray:
+        n = min(self.frames, FRAME_LOG)
+        return self.frame_ms[:n].copy() if self.frames <= FRAME_LOG else self.frame_ms.copy()

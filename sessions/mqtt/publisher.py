@@ -1,0 +1,206 @@
+"""Publishes one running session (schema in :mod:`sessions.mqtt`) without ever holding it up.
+
+The runner's listener and the 1-Hz sampler only put messages into a bounded :class:`Outbox`; one
+sender task owns the connection: it connects, says "online" (retained, with an "offline/lost" last
+will), drains the outbox in order, and on any failure reconnects with exponential backoff (1 s to
+30 s, with jitter) for as long as the session runs. A message leaves the outbox only once sent, so
+events survive a broker restart (at least once). On exit the last sample, the remaining events
+and a retained "offline/done" go out if the broker is there within a few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+from typing import Any
+
+from sessions.i18n import tr
+from sessions.mqtt import schema
+from sessions.mqtt.config import BrokerSettings
+from sessions.mqtt.failures import Failure, explain
+from sessions.mqtt.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+SAMPLE_EVERY_S = 1.0     # metrics per second of session time
+SLACK_S = 0.25
+WAKE_S = 0.1             # so at most 10 samples per wall second at high --speed
+BACKOFF_S = (1.0, 30.0)
+PUBLISH_TIMEOUT_S = 5.0
+KEEPALIVE_S = 10         # a silently dead link is noticed within ~15 s
+LINGER_S = 3.0           # at the end: how long the last messages may take
+
+
+def latest_rr_ms(runner: Any) -> float | None:
+    """The latest RR (raw, as the strap sent it) in ms."""
+    return runner.state.rr_ms
+
+
+class SessionPublisher:
+    """Async context manager: entered when the session starts, exited when it ends."""
+
+    def __init__(self, runner: Any, settings: BrokerSettings, *, session_id: str | None = None, lang: str = "en",
+                 console: Any = None, ha_discovery: str | None = None, outbox: Outbox | None = None,
+                 backoff: tuple[float, float] = BACKOFF_S, clock=time.time) -> None:
+        self.runner = runner
+        self.settings = settings
+        self.sid = session_id or schema.new_session_id()
+        self.lang = lang
+        self.console = console
+        self.ha_discovery = ha_discovery
+        self.outbox = outbox or Outbox()
+        self.backoff = backoff
+        self.clock = clock
+        prefix = settings.prefix
+        self.status_topic = schema.status_topic(prefix, self.sid)
+        self.metrics_topic = schema.metrics_topic(prefix, self.sid)
+        self.events_topic = schema.events_topic(prefix, self.sid)
+        self.connected = False
+        self.runner.state.mqtt = "connecting"
+        self.connects = 0
+        self.sent = 0
+        self.failure: Failure | None = None   # a permanent one: publishing gave up
+        self._closing = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._since = clock()
+        self._next_sample = 0.0
+
+    # --- the session side: fast, never raises, never waits -----------------------------------
+    def on_event(self, kind: str, t: float, data: dict[str, Any]) -> None:
+        payload = schema.event_payload(kind, t, data, self.clock())
+        if payload is not None:
+            self.outbox.put(self.events_topic, schema.encode(payload), qos=1)
+
+    def sample(self) -> None:
+        payload = schema.metrics_payload(self.runner.state, latest_rr_ms(self.runner), self.clock())
+        self.outbox.put(self.metrics_topic, schema.encode(payload), qos=0, metric=True)
+
+    async def _sampler(self) -> None:
+        state = self.runner.state
+        while state.phase != "done" and not self._closing.is_set():
+            await asyncio.sleep(WAKE_S)
+            # The state moves with the strap's notifications (about 1 s apart, jittered), so a
+            # quarter-second tolerance keeps one sample per second; skip ahead only when the
+            # session runs faster than we wake (--speed).
+            if state.phase != "starting" and state.t >= self._next_sample - SLACK_S:
+                self.sample()
+                ahead = self._next_sample + SAMPLE_EVERY_S
+                self._next_sample = (ahead if state.t < ahead - SLACK_S
+                                     else math.floor(state.t / SAMPLE_EVERY_S) * SAMPLE_EVERY_S + SAMPLE_EVERY_S)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def __aenter__(self) -> SessionPublisher:
+        self._say("mqtt_publishing", sid=self.sid, where=self.settings.describe())
+        self.runner.listeners.append(self.on_event)
+        self._tasks = [asyncio.create_task(self._sender(), name="mqtt-sender"),
+                       asyncio.create_task(self._sampler(), name="mqtt-sampler")]
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        with contextlib.suppress(ValueError):
+            self.runner.listeners.remove(self.on_event)
+        if self.runner.state.phase != "starting":
+            self.sample()  # the final numbers
+        self._closing.set()
+        self.outbox.ready.set()
+        sender, sampler = self._tasks
+        sampler.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(sender), LINGER_S)
+        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - never fail the session's end
+            pass
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if len(self.outbox) and self.failure is None:
+            log.info("MQTT: %d messages not sent at the end (broker away).", len(self.outbox))
+
+    # --- the connection side -----------------------------------------------------------------
+    def _client(self):
+        import aiomqtt
+
+        s = self.settings
+        return aiomqtt.Client(
+            s.host, s.port, username=s.username, password=s.password, identifier=f"biofeedback-{self.sid}",
+            will=aiomqtt.Will(self.status_topic, schema.encode(schema.offline_payload("lost")), qos=1, retain=True),
+            keepalive=KEEPALIVE_S, timeout=PUBLISH_TIMEOUT_S, tls_context=s.tls_context(),
+            logger=logging.getLogger("sessions.mqtt.aiomqtt"),
+        )
+
+    async def _sender(self) -> None:
+        import aiomqtt
+
+        delay = self.backoff[0]
+        outage_said = False
+        while True:
+            try:
+                async with self._client() as client:
+                    self._set_link("connected")
+                    self.connects += 1
+                    delay = self.backoff[0]
+                    if self.connects == 1 and not outage_said:
+                        self._say("mqtt_connected", where=self.settings.describe())
+                    else:
+                        self._say("mqtt_reconnected")
+                    outage_said = False
+                    await client.publish(self.status_topic, schema.encode(
+                        schema.online_payload(getattr(self.runner.script, "id", None), self._since)), qos=1, retain=True)
+                    if self.ha_discovery:
+                        for topic, config in schema.ha_discovery(self.settings.prefix, self.sid, self.ha_discovery):
+                            await client.publish(topic, config, qos=1, retain=True)
+                    await self._drain(client)
+                    await client.publish(self.status_topic, schema.encode(schema.offline_payload("done")),
+                                         qos=1, retain=True)
+                    self._set_link(None)
+                    return
+            except aiomqtt.MqttError as err:
+                failure = explain(err)
+                self._set_link("failed" if failure.permanent else "retrying")
+                if failure.permanent:
+                    self.failure = failure
+                    self._say("mqtt_gave_up", why=failure.sentence(self.lang, self.settings.username))
+                    return
+                if self._closing.is_set():
+                    return  # one last try was made (or the session ended during an outage)
+                wait = delay * random.uniform(0.8, 1.2)
+                if not outage_said:
+                    self._say("mqtt_retrying", why=failure.sentence(self.lang, self.settings.username), s=wait)
+                    outage_said = True
+                else:
+                    log.info("MQTT: still unreachable (%s); next try in %.0f s.", failure.detail, wait)
+                delay = min(delay * 2, self.backoff[1])
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), wait)
+
+    async def _drain(self, client: Any) -> None:
+        """Send until the session ends and the outbox is empty; raises on a lost connection."""
+        box = self.outbox
+        while True:
+            msg = box.peek()
+            if msg is None:
+                if self._closing.is_set():
+                    return
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(box.ready.wait(), 1.0)
+                continue
+            await client.publish(msg.topic, msg.payload, qos=msg.qos, retain=msg.retain)
+            box.pop(msg)
+            self.sent += 1
+
+    def _set_link(self, state: str | None) -> None:
+        """Our link to the broker, also shown in the session's status line (``LiveState.mqtt``)."""
+        self.connected = state == "connected"
+        self.runner.state.mqtt = state
+
+    def _say(self, key: str, **fmt: Any) -> None:
+        text = tr(self.lang, key, **fmt)
+        log.info("%s", text)
+        if self.console is not None:
+            try:
+                self.console.print(text, style="dim", highlight=False, markup=False)
+            except Exception:  # noqa: BLE001 - a view must never break the session
+                log.debug("console print failed", exc_info=True)

@@ -1,0 +1,71 @@
+"""The receiving side: subscribe to sessions and feed a :class:`Following`, reconnecting with backoff.
+
+A broker that is down or restarting is waited for; a wrong password or certificate raises
+:class:`sessions.errors.UserError` with one sentence (nothing to wait for).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable
+
+from sessions.errors import UserError
+from sessions.mqtt.config import BrokerSettings
+from sessions.mqtt.failures import explain
+from sessions.mqtt.follow import Following, Update
+
+log = logging.getLogger(__name__)
+
+
+async def follow(settings: BrokerSettings, following: Following, on_update: Callable[[Update], None], *,
+                 sid: str | None = None, lang: str = "en", say: Callable[[str], None] = lambda text: None,
+                 until: Callable[[], bool] = lambda: False, backoff: tuple[float, float] = (1.0, 30.0)) -> None:
+    """Runs until ``until()`` is true (checked at every message and every second) or cancelled."""
+    import aiomqtt
+
+    from sessions.i18n import tr
+
+    delay = backoff[0]
+    said_outage = False
+    while not until():
+        try:
+            async with aiomqtt.Client(settings.host, settings.port, username=settings.username,
+                                      password=settings.password, tls_context=settings.tls_context(),
+                                      identifier=f"biofeedback-watch-{secrets.token_hex(3)}", keepalive=10,
+                                      timeout=5, logger=logging.getLogger("sessions.mqtt.aiomqtt")) as client:
+                if said_outage:
+                    say(tr(lang, "mqtt_reconnected"))
+                said_outage = False
+                delay = backoff[0]
+                for topic in following.topics(sid):
+                    await client.subscribe(topic, qos=1)
+                messages = aiter(client.messages)
+                while not until():
+                    try:
+                        msg = await asyncio.wait_for(anext(messages), 1.0)
+                    except asyncio.TimeoutError:
+                        continue
+                    update = following.handle(str(msg.topic), msg.payload if isinstance(msg.payload, bytes)
+                                              else str(msg.payload).encode(), time.time())
+                    if update is not None:
+                        on_update(update)
+                return
+        except aiomqtt.MqttError as err:
+            failure = explain(err)
+            why = failure.sentence(lang, settings.username)
+            if failure.permanent:
+                raise UserError(why[0].upper() + why[1:] + ".") from None
+            if not said_outage:
+                say(f"MQTT: {why}; {tr(lang, 'mqtt_retry_watch')}")
+                said_outage = True
+            wait = delay * random.uniform(0.8, 1.2)
+            delay = min(delay * 2, backoff[1])
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and not until():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.sleep(min(0.5, deadline - time.monotonic()))

@@ -1,0 +1,250 @@
+"""Exports other tools open: Kubios RR text, CSV (beats, corrected series, metrics, events), EDF+, BIDS physio.
+
+Every file is health data and is created readable by its owner only (0600). Each writer returns the
+paths it wrote, so the command can list them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from sessions.errors import UserError
+from sessions.review.record import METRIC_FIELDS, Record
+from sessions.review.signals import corrected, metric_on_grid, nn_signals
+
+FORMATS = ("kubios", "csv", "edf", "bids")
+SIGNAL_HZ = 4.0
+EDF_RECORD_S = 5.0
+EDF_ANNOTATION_CHARS = 60
+
+
+def _private_file(path: Path, data: bytes) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(path, 0o600)
+    return path
+
+
+def _need_beats(record: Record) -> None:
+    if len(record.beat_t) < 2:
+        raise UserError(f"session {record.id} holds too few beats to export.")
+
+
+# --- Kubios --------------------------------------------------------------------------------------
+
+def export_kubios(record: Record, path: Path) -> list[Path]:
+    """One RR interval in ms per line, as the strap sent them (Kubios does its own correction).
+
+    ``#`` lines say where the strap was lost: the RR after a gap is real, but the time between is not
+    in the series, so a tool that sums RR to get time will be off by the gaps listed.
+    """
+    _need_beats(record)
+    lines = [f"# biofeedback session {record.id}: {record.title}", f"# started {record.meta.get('started_at', '?')}",
+             "# RR intervals in ms, raw (artefacts not corrected), one per line"]
+    for a, b in record.link_gaps():
+        lines.append(f"# strap signal lost from {a:.1f} s to {b:.1f} s")
+    lines += [f"{v:.3f}" for v in record.rr_ms]
+    return [_private_file(path, ("\n".join(lines) + "\n").encode())]
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+def _csv_bytes(header: list[str], rows) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue().encode()
+
+
+def export_csv(record: Record, path: Path) -> list[Path]:
+    """FILE_beats.csv, FILE_corrected.csv, FILE_metrics.csv, FILE_events.csv beside ``path``."""
+    _need_beats(record)
+    stem = path.with_suffix("") if path.suffix.lower() == ".csv" else path
+    out = []
+    nn = record.nn_mask
+    beats = ((i, f"{t:.4f}", int(r), f"{ms:.3f}", int(g), lab, f"{ms:.3f}" if ok else "")
+             for i, (t, r, ms, g, lab, ok) in enumerate(zip(record.beat_t, record.rr_ticks, record.rr_ms,
+                                                             record.after_gap, record.labels, nn)))
+    out.append(_private_file(Path(f"{stem}_beats.csv"), _csv_bytes(
+        ["idx", "t_s", "rr_ticks_1024", "rr_ms", "after_gap", "label", "nn_ms"], beats)))
+    ct, cms = corrected(record)
+    out.append(_private_file(Path(f"{stem}_corrected.csv"), _csv_bytes(
+        ["t_s", "rr_ms"], ((f"{a:.4f}", f"{b:.3f}") for a, b in zip(ct, cms)))))
+    mrows = ((f"{t:.3f}", *("" if np.isnan(record.metrics[k][i]) else f"{record.metrics[k][i]:.6g}" for k in METRIC_FIELDS))
+             for i, t in enumerate(record.metric_t))
+    out.append(_private_file(Path(f"{stem}_metrics.csv"), _csv_bytes(["t_s", *METRIC_FIELDS], mrows)))
+    erows = ((f"{t:.3f}", kind, json.dumps(data, ensure_ascii=False)) for t, kind, data in record.events)
+    out.append(_private_file(Path(f"{stem}_events.csv"), _csv_bytes(["t_s", "kind", "data"], erows)))
+    return out
+
+
+# --- EDF+ ----------------------------------------------------------------------------------------
+
+def annotation_text(kind: str, data: dict) -> str:
+    if kind == "prompt":
+        text = f"prompt: {data.get('text', '')}"
+    elif kind in ("step", "step_end"):
+        text = f"{kind} {data.get('step', '')}"
+    elif kind == "pacer_rate":
+        text = f"pacer {data.get('rate')}/min"
+    elif kind == "link":
+        text = f"link {data.get('state', '')}"
+    elif kind in ("grounding", "done", "stop"):
+        text = f"{kind} {data.get('reason', '')}".strip()
+    else:
+        text = kind
+    return text[:EDF_ANNOTATION_CHARS]
+
+
+EDF_SIGNALS = (  # label, unit, physical min/max, source
+    ("HR", "bpm", 20.0, 250.0, "hr"),
+    ("RR", "ms", 200.0, 3000.0, "rr"),
+    ("HR mean 60s", "bpm", 20.0, 250.0, "hr_bpm"),
+    ("RMSSD 60s", "ms", 0.0, 500.0, "rmssd_ms"),
+    ("Coherence", "ratio", 0.0, 50.0, "coherence"),
+    ("Calm", "score", 0.0, 100.0, "calm"),
+    ("Pacer rate", "1/min", 0.0, 30.0, "pacer_rate"),
+)
+
+
+def export_edf(record: Record, path: Path) -> list[Path]:
+    """EDF+: HR and RR (4 Hz, corrected series), the 5-s metrics, and every event as an annotation.
+
+    EDF has no 'missing': holes are written as the signal's physical minimum and each is named in an
+    annotation ("no signal"), so a viewer shows a drop to the floor, never an invented curve.
+    """
+    import pyedflib
+
+    _need_beats(record)
+    t, hr, rr = nn_signals(record, SIGNAL_HZ)
+    n_records = int(np.ceil((len(t)) / (SIGNAL_HZ * EDF_RECORD_S)))
+    n_fast = int(n_records * SIGNAL_HZ * EDF_RECORD_S)
+    grid_slow = np.arange(n_records) * EDF_RECORD_S
+    data, headers = [], []
+    for label, unit, lo, hi, src in EDF_SIGNALS:
+        if src in ("hr", "rr"):
+            y = np.full(n_fast, np.nan)
+            y[: len(t)] = hr if src == "hr" else rr
+            fs = SIGNAL_HZ
+        else:
+            y = metric_on_grid(record, src, grid_slow + EDF_RECORD_S)  # the value known at the record's end
+            fs = 1.0 / EDF_RECORD_S
+        y = np.clip(np.where(np.isnan(y), lo, y), lo, hi)
+        data.append(y)
+        headers.append({"label": label, "dimension": unit, "sample_frequency": fs, "physical_min": lo,
+                        "physical_max": hi, "digital_min": -32768, "digital_max": 32767, "transducer": "chest strap",
+                        "prefilter": ""})
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    writer = pyedflib.EdfWriter(str(tmp), len(data), file_type=pyedflib.FILETYPE_EDFPLUS)
+    try:
+        with warnings.catch_warnings():  # 5-s records are deliberate: 4 Hz and 0.2 Hz both fit exactly
+            warnings.simplefilter("ignore", UserWarning)
+            writer.setDatarecordDuration(EDF_RECORD_S)
+        writer.setSignalHeaders(headers)
+        writer.setPatientName("X")  # no name in health data that leaves the app
+        writer.setEquipment("biofeedback_HRS_chest_strap")
+        writer.setTechnician("")
+        if record.started is not None:
+            writer.setStartdatetime(record.started.replace(tzinfo=None))
+        writer.writeSamples(data)
+        for onset, kind, d in record.events:
+            writer.writeAnnotation(max(0.0, float(onset)), -1, annotation_text(kind, d))
+        for a, b in _holes(t, hr):
+            writer.writeAnnotation(a, b - a, "no signal")
+    finally:
+        writer.close()
+    os.replace(tmp, path)
+    os.chmod(path, 0o600)
+    return [path]
+
+
+def _holes(t: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
+    missing = np.isnan(y)
+    out, start = [], None
+    for ti, m in zip(t, missing):
+        if m and start is None:
+            start = ti
+        elif not m and start is not None:
+            out.append((float(start), float(ti)))
+            start = None
+    if start is not None:
+        out.append((float(start), float(t[-1])))
+    return out
+
+
+# --- BIDS physio ---------------------------------------------------------------------------------
+
+def bids_stem(record: Record, subject: str) -> str:
+    task = re.sub(r"[^A-Za-z0-9]", "", str(record.meta.get("script") or "biofeedback")) or "biofeedback"
+    ses = re.sub(r"[^0-9]", "", record.id)[:14] or "1"
+    return f"sub-{subject}_ses-{ses}_task-{task}"
+
+
+def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
+    """``<stem>_physio.tsv.gz`` (no header row, 'n/a' for holes) with its JSON sidecar, and ``_events.tsv``."""
+    _need_beats(record)
+    if not re.fullmatch(r"[A-Za-z0-9]+", subject):
+        raise UserError(f"the BIDS subject label must be letters and digits only, not '{subject}'.")
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stem = bids_stem(record, subject)
+    t, hr, rr = nn_signals(record, SIGNAL_HZ)
+    cols = {"heart_rate": hr, "rr_interval": rr, **{k: metric_on_grid(record, k, t) for k in ("rmssd_ms", "coherence", "calm", "pacer_rate")}}
+    buf = io.StringIO()
+    stacked = np.column_stack(list(cols.values()))
+    for row in stacked:
+        buf.write("\t".join("n/a" if np.isnan(v) else f"{v:.4f}" for v in row) + "\n")
+    physio = _private_file(path / f"{stem}_physio.tsv.gz", gzip.compress(buf.getvalue().encode(), mtime=0))
+    sidecar = {
+        "SamplingFrequency": SIGNAL_HZ, "StartTime": 0.0, "Columns": list(cols),
+        "heart_rate": {"Description": "Heart rate from the time-preserving corrected RR series (runs of flagged "
+                                      "beats replaced by equal intervals over the same time), linearly interpolated; "
+                                      "n/a where the strap was lost", "Units": "bpm"},
+        "rr_interval": {"Description": "RR interval of the same corrected series, interpolated as heart_rate", "Units": "ms"},
+        "rmssd_ms": {"Description": "RMSSD over the last 60 s, updated every 5 s", "Units": "ms"},
+        "coherence": {"Description": "HeartMath-style coherence ratio over the last 64 s, every 5 s", "Units": "ratio"},
+        "calm": {"Description": "Calm score, 50 at the session's baseline", "Units": "score 0-100"},
+        "pacer_rate": {"Description": "Breathing pacer rate shown", "Units": "breaths/min"},
+        "Manufacturer": "Bluetooth Heart Rate Service chest strap",
+        "SoftwareVersions": "biofeedback", "SessionStart": record.meta.get("started_at"),
+    }
+    side = _private_file(path / f"{stem}_physio.json", json.dumps(sidecar, indent=1).encode())
+    ev = io.StringIO()
+    ev.write("onset\tduration\ttrial_type\tvalue\n")
+    for i, (t0, kind, d) in enumerate(record.events):
+        if kind not in ("step", "prompt", "distress", "grounding", "pacer_rate", "link", "pause", "resume", "stop", "done"):
+            continue
+        dur = "n/a"
+        if kind == "step":
+            nxt = next((e[0] for e in record.events[i + 1:] if e[1] == "step"), record.duration_s)
+            dur = f"{nxt - t0:.3f}"
+        value = annotation_text(kind, d).replace("\t", " ").replace("\n", " ")
+        ev.write(f"{t0:.3f}\t{dur}\t{kind}\t{value}\n")
+    events = _private_file(path / f"{stem}_events.tsv", ev.getvalue().encode())
+    return [physio, side, events]
+
+
+def export(record: Record, fmt: str, path: Path, *, subject: str = "01") -> list[Path]:
+    if fmt not in FORMATS:
+        raise UserError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}.")
+    if fmt != "bids" and not path.parent.exists():
+        raise UserError(f"{path.parent}: no such folder.")
+    if fmt == "kubios":
+        return export_kubios(record, path)
+    if fmt == "csv":
+        return export_csv(record, path)
+    if fmt == "edf":
+        return export_edf(record, path)
+    return export_bids(record, path, subject)

@@ -1,0 +1,75 @@
+"""The per-phase table: mean HR, RMSSD, SDNN, coherence and calm per step, with the change against
+the quiet start (the baseline phase), which is what "did I settle, and when" is measured against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sessions.review.record import Record
+from sessions.review.words import say
+
+COLUMNS = ("hr_bpm", "rmssd_ms", "sdnn_ms", "coherence", "calm")
+CALM_AT_BASELINE = 50.0
+
+
+@dataclass
+class PhaseRow:
+    name: str
+    kind: str
+    start: float
+    end: float
+    means: dict[str, float | None]
+    change: dict[str, float | None]  # mean minus the baseline phase's mean (None in the baseline itself)
+
+    @property
+    def minutes(self) -> float:
+        return (self.end - self.start) / 60.0
+
+    def to_json(self) -> dict[str, Any]:
+        r = lambda v: None if v is None else round(v, 3)
+        return {"phase": self.name, "kind": self.kind, "start_s": round(self.start, 1), "end_s": round(self.end, 1),
+                **{k: r(v) for k, v in self.means.items()}, **{f"{k}_change": r(v) for k, v in self.change.items()}}
+
+
+def phase_rows(record: Record) -> list[PhaseRow]:
+    base = next((p for p in record.phases if p.kind == "baseline"), None)
+    rows = []
+    for p in record.phases:
+        change: dict[str, float | None] = {}
+        for key in COLUMNS:
+            v, b = p.means.get(key), base.means.get(key) if base else None
+            if key == "calm" and b is None and base is not None:
+                b = CALM_AT_BASELINE  # the calm score is defined as 50 at the person's baseline
+            change[key] = None if (p is base or v is None or b is None) else v - b
+        rows.append(PhaseRow(p.name, p.kind, p.start, p.end, {k: p.means.get(k) for k in COLUMNS}, change))
+    return rows
+
+
+def phase_label(row_or_name: PhaseRow | str, lang: str) -> str:
+    """How a person reads a phase name: the baseline is the quiet start, steps keep their id."""
+    name = row_or_name.name if isinstance(row_or_name, PhaseRow) else row_or_name
+    return say(lang, "baseline_phase") if name == "baseline" else name.replace("-", " ")
+
+
+def fmt(value: float | None, spec: str = "{:.0f}", signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    text = spec.format(value)
+    if signed and value >= 0 and not text.startswith("-"):
+        text = "+" + text
+    return text.replace("-", "−")
+
+
+def table_cells(rows: list[PhaseRow], lang: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows as text, shared by the report and the review window."""
+    vs = say(lang, "vs_baseline")
+    header = [say(lang, "phase"), say(lang, "from_min"), say(lang, "minutes"), say(lang, "hr"), vs,
+              say(lang, "rmssd"), vs, say(lang, "sdnn"), say(lang, "coherence"), say(lang, "calm"), vs]
+    body = []
+    for r in rows:
+        m, c = r.means, r.change
+        body.append([phase_label(r, lang), f"{r.start / 60:.1f}", f"{r.minutes:.1f}",
+                     fmt(m["hr_bpm"]), fmt(c["hr_bpm"], signed=True), fmt(m["rmssd_ms"]), fmt(c["rmssd_ms"], signed=True),
+                     fmt(m["sdnn_ms"]), fmt(m["coherence"], "{:.2f}"), fmt(m["calm"]), fmt(c["calm"], signed=True)])
+    return header, body

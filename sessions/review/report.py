@@ -1,0 +1,238 @@
+"""The session report a person can read: HTML (images embedded, one file that stands alone), PDF or PNG.
+
+One :class:`ReportContent` is built from the record (tables, summary, whole-session HRV) and laid out
+by each renderer; the pages are drawn with matplotlib's Agg backend, so no display is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from sessions.errors import UserError
+from sessions.review.offline_hrv import OfflineHrv, offline_hrv
+from sessions.review.phase_table import PhaseRow, phase_rows, table_cells
+from sessions.review.record import Record
+from sessions.review.summary import plain_summary
+from sessions.review.timeline import draw_timeline, legend_text
+from sessions.review.words import say
+
+A4 = (8.27, 11.69)
+FORMATS = (".html", ".pdf", ".png")
+
+
+@dataclass
+class ReportContent:
+    record: Record
+    lang: str
+    rows: list[PhaseRow]
+    summary: list[str]
+    hrv: OfflineHrv
+    notes: list[str]  # artefact share, gaps, damage
+
+    @property
+    def heading(self) -> str:
+        return f"{say(self.lang, 'report_title')}: {self.record.title}"
+
+    @property
+    def facts(self) -> str:
+        r = self.record
+        started = r.started.strftime("%Y-%m-%d %H:%M") if r.started else "?"
+        return (f"{say(self.lang, 'started')} {started} · {say(self.lang, 'duration')} {r.duration_s / 60:.1f} min · "
+                f"{say(self.lang, 'source')} {r.summary.source} · {r.id}")
+
+
+def build_content(record: Record, lang: str | None = None) -> ReportContent:
+    lang = lang or record.language
+    rows = phase_rows(record)
+    notes = []
+    labelled = int((record.labels != "").sum())
+    if labelled:
+        n = int(record.artefact_mask.sum())
+        notes.append(say(lang, "artefact_share", n=n, total=labelled, pct=100.0 * n / labelled))
+    gaps = record.link_gaps()
+    if gaps:
+        notes.append(say(lang, "gaps", n=len(gaps), s=sum(b - a for a, b in gaps)))
+    if record.problems is not None:
+        notes.append(say(lang, "damaged", what="; ".join(record.problems)))
+    elif "ended_at" not in record.meta:
+        notes.append(say(lang, "unfinished"))
+    return ReportContent(record, lang, rows, plain_summary(record, rows, lang), offline_hrv(record), notes)
+
+
+def _private_write(path: Path, data: bytes) -> None:
+    """Health data: the report is created readable by its owner only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(path, 0o600)
+
+
+# --- matplotlib pages -----------------------------------------------------------------------------
+
+def _figure(size=A4):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, dpi=100)
+
+
+def _wrapped(fig, x: float, y: float, lines: list[str], *, width: int = 100, size: float = 9, **kw) -> float:
+    """Writes wrapped paragraphs downward from y (figure fraction); returns the y below them."""
+    step = size / 72 / fig.get_figheight() * 1.45
+    for line in lines:
+        for part in textwrap.wrap(line, width) or [""]:
+            fig.text(x, y, part, fontsize=size, va="top", **kw)
+            y -= step
+        y -= step * 0.3
+    return y
+
+
+def _table(fig, rect, header: list[str], body: list[list[str]], size: float = 7) -> None:
+    ax = fig.add_axes(rect)
+    ax.axis("off")
+    if not body:
+        return
+    header = [h.replace(" (", "\n(").replace("vs. ", "vs.\n").replace("t.o.v. ", "t.o.v.\n") for h in header]
+    t = ax.table(cellText=body, colLabels=header, cellLoc="right", colLoc="right", bbox=(0, 0, 1, 1))
+    t.auto_set_font_size(False)
+    t.set_fontsize(size)
+    for (row, col), cell in t.get_celld().items():
+        cell.set_linewidth(0.3)
+        if row == 0:
+            cell.set_facecolor("#eaf2f8")
+            cell.set_height(cell.get_height() * 1.8)
+        if col == 0:
+            cell.get_text().set_horizontalalignment("left")
+
+
+def page_one(content: ReportContent):
+    lang = content.lang
+    fig = _figure()
+    fig.text(0.06, 0.975, content.heading, fontsize=15, weight="bold", va="top")
+    fig.text(0.06, 0.945, content.facts, fontsize=8, color="#555555", va="top")
+    fig.text(0.06, 0.92, say(lang, "summary"), fontsize=11, weight="bold", va="top")
+    y = _wrapped(fig, 0.06, 0.895, content.summary, width=105, size=9)
+    bottom = 0.085
+    draw_timeline(fig, content.record, lang, rect=(0.1, bottom + 0.05, 0.86, y - bottom - 0.1))
+    fig.text(0.06, bottom, legend_text(lang), fontsize=7, color="#34495e")
+    _wrapped(fig, 0.06, 0.045, [say(lang, "what_not")], width=140, size=6.5, color="#555555")
+    return fig
+
+
+def page_two(content: ReportContent):
+    lang = content.lang
+    fig = _figure()
+    fig.text(0.06, 0.975, say(lang, "phases"), fontsize=12, weight="bold", va="top")
+    fig.text(0.06, 0.95, say(lang, "per_phase_note"), fontsize=7.5, color="#555555", va="top")
+    header, body = table_cells(content.rows, lang)
+    h = min(0.45, 0.022 * (len(body) + 2))
+    _table(fig, (0.04, 0.935 - h, 0.92, h), header, body, size=6.5)
+    y = 0.92 - h - 0.02
+    fig.text(0.06, y, say(lang, "artefacts"), fontsize=12, weight="bold", va="top")
+    y = _wrapped(fig, 0.06, y - 0.028, content.notes or ["–"], width=110, size=8.5)
+    fig.text(0.06, y - 0.01, say(lang, "hrv_full"), fontsize=12, weight="bold", va="top")
+    y = _wrapped(fig, 0.06, y - 0.038, [say(lang, "hrv_method"), say(lang, "nn_used", nn=content.hrv.nn)],
+                 width=120, size=7.5, color="#555555")
+    rows = content.hrv.rows()
+    if rows:
+        groups = {"time": say(lang, "time_domain"), "frequency": say(lang, "freq_domain"), "nonlinear": say(lang, "nonlinear")}
+        body = [[groups[g] if i == 0 or rows[i - 1][0] != g else "", name, value] for i, (g, name, value) in enumerate(rows)]
+        h = min(y - 0.1, 0.019 * (len(body) + 1))
+        _table(fig, (0.15, y - 0.01 - h, 0.6, h), ["", say(lang, "metric"), say(lang, "value")], body, size=7.5)
+    else:
+        _wrapped(fig, 0.06, y - 0.01, [say(lang, "hrv_too_short")], size=8.5)
+    _wrapped(fig, 0.06, 0.045, [say(lang, "what_not")], width=140, size=6.5, color="#555555")
+    return fig
+
+
+def _png_bytes(fig, dpi: int = 100) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+# --- renderers ------------------------------------------------------------------------------------
+
+def render_pdf(content: ReportContent, path: Path) -> list[Path]:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    buf = io.BytesIO()
+    with PdfPages(buf) as pdf:
+        for fig in (page_one(content), page_two(content)):
+            pdf.savefig(fig)
+        info = pdf.infodict()
+        info["Title"] = content.heading
+    _private_write(path, buf.getvalue())
+    return [path]
+
+
+def render_png(content: ReportContent, path: Path) -> list[Path]:
+    """One PNG per page: FILE.png, then FILE-2.png."""
+    out = []
+    for i, fig in enumerate((page_one(content), page_two(content))):
+        target = path if i == 0 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
+        _private_write(target, _png_bytes(fig, dpi=110))
+        out.append(target)
+    return out
+
+
+def render_html(content: ReportContent, path: Path) -> list[Path]:
+    lang, e = content.lang, html.escape
+    fig = _figure((10, 7.5))
+    draw_timeline(fig, content.record, lang, rect=(0.08, 0.07, 0.9, 0.86))
+    image = base64.b64encode(_png_bytes(fig, dpi=110)).decode("ascii")
+    header, body = table_cells(content.rows, lang)
+    phase_html = "<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>" + "".join(
+        "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in body)
+    groups = {"time": say(lang, "time_domain"), "frequency": say(lang, "freq_domain"), "nonlinear": say(lang, "nonlinear")}
+    hrv_rows = content.hrv.rows()
+    hrv_html = ("<table><tr><th></th><th>" + e(say(lang, "metric")) + "</th><th>" + e(say(lang, "value")) + "</th></tr>"
+                + "".join(f"<tr><td>{e(groups[g])}</td><td>{e(n)}</td><td>{e(v)}</td></tr>" for g, n, v in hrv_rows)
+                + "</table>") if hrv_rows else f"<p>{e(say(lang, 'hrv_too_short'))}</p>"
+    doc = f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{e(content.heading)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
+h1 {{ font-size: 1.6em; margin-bottom: 0.1em; }} .facts, .note {{ color: #555; font-size: 0.9em; }}
+table {{ border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }}
+td, th {{ border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }}
+td:first-child, th:first-child {{ text-align: left; }} th {{ background: #eaf2f8; }}
+.summary li {{ margin: 0.3em 0; }} .what-not {{ border-left: 4px solid #aab7b8; padding: 0.5em 1em; background: #f4f6f7; }}
+img {{ max-width: 100%; }}
+</style></head><body>
+<h1>{e(content.heading)}</h1>
+<p class="facts">{e(content.facts)}</p>
+<h2>{e(say(lang, 'summary'))}</h2>
+<ul class="summary">{''.join(f'<li>{e(s)}</li>' for s in content.summary)}</ul>
+<p class="what-not">{e(say(lang, 'what_not'))}</p>
+<h2>{e(say(lang, 'timeline'))}</h2>
+<img alt="{e(say(lang, 'timeline'))}" src="data:image/png;base64,{image}">
+<p class="note">{e(legend_text(lang))}</p>
+<h2>{e(say(lang, 'phases'))}</h2>
+<p class="note">{e(say(lang, 'per_phase_note'))}</p>
+<table>{phase_html}</table>
+<h2>{e(say(lang, 'artefacts'))}</h2>
+{''.join(f'<p>{e(n)}</p>' for n in content.notes) or '<p>–</p>'}
+<h2>{e(say(lang, 'hrv_full'))}</h2>
+<p class="note">{e(say(lang, 'hrv_method'))} {e(say(lang, 'nn_used', nn=content.hrv.nn))}</p>
+{hrv_html}
+</body></html>
+"""
+    _private_write(path, doc.encode("utf-8"))
+    return [path]
+
+
+def write_report(record: Record, path: Path, lang: str | None = None) -> list[Path]:
+    """Writes the report in the format the file name asks for; returns the files written."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise UserError(f"{path.name}: the report can be written as .html, .pdf or .png.")
+    if not path.parent.exists():
+        raise UserError(f"{path.parent}: no such folder.")
+    content = build_content(record, lang)
+    return {".html": render_html, ".pdf": render_pdf, ".png": render_png}[suffix](content, path)

@@ -1,0 +1,110 @@
+"""Words of the review, report, exports and trends in Dutch and English.
+
+Kept beside the review code rather than in :mod:`sessions.i18n` because they are many and only the
+review uses them; missing keys fall back to :func:`sessions.i18n.tr` (shared words) and then English.
+"""
+
+from __future__ import annotations
+
+from sessions.i18n import tr
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "report_title": "Session report", "phase": "phase", "from_min": "from (min)", "minutes": "minutes",
+        "hr": "heart rate (bpm)", "rmssd": "RMSSD (ms)", "sdnn": "SDNN (ms)", "coherence": "coherence",
+        "calm": "calm (0-100)", "pacer_rate": "pacer (breaths/min)", "vs_baseline": "vs. baseline",
+        "hr_short": "HR", "calm_short": "calm", "baseline_phase": "quiet start",
+        "timeline": "Over time", "phases": "Phase by phase", "summary": "In plain words",
+        "hrv_full": "Heart rate variability of the whole session", "artefacts": "Beats and artefacts",
+        "what_not": "What these numbers are not: this is a relaxation exercise, not a medical test. "
+                    "The numbers describe this session only; they do not diagnose, predict or treat anything, "
+                    "and a low or high value is not good or bad in itself. Talk to a doctor about any worry "
+                    "about your heart.",
+        "artefact_share": "{n} of {total} beats ({pct:.1f} %) were flagged as artefacts or irregular beats and "
+                          "left out of the numbers.",
+        "gaps": "The strap signal was lost {n} time(s), {s:.0f} s in total; nothing was filled in for those gaps.",
+        "damaged": "This file was damaged; the report shows what could be recovered: {what}",
+        "unfinished": "The session did not close normally; the report covers what was saved.",
+        "settled_below": "Your heart rate settled {d:.0f} bpm below your starting level during {phase}.",
+        "settled_above": "Your heart rate was {d:.0f} bpm above your starting level during {phase}.",
+        "settled_same": "Your heart rate stayed close to your starting level throughout (within {d:.0f} bpm).",
+        "settled_when": "It first stayed below the starting level from about minute {m:.0f}.",
+        "rmssd_up": "The beat-to-beat variation (RMSSD) rose from {a:.0f} to {b:.0f} ms, which usually goes with a "
+                    "calmer body.",
+        "rmssd_down": "The beat-to-beat variation (RMSSD) went from {a:.0f} to {b:.0f} ms.",
+        "coh_best": "Your heart rhythm followed your breathing most smoothly during {phase}.",
+        "calm_change": "The calm score went from {a:.0f} at the start to {b:.0f} at the end (50 is your own starting "
+                       "level).",
+        "distress_note": "There were {n} moment(s) when your heart rate rose sharply; the exercise slowed down and "
+                         "offered grounding. That is part of how the exercise works, not a failure.",
+        "no_data": "Too few beats were recorded to say anything about this session.",
+        "started": "started", "duration": "duration", "source": "source", "script": "exercise",
+        "metric": "measure", "value": "value", "time_domain": "time domain", "freq_domain": "frequency domain (ms²)",
+        "nonlinear": "non-linear", "step_shading": "steps", "prompt": "prompt", "distress": "distress",
+        "grounding": "grounding", "link_gap": "signal lost", "artefact": "artefact beat",
+        "trends_title": "Trends over your sessions", "date": "date", "calm_change_col": "calm change",
+        "rmssd_rest": "RMSSD at rest (ms)", "resonance": "resonance rate (/min)", "practised": "minutes practised",
+        "week": "week", "no_sessions": "No sessions recorded yet.",
+        "hrv_method": "Computed with neurokit2 on the NN intervals (beats flagged as artefacts left out; no values "
+                      "invented across signal gaps); frequency powers in ms² (Welch on the interpolated series).",
+        "hrv_too_short": "The session is too short for this part of the analysis.",
+        "per_phase_note": "Means of the 5-second values within each phase; the change is against the quiet start.",
+        "review_title": "Review", "time_min": "time (min)",
+        "legend": "▼ {prompt}   × {artefact}   red dashes: {distress}   orange dashes: {grounding}   grey band: {gap}",
+        "page": "page", "nn_used": "{nn} NN intervals used",
+    },
+    "nl": {
+        "report_title": "Sessieverslag", "phase": "fase", "from_min": "vanaf (min)", "minutes": "minuten",
+        "hr": "hartslag (slagen/min)", "rmssd": "RMSSD (ms)", "sdnn": "SDNN (ms)", "coherence": "coherentie",
+        "calm": "kalmte (0-100)", "pacer_rate": "ademtempo (per min)", "vs_baseline": "t.o.v. start",
+        "hr_short": "hartslag", "calm_short": "kalmte", "baseline_phase": "rustige start",
+        "timeline": "In de tijd", "phases": "Fase voor fase", "summary": "In gewone woorden",
+        "hrv_full": "Hartslagvariabiliteit van de hele sessie", "artefacts": "Slagen en artefacten",
+        "what_not": "Wat deze getallen niet zijn: dit is een ontspanningsoefening, geen medisch onderzoek. "
+                    "De getallen beschrijven alleen deze sessie; ze stellen geen diagnose, voorspellen niets en "
+                    "behandelen niets, en een lage of hoge waarde is op zichzelf niet goed of slecht. Bespreek "
+                    "zorgen over je hart met een arts.",
+        "artefact_share": "{n} van de {total} slagen ({pct:.1f} %) zijn gemarkeerd als artefact of onregelmatige slag "
+                          "en niet meegeteld.",
+        "gaps": "Het signaal van de band viel {n} keer weg, samen {s:.0f} s; voor die gaten is niets ingevuld.",
+        "damaged": "Dit bestand was beschadigd; het verslag toont wat er te redden was: {what}",
+        "unfinished": "De sessie is niet normaal afgesloten; het verslag toont wat bewaard is.",
+        "settled_below": "Je hartslag kwam tijdens {phase} {d:.0f} slagen per minuut onder je beginniveau.",
+        "settled_above": "Je hartslag lag tijdens {phase} {d:.0f} slagen per minuut boven je beginniveau.",
+        "settled_same": "Je hartslag bleef de hele tijd dicht bij je beginniveau (binnen {d:.0f} slagen per minuut).",
+        "settled_when": "Vanaf ongeveer minuut {m:.0f} bleef hij onder het beginniveau.",
+        "rmssd_up": "De variatie van slag tot slag (RMSSD) steeg van {a:.0f} naar {b:.0f} ms; dat hoort meestal bij "
+                    "een rustiger lichaam.",
+        "rmssd_down": "De variatie van slag tot slag (RMSSD) ging van {a:.0f} naar {b:.0f} ms.",
+        "coh_best": "Je hartritme volgde je ademhaling het soepelst tijdens {phase}.",
+        "calm_change": "De kalmtescore ging van {a:.0f} aan het begin naar {b:.0f} aan het eind (50 is je eigen "
+                       "beginniveau).",
+        "distress_note": "Er waren {n} moment(en) waarop je hartslag sterk steeg; de oefening ging toen langzamer en "
+                         "bood grounding aan. Dat hoort bij hoe de oefening werkt; het is geen mislukking.",
+        "no_data": "Er zijn te weinig slagen opgenomen om iets over deze sessie te zeggen.",
+        "started": "begonnen", "duration": "duur", "source": "bron", "script": "oefening",
+        "metric": "maat", "value": "waarde", "time_domain": "tijdsdomein", "freq_domain": "frequentiedomein (ms²)",
+        "nonlinear": "niet-lineair", "step_shading": "stappen", "prompt": "tekst", "distress": "onrust",
+        "grounding": "grounding", "link_gap": "signaal weg", "artefact": "artefactslag",
+        "trends_title": "Verloop over je sessies", "date": "datum", "calm_change_col": "verandering kalmte",
+        "rmssd_rest": "RMSSD in rust (ms)", "resonance": "resonantietempo (/min)", "practised": "minuten geoefend",
+        "week": "week", "no_sessions": "Nog geen sessies opgenomen.",
+        "hrv_method": "Berekend met neurokit2 op de NN-intervallen (als artefact gemarkeerde slagen weggelaten; niets "
+                      "verzonnen over signaalgaten); vermogens in ms² (Welch op de geïnterpoleerde reeks).",
+        "hrv_too_short": "De sessie is te kort voor dit deel van de analyse.",
+        "per_phase_note": "Gemiddelden van de 5-secondewaarden binnen elke fase; de verandering is t.o.v. de rustige "
+                          "start.",
+        "review_title": "Terugkijken", "time_min": "tijd (min)",
+        "legend": "▼ {prompt}   × {artefact}   rode streepjes: {distress}   oranje streepjes: {grounding}   grijze band: {gap}",
+        "page": "pagina", "nn_used": "{nn} NN-intervallen gebruikt",
+    },
+}
+
+
+def say(lang: str | None, key: str, **fmt: object) -> str:
+    """The text for ``key`` in ``lang`` (English when missing), formatted with ``fmt``."""
+    lang = lang if lang in WORDS else "en"
+    text = WORDS[lang].get(key) or WORDS["en"].get(key)
+    if text is None:
+        return tr(lang, key, **fmt)
+    return text.format(**fmt) if fmt else text

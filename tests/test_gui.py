@@ -1,0 +1,330 @@
+"""The live session window, offscreen: a whole simulated session on screen, the controls, the pacer,
+the pairing dialog, ``--snapshot``, and the PySide6 signal refcount trap.
+
+Screenshots go to $BIOFEEDBACK_SCREENSHOTS (or the test's tmp folder) and are checked for content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pyqtgraph")
+pytest.importorskip("qasync")
+
+from PySide6.QtCore import QObject, Qt, Signal  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from biofeedback.pacer import BreathPacer  # noqa: E402
+from devices.ble_strap import FoundStrap  # noqa: E402
+from devices.errors import BluetoothUnavailable  # noqa: E402
+from devices.simulated_strap import SimulatedStrap  # noqa: E402
+from devices.simulator import person_profile  # noqa: E402
+from sessions.cli import main  # noqa: E402
+from sessions.exercises import load_common, load_script  # noqa: E402
+from sessions.gui import display_available, style  # noqa: E402
+from sessions.gui.app import run_in_qt  # noqa: E402
+from sessions.gui.history import CurveHistory  # noqa: E402
+from sessions.gui.pacer_widget import PacerWidget  # noqa: E402
+from sessions.gui.pairing import PairingDialog, ordered, signal_bars  # noqa: E402
+from sessions.gui.window import SessionWindow  # noqa: E402
+from sessions.runner import SessionRunner  # noqa: E402
+from sessions.store import SessionReader, SessionWriter  # noqa: E402
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("BIOFEEDBACK_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def _runner(tmp_path: Path, lang: str = "en", speed: float | None = 150.0, duration_s: float | None = 200.0,
+            script: str = "safe-place") -> SessionRunner:
+    source = SimulatedStrap(person_profile("follows"), seed=3, speed=speed)
+    writer = SessionWriter(tmp_path / f"gui-{lang}.biofeedback.sqlite", {"script": script, "language": lang})
+    return SessionRunner(source, load_script(script, lang), load_common(lang), writer, duration_s=duration_s)
+
+
+def _colours_near(img: QImage, hex_colour: str, tol: int = 40, step: int = 3) -> int:
+    """How many sampled pixels are close to a colour: curves drawn, pacer present."""
+    target = style.qcolor(hex_colour)
+    n = 0
+    for y in range(0, img.height(), step):
+        for x in range(0, img.width(), step):
+            c = img.pixelColor(x, y)
+            if abs(c.red() - target.red()) + abs(c.green() - target.green()) + abs(c.blue() - target.blue()) < tol:
+                n += 1
+    return n
+
+
+def _tinted(img: QImage, warm: bool, step: int = 3) -> int:
+    """Sampled pixels that are clearly cool (blue over red) or warm (red over blue) and not dark."""
+    n = 0
+    for y in range(0, img.height(), step):
+        for x in range(0, img.width(), step):
+            c = img.pixelColor(x, y)
+            if c.red() + c.green() + c.blue() > 200 and ((c.red() - c.blue() > 30) if warm else (c.blue() - c.red() > 30)):
+                n += 1
+    return n
+
+
+def _distinct_colours(img: QImage, step: int = 4) -> int:
+    return len({img.pixel(x, y) for y in range(0, img.height(), step) for x in range(0, img.width(), step)})
+
+
+# --- pure parts ----------------------------------------------------------------------------------
+
+def test_display_detection_ignores_offscreen_and_needs_a_display_on_linux():
+    assert not display_available({}, "linux")
+    assert display_available({"DISPLAY": ":0"}, "linux")
+    assert display_available({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    assert not display_available({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux")
+    assert display_available({}, "darwin") and display_available({}, "win32")
+
+
+def test_curve_history_never_grows_and_keeps_the_newest_in_order():
+    h = CurveHistory(5)
+    base = h._t  # noqa: SLF001 - the one preallocated array
+    for i in range(12):
+        h.append(float(i), float(i * 10))
+    assert not h.append(12.0, math.nan) and not h.append(12.0, None)
+    t, v = h.view()
+    assert list(t) == [7, 8, 9, 10, 11] and list(v) == [70, 80, 90, 100, 110]
+    assert t.base is base and h._t is base  # noqa: SLF001 - a view, not a copy; nothing reallocated
+    assert len(h) == 5 and h.last() == 110
+
+
+def test_signal_emits_do_not_leak_references_to_true():
+    """PySide6 6.12.0 on Python 3.11 drops a reference to True per Python-side emit (pyqtgraph emits
+    on every setData); a live plot then aborts with a fatal error within seconds. Count directly."""
+    import pyqtgraph as pg
+
+    class Emitter(QObject):
+        changed = Signal(object)
+
+    e = Emitter()
+    got = []
+    e.changed.connect(got.append)
+    curve = pg.PlotDataItem()
+    before = sys.getrefcount(True)
+    for i in range(40):  # well below True's refcount: a leak shows as a count, not a crash
+        e.changed.emit(i)
+        curve.setData([0.0, 1.0, 2.0], [i, i + 1.0, i])
+    after = sys.getrefcount(True)
+    assert len(got) == 40
+    assert after >= before, f"lost {before - after} references to True in 40 emits: a PySide6 refcount bug"
+
+
+# --- the pacer -----------------------------------------------------------------------------------
+
+def _render(widget) -> QImage:
+    widget.resize(300, 320)
+    return widget.grab().toImage()
+
+
+def test_pacer_inhale_is_cool_and_growing_exhale_warm_and_shrinking(qapp, shots):
+    pacer = BreathPacer(6.0, 0.4)  # 10-s breath: inhale 4 s, exhale 6 s
+    w = PacerWidget({"breathe_in": "breathe in", "breathe_out": "breathe out", "breathe_free": "free", "per_min": "/min"})
+    w.show_phase(pacer.phase_at(3.0))
+    inhale = w.colour()
+    img_in = _render(w)
+    img_in.save(str(shots / "pacer-inhale.png"))
+    w.show_phase(pacer.phase_at(8.5))
+    exhale = w.colour()
+    img_out = _render(w)
+    img_out.save(str(shots / "pacer-exhale.png"))
+    assert inhale.blue() > inhale.red() + 30 and exhale.red() > exhale.blue() + 30
+    # The disc is larger near the top of the inhale than late in the exhale.
+    assert _tinted(img_in, warm=False) > 1.5 * _tinted(img_out, warm=True) > 0
+    assert _tinted(img_in, warm=True) == 0
+
+
+def test_pacer_colour_never_jumps_at_the_turns():
+    pacer = BreathPacer(6.0, 0.4)
+    w = PacerWidget({"breathe_in": "", "breathe_out": "", "breathe_free": "", "per_min": ""})
+    prev = None
+    worst = 0
+    for i in range(2000):  # 20 s at 100 frames/s, across four turns
+        w.show_phase(pacer.phase_at(i / 100.0))
+        c = w.colour()
+        if prev is not None:
+            worst = max(worst, abs(c.red() - prev.red()) + abs(c.green() - prev.green()) + abs(c.blue() - prev.blue()))
+        prev = c
+    assert worst <= 12, f"colour jumped by {worst} between two frames"
+
+
+# --- a whole session in the window -----------------------------------------------------------------
+
+def test_simulated_session_runs_in_the_window_end_to_end(qapp, tmp_path, shots):
+    runner = _runner(tmp_path)
+    window = SessionWindow(runner, "en", close_at_end=True)
+    seen: dict[str, object] = {}
+
+    def watch(_t: float) -> None:
+        s = runner.state
+        if "mid" not in seen and s.phase == "step" and s.pacer is not None and s.t > 150 and window.frames > 10:
+            img = window.grab().toImage()
+            img.save(str(shots / "session-mid.png"))
+            seen["mid"] = img
+            seen["mid_prompt"] = window.prompt.text()
+            seen["mid_state_prompt"] = s.prompt
+
+    window.frame_listeners.append(watch)
+
+    async def go():
+        task = asyncio.ensure_future(runner.run())
+        await window.run_live(task)
+        result = await task
+        img = window.grab().toImage()
+        img.save(str(shots / "session-end.png"))
+        await window.linger()
+        runner.writer.close(end_reason=result.reason)
+        return result, img
+
+    result, end = run_in_qt(go())
+    assert result.reason in ("duration reached", "stopped") and runner.state.phase == "done"
+    assert window.frames > 30 and not window.isVisible()
+    mid = seen["mid"]
+    assert seen["mid_prompt"] == seen["mid_state_prompt"] and len(seen["mid_prompt"]) > 10  # the prompt is shown
+    assert _distinct_colours(mid) > 30  # not blank
+    for key in ("hr", "rmssd", "calm"):
+        assert len(window.curves.history[key]) > 30  # one point per frame with new beats (5 beats a frame here)
+        assert _colours_near(mid, style.CURVES[key], 30) > 20, f"{key} curve not drawn"
+    assert _tinted(mid, warm=False) + _tinted(mid, warm=True) > 50  # the pacer disc
+    assert "bpm" in window.curves.title_text("hr") and "–" not in window.curves.title_text("hr")
+    assert window.header.text().startswith(runner.script.title)
+    assert _distinct_colours(end) > 30
+
+
+def test_keys_pause_ground_skip_and_stop_the_session(qapp, tmp_path, shots):
+    runner = _runner(tmp_path, lang="nl", speed=40.0, duration_s=None)
+    window = SessionWindow(runner, "nl", close_at_end=True)
+    pressed: list[str] = []
+
+    def press(_t: float) -> None:
+        s = runner.state
+        window.activateWindow()
+        if not pressed and s.phase == "step":
+            QTest.keyClick(window, Qt.Key.Key_Space)
+            pressed.append("space")
+        elif pressed == ["space"] and s.paused:
+            window.grab().save(str(shots / "paused-nl.png"))
+            QTest.keyClick(window, Qt.Key.Key_Space)
+            pressed.append("space2")
+        elif pressed == ["space", "space2"] and not s.paused:
+            QTest.keyClick(window, Qt.Key.Key_N)
+            pressed.append("n")
+        elif pressed[-1:] == ["n"] and s.step_index == 1:
+            QTest.keyClick(window, Qt.Key.Key_G)
+            pressed.append("g")
+        elif pressed[-1:] == ["g"] and s.distress:
+            QTest.keyClick(window, Qt.Key.Key_Q)
+            pressed.append("q")
+
+    window.frame_listeners.append(press)
+
+    async def go():
+        task = asyncio.ensure_future(runner.run())
+        await window.run_live(task)
+        result = await task
+        runner.writer.close(end_reason=result.reason)
+        return result
+
+    result = run_in_qt(go())
+    assert pressed == ["space", "space2", "n", "g", "q"]
+    with SessionReader(runner.writer.path) as reader:
+        kinds = [k for _, k, _ in reader.events()]
+        ends = reader.events("step_end")
+    assert "pause" in kinds and "resume" in kinds
+    assert any(d.get("reason") in ("skipped", "skip") for _, _, d in ends)
+    assert "distress" in kinds and "stop" in kinds and result.reason == "stopped"
+    assert window.buttons["pause"].text().startswith("Pauze")
+
+
+# --- pairing ---------------------------------------------------------------------------------------
+
+def test_pairing_lists_by_signal_with_the_last_strap_first(qapp):
+    found = [FoundStrap("AA:01", "Polar H10 1", -82), FoundStrap("AA:02", "Garmin HRM", -55),
+             FoundStrap("AA:03", None, -70)]
+    rows = ordered(found, {"address": "aa:01", "name": "Polar H10 1"})
+    assert [r[0].address for r in rows] == ["AA:01", "AA:02", "AA:03"] and rows[0][1] and rows[0][2]
+    assert [r[0].address for r in ordered(found, None)] == ["AA:02", "AA:03", "AA:01"]
+    gone = ordered(found, {"address": "BB:09", "name": "old strap"})
+    assert gone[0][0].address == "BB:09" and not gone[0][2]  # offered, marked as not seen now
+    assert signal_bars(-50) == "▮▮▮▮" and signal_bars(-85) == "▮▯▯▯"
+
+    async def scanner(_timeout: float):
+        await asyncio.sleep(0.05)
+        return found
+
+    async def go():
+        dialog = PairingDialog("en", {"address": "AA:01", "name": "Polar H10 1"}, scanner)
+        dialog.show()
+        dialog.rescan()
+        await asyncio.sleep(0.3)
+        texts = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+        dialog.list.setCurrentRow(1)
+        dialog.connect_button.click()
+        await dialog.done_event.wait()
+        return texts, dialog.chosen
+
+    texts, chosen = run_in_qt(go())
+    assert "last used" in texts[0] and "-82 dBm" in texts[0] and "-55 dBm" in texts[1]
+    assert "unnamed strap" in texts[2]
+    assert chosen.address == "AA:02"
+
+
+def test_pairing_without_bluetooth_says_so_and_can_be_cancelled(qapp):
+    async def scanner(_timeout: float):
+        raise BluetoothUnavailable("no Bluetooth adapter was found; plug in or enable one, or use --simulate.")
+
+    async def go():
+        dialog = PairingDialog("nl", None, scanner)
+        dialog.show()
+        dialog.rescan()
+        await asyncio.sleep(0.1)
+        message = dialog.message.text()
+        dialog.cancel_button.click()
+        await dialog.done_event.wait()
+        return message, dialog.chosen
+
+    message, chosen = run_in_qt(go())
+    assert "Bluetooth" in message and chosen is None
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+def test_run_with_snapshot_renders_the_window_without_a_display(data_dir, tmp_path, shots, capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    picture = shots / "snapshot-cli.png"
+    assert main(["run", "--simulate", "--speed", "300", "--duration", "130", "--lang", "en",
+                 "--snapshot", str(picture)]) == 0
+    out = capsys.readouterr().out
+    assert "Session saved" in out and f"Picture of the window saved: {picture}" in out
+    assert stat.S_IMODE(picture.stat().st_mode) == 0o600
+    img = QImage(str(picture))
+    assert img.width() > 800 and _distinct_colours(img) > 30
+
+
+def test_snapshot_with_headless_is_a_user_error(data_dir, capsys, tmp_path):
+    assert main(["run", "--simulate", "--headless", "--snapshot", str(tmp_path / "x.png")]) == 2
+    assert "--headless" in capsys.readouterr().err
+    assert main(["run", "--simulate", "--snapshot", str(tmp_path / "nope" / "x.png")]) == 2
+    assert "no such folder" in capsys.readouterr().err

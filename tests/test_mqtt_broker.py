@@ -1,0 +1,214 @@
+"""`run --mqtt` and `watch` against a real mosquitto on loopback (tests/mosquitto_broker.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sessions.store import SessionReader
+from tests.mosquitto_broker import HOST, Broker, free_port, have_mosquitto, make_tls_files, password_file
+
+pytest.importorskip("aiomqtt")
+pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="needs mosquitto and mosquitto-clients (Debian packages)")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "BIOFEEDBACK_MQTT_PASSWORD"}
+    return {**env, "BIOFEEDBACK_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200", **extra}
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sessions", *args]
+
+
+def _sub(broker: Broker, topic: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(["mosquitto_sub", "-h", HOST, "-p", str(broker.port), "-t", topic, "-v", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _retained_status(broker: Broker, sid: str, want: str, timeout: float = 10.0) -> dict:
+    """Polls the retained status until its state is ``want`` (bounded)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        out = subprocess.run(["mosquitto_sub", "-h", HOST, "-p", str(broker.port), "-t", f"bf/{sid}/status",
+                              "-C", "1", "-W", "1"], capture_output=True, text=True, timeout=10).stdout.strip()
+        if out:
+            last = json.loads(out)
+            if last["state"] == want:
+                return last
+        time.sleep(0.1)
+    raise AssertionError(f"status of {sid} never became {want}; last seen {last}")
+
+
+def _messages(text: str) -> list[tuple[str, dict]]:
+    out = []
+    for line in text.splitlines():
+        topic, _, payload = line.partition(" ")
+        out.append((topic, json.loads(payload)))
+    return out
+
+
+def _only_session(tmp_path: Path) -> Path:
+    files = sorted((tmp_path / "data" / "sessions").glob("*.sqlite"))
+    assert len(files) == 1
+    return files[0]
+
+
+@pytest.fixture
+def broker(tmp_path):
+    with Broker(tmp_path) as b:
+        yield b
+
+
+def test_metrics_and_events_reach_mosquitto_sub_and_nothing_personal_leaves(broker, tmp_path):
+    sub = _sub(broker, "bf/#", "-W", "60")
+    time.sleep(0.2)
+    run = subprocess.run(_cli("run", "--simulate", "--speed", "50", "--duration", "80", "--mqtt", broker.url(),
+                              "--mqtt-session", "s1"), cwd=REPO, env=_env(tmp_path), capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    time.sleep(0.3)
+    sub.terminate()
+    msgs = _messages(sub.communicate(timeout=10)[0])
+    metrics = [p for topic, p in msgs if topic == "bf/s1/metrics"]
+    events = [p for topic, p in msgs if topic == "bf/s1/events"]
+    status = [p["state"] for topic, p in msgs if topic == "bf/s1/status"]
+    assert status[0] == "online" and status[-1] == "offline"
+    assert set(metrics[-1]) == {"t", "ts", "hr", "rr", "rmssd", "coh", "calm", "pacer", "step", "phase"}
+    assert 55 < metrics[-1]["hr"] < 100 and 300 < metrics[-1]["rr"] < 1500 and metrics[-1]["rmssd"] > 0
+    ts = [m["t"] for m in metrics]
+    assert ts == sorted(ts) and len(ts) == len(set(ts))  # at most one per second of session time, in order
+    # 1 Hz of session time, but at most 10 samples per wall second: at --speed 50, one per ~5 s.
+    assert ts[-1] >= 80 and max(b - a for a, b in zip(ts, ts[1:])) <= 8
+    kinds = [e["kind"] for e in events]
+    assert {"step", "stop", "grounding", "done", "link"} <= set(kinds)
+    assert kinds.index("stop") < kinds.index("done")
+    # The record has prompts with their texts: none of it is published, nor anything not whitelisted.
+    with SessionReader(_only_session(tmp_path)) as reader:
+        prompts = [d["text"] for _, _, d in reader.events("prompt")]
+    assert prompts and not any(p in line for p in prompts for line in map(json.dumps, events + metrics))
+    assert "prompt" not in kinds and all("text" not in e for e in events)
+    assert "publishing this session as s1" in run.stdout
+
+
+def test_last_will_says_offline_after_kill_9(broker, tmp_path):
+    proc = subprocess.Popen(_cli("run", "--simulate", "--mqtt", broker.url(), "--mqtt-session", "s2"), cwd=REPO,
+                            env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        online = _retained_status(broker, "s2", "online", timeout=20)
+        assert online["script"] == "safe-place"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert _retained_status(broker, "s2", "offline")["reason"] == "lost"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_broker_restart_mid_session_loses_nothing_in_the_record(broker, tmp_path):
+    proc = subprocess.Popen(_cli("run", "--simulate", "--speed", "30", "--duration", "150", "--mqtt", broker.url(),
+                                 "--mqtt-session", "s3"), cwd=REPO, env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _retained_status(broker, "s3", "online", timeout=20)
+        broker.stop()
+        time.sleep(1.0)
+        broker.start()
+        sub = _sub(broker, "bf/s3/#", "-W", "60")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert proc.returncode == 0, err
+    time.sleep(0.3)
+    sub.terminate()
+    after = _messages(sub.communicate(timeout=10)[0])
+    assert "retrying" in out and "reachable again" in out
+    assert any(topic == "bf/s3/metrics" for topic, _ in after)           # publishing resumed
+    assert [p for t, p in after if t == "bf/s3/status"][-1] == {"state": "offline", "reason": "done", "v": 1}
+    with SessionReader(_only_session(tmp_path)) as reader:
+        beats = [b[1] for b in reader.beats()]
+        rows = [t for t, _ in reader.metrics()]
+        done = reader.events("done")
+    assert done and beats[-1] > 150
+    assert max(b - a for a, b in zip(beats, beats[1:])) < 2.0             # no hole in the beats
+    assert max(b - a for a, b in zip(rows, rows[1:])) < 7.0  # a row every 5 s (on the next notification), none missing
+
+
+def test_tls_with_password_file_followed_by_watch(tmp_path):
+    tls = make_tls_files(tmp_path)
+    users = password_file(tmp_path, {"client": "c-secret", "therapist": "t-secret"})
+    (tmp_path / "client.pw").write_text("c-secret\n")
+    (tmp_path / "therapist.pw").write_text("t-secret\n")
+    for f in ("client.pw", "therapist.pw"):
+        (tmp_path / f).chmod(0o600)
+    tls_flags = ["--mqtt-ca", str(tls.ca), "--mqtt-cert", str(tls.client_cert), "--mqtt-key", str(tls.client_key)]
+    with Broker(tmp_path, passwords=users, tls=tls, require_certificate=True) as broker:
+        watch = subprocess.Popen(_cli("watch", "--mqtt", broker.url(user="therapist", tls=True), *tls_flags,
+                                      "--mqtt-password-file", str(tmp_path / "therapist.pw"), "--session", "s4",
+                                      "--until-done", "--seconds", "60", "--lang", "en"),
+                                 cwd=REPO, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        run = subprocess.run(_cli("run", "--simulate", "--speed", "50", "--duration", "80",
+                                  "--mqtt", broker.url(user="client", tls=True), *tls_flags,
+                                  "--mqtt-password-file", str(tmp_path / "client.pw"), "--mqtt-session", "s4"),
+                             cwd=REPO, env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+        out, err = watch.communicate(timeout=60)
+    assert run.returncode == 0 and "MQTT: connected to mqtts://client@" in run.stdout, run.stdout + run.stderr
+    assert watch.returncode == 0, err
+    lines = out.splitlines()
+    assert any(line.startswith("s4 online (safe-place)") for line in lines)
+    numbers = [line for line in lines if line.startswith("s4 ") and "HR " in line]
+    assert numbers and any("HR –" not in line for line in numbers)
+    assert any(line.startswith("s4 ") and " done " in line for line in lines)
+    assert lines[-1] == "s4 offline"  # --until-done ended the watch after the session's goodbye
+
+
+def test_wrong_password_is_one_sentence_and_the_session_goes_on(tmp_path):
+    users = password_file(tmp_path, {"client": "right"})
+    with Broker(tmp_path, passwords=users) as broker:
+        env = _env(tmp_path, BIOFEEDBACK_MQTT_PASSWORD="wrong")
+        run = subprocess.run(_cli("run", "--simulate", "--speed", "1000", "--duration", "20",
+                                  "--mqtt", broker.url(user="client")), cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=120)
+        watch = subprocess.run(_cli("watch", "--mqtt", broker.url(user="client"), "--seconds", "10"),
+                               cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "Session saved" in run.stdout
+    refused = [line for line in run.stdout.splitlines() if "wrong user name or password" in line]
+    assert refused == ["MQTT: the broker refused user 'client': wrong user name or password, or no access for "
+                       "that user; the session goes on without publishing."]
+    assert watch.returncode == 2 and "Traceback" not in watch.stderr
+    assert watch.stderr.strip() == ("biofeedback watch: The broker refused user 'client': "
+                                    "wrong user name or password, or no access for that user.")
+
+
+def test_untrusted_broker_certificate_is_refused_in_one_sentence(tmp_path):
+    tls = make_tls_files(tmp_path)
+    with Broker(tmp_path, tls=tls) as broker:
+        watch = subprocess.run(_cli("watch", "--mqtt", broker.url(tls=True), "--mqtt-ca", str(tls.other_ca),
+                                    "--seconds", "10"), cwd=REPO, env=_env(tmp_path), capture_output=True,
+                               text=True, timeout=60)
+    assert watch.returncode == 2 and "Traceback" not in watch.stderr
+    assert "certificate is not trusted" in watch.stderr and len(watch.stderr.strip().splitlines()) == 1
+
+
+def test_broker_down_at_start_the_session_goes_on(tmp_path):
+    url = f"mqtt://{HOST}:{free_port()}/bf"  # nothing listens there
+    run = subprocess.run(_cli("run", "--simulate", "--speed", "1000", "--duration", "20", "--mqtt", url),
+                         cwd=REPO, env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "broker unreachable" in run.stdout and "the session goes on and is recorded as usual" in run.stdout
+    with SessionReader(_only_session(tmp_path)) as reader:
+        assert reader.events("done") and len(reader.beats()) > 20
