@@ -154,6 +154,7 @@ class SessionRunner:
         pacer, safety and recording go on."""
         self._held_total = 0.0
         self._held_at: float | None = None
+        self._last_steps_t = 0.0
 
     # --- controls (keyboard, GUI, tests) -----------------------------------------------------
     def stop(self, reason: str = "user") -> None:
@@ -225,9 +226,13 @@ class SessionRunner:
         return source_t - (self._t - self._logic_t())
 
     def _steps_t(self) -> float:
-        """The step clock: the exercise clock minus the time prompts held it (see ``prompt_hold``)."""
+        """The step clock: the exercise clock minus the time prompts held it (see ``prompt_hold``).
+
+        Kept monotone by hand: the subtraction can round a held clock one ulp backwards."""
         lt = self._logic_t()
-        return lt - self._held_total - ((lt - self._held_at) if self._held_at is not None else 0.0)
+        t = lt - self._held_total - ((lt - self._held_at) if self._held_at is not None else 0.0)
+        self._last_steps_t = max(self._last_steps_t, t)
+        return self._last_steps_t
 
     def _update_hold(self, lt: float) -> None:
         try:
