@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -28,7 +30,7 @@ PLAIN_METRICS_EVERY_S = 5.0
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "watch",
-        help="follow live sessions published with `run --mqtt` (terminal table)",
+        help="follow live sessions published with `run --mqtt` (curves in a window, or a terminal table)",
         description="Follow one or several sessions live over MQTT: heart rate, RMSSD, coherence, calm, pacer "
                     "and step; sessions that went offline are shown as such. Needs the MQTT extra.",
     )
@@ -38,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--until-done", action="store_true",
                    help="stop once every session seen online has gone offline")
     p.add_argument("--lang", choices=LANGUAGES, default=None, help="interface language")
+    p.add_argument("--headless", action="store_true", help="the terminal table even when a display is available")
+    p.add_argument("--snapshot", type=Path, metavar="PATH", help="save a picture of the curves window at the end")
     p.set_defaults(func=run)
 
 
@@ -106,7 +110,7 @@ class _Transcript:
         self.console.print(text, highlight=False, markup=False)
 
 
-async def _watch(args: argparse.Namespace, console: Console) -> int:
+async def _watch(args: argparse.Namespace, console: Console, window: str | None = None) -> int:
     from sessions.mqtt.watcher import follow
 
     lang = args.lang or default_language()
@@ -123,6 +127,21 @@ async def _watch(args: argparse.Namespace, console: Console) -> int:
         console.print(text, style="dim", highlight=False, markup=False)
 
     say(tr(lang, "watch_waiting", where=settings.describe()))
+    if window is not None:
+        from sessions.gui.watch_window import WatchWindow
+
+        on_update = _Transcript(following, console, lang) if not console.is_terminal else (lambda u: None)
+        task = asyncio.create_task(follow(settings, following, on_update, sid=args.session, lang=lang,
+                                          say=say, until=until))
+        view = WatchWindow(following, lang)
+        await view.run_until(task)
+        if args.snapshot is not None:
+            view.save(args.snapshot)
+        if not task.done():  # the window was closed: stop following
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return 0
     if not console.is_terminal:
         await follow(settings, following, _Transcript(following, console, lang), sid=args.session, lang=lang,
                      say=say, until=until)
@@ -144,7 +163,30 @@ def run(args: argparse.Namespace) -> int:
     if args.session is not None and not SESSION_ID.match(args.session):
         raise UserError("--session takes a session id as published: lower-case letters, digits and '-'.")
     console = Console()
+    window = _window_mode(args)
     try:
-        return asyncio.run(_watch(args, console))
+        if window is None:
+            return asyncio.run(_watch(args, console))
+        from sessions.gui.app import run_in_qt
+
+        return run_in_qt(_watch(args, console, window), offscreen=(window == "offscreen"))
     except KeyboardInterrupt:
         return 0
+
+
+def _window_mode(args: argparse.Namespace) -> str | None:
+    """'screen' with a display, 'offscreen' only to take --snapshot, None for the terminal table."""
+    from sessions.gui import INSTALL_HINT, display_available, gui_installed
+
+    if args.snapshot is not None:
+        if args.headless:
+            raise UserError("--snapshot takes a picture of the curves window; drop --headless to use it.")
+        if not args.snapshot.parent.is_dir():
+            raise UserError(f"{args.snapshot.parent}: no such folder for the snapshot; check the path.")
+        if not gui_installed():
+            raise UserError(f"--snapshot needs the window; {INSTALL_HINT}.")
+    if args.headless or not gui_installed():
+        return None
+    if display_available():
+        return "screen"
+    return "offscreen" if args.snapshot is not None else None

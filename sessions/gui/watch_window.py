@@ -1,0 +1,102 @@
+"""The follower's window for ``biofeedback watch``: one row of live curves per session.
+
+A therapist glances at it from another room: heart rate and calm over the session for each
+person followed, and whether the session is live, finished or lost. Redrawn twice a second from
+what the MQTT follower keeps (:class:`sessions.mqtt.follow.Following`); it never talks to the
+broker itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from sessions.gui.style import BACKGROUND, CURVES, STYLE_SHEET, TEXT, TEXT_DIM
+from sessions.i18n import tr
+from sessions.mqtt.follow import Following
+
+STATE_COLOURS = {"online": "#7ea288", "offline": TEXT_DIM, "lost": "#b39166", "quiet": "#b39166"}
+
+
+class WatchWindow(QWidget):
+    """Curves of every followed session; ``await run_until(task)`` shows it while ``task`` runs."""
+
+    def __init__(self, following: Following, lang: str) -> None:
+        super().__init__()
+        self.following = following
+        self.lang = lang
+        self.closed = asyncio.Event()
+        self.setWindowTitle(tr(lang, "watch_title"))
+        self.setStyleSheet(STYLE_SHEET)
+        self.resize(1000, 640)
+        layout = QVBoxLayout(self)
+        self.header = QLabel(tr(lang, "watch_window_waiting"))
+        self.header.setObjectName("header")
+        layout.addWidget(self.header)
+        pg.setConfigOptions(antialias=True)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground(BACKGROUND)
+        layout.addWidget(self.plots, 1)
+        self._rows: dict[str, tuple[pg.PlotItem, pg.PlotDataItem, pg.PlotItem, pg.PlotDataItem]] = {}
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start(500)
+
+    def _row(self, sid: str):
+        if sid not in self._rows:
+            r = len(self._rows)
+            hr_plot = self.plots.addPlot(row=r, col=0)
+            calm_plot = self.plots.addPlot(row=r, col=1)
+            calm_plot.setYRange(0, 100)
+            calm_plot.setXLink(hr_plot)
+            for plot in (hr_plot, calm_plot):
+                plot.showGrid(x=False, y=True, alpha=0.15)
+                for axis in ("left", "bottom"):
+                    plot.getAxis(axis).setTextPen(TEXT_DIM)
+                    plot.getAxis(axis).setPen(TEXT_DIM)
+            hr = hr_plot.plot(pen=pg.mkPen(CURVES["hr"], width=2), connect="finite")
+            calm = calm_plot.plot(pen=pg.mkPen(CURVES["calm"], width=2), connect="finite")
+            self._rows[sid] = (hr_plot, hr, calm_plot, calm)
+        return self._rows[sid]
+
+    def refresh(self, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        sessions = sorted(self.following.sessions.values(), key=lambda s: s.sid)
+        if sessions:
+            self.header.setText(tr(self.lang, "watch_window_count", n=len(sessions)))
+        for s in sessions:
+            hr_plot, hr, calm_plot, calm = self._row(s.sid)
+            state = s.shown_state(now)
+            colour = STATE_COLOURS.get(state, TEXT)
+            label = tr(self.lang, "state_" + state) if state != "unknown" else "?"
+            step = s.metrics.get("step") or ""
+            hr_plot.setTitle(f"<span style='color:{colour}'>{s.sid} · {label}</span>"
+                             f"<span style='color:{TEXT_DIM}'>  {s.script or ''} {step}  ·  HR</span>")
+            calm_plot.setTitle(f"<span style='color:{TEXT_DIM}'>{tr(self.lang, 'calm')}</span>")
+            if s.curve:
+                t = [p[0] / 60.0 for p in s.curve]
+                hr.setData(t, [float("nan") if p[1] is None else p[1] for p in s.curve])
+                calm.setData(t, [float("nan") if p[2] is None else p[2] for p in s.curve])
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.closed.set()
+        super().closeEvent(event)
+
+    async def run_until(self, task: asyncio.Task) -> None:
+        self.show()
+        closing = asyncio.ensure_future(self.closed.wait())
+        try:
+            await asyncio.wait({task, closing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closing.cancel()
+        self.refresh()
+
+    def save(self, path: Path) -> None:
+        self.refresh()
+        self.grab().save(str(path))
+        path.chmod(0o600)
