@@ -39,6 +39,7 @@ Script file format (all durations in seconds, except ``duration_min``)::
 
     [[steps]]
     id = "arrive"
+    title = "Arriving"             # optional; shown to people (the id is for data and files)
     kind = "imagery"               # breathing | imagery | grounding | assessment
     min_s = 60
     max_s = 180
@@ -110,6 +111,8 @@ class Step:
     text: tuple[str, ...]
     senses: Mapping[str, str]
     then: tuple[str, ...] = ()
+    title: str = ""
+    """What a person reads for this step (review, report, transcript); the id stays for data."""
 
     def lines(self, senses: Sequence[str] = SENSES) -> tuple[str, ...]:
         """What to say, in order: the lead text, the chosen sense variants (in the order given), the rest.
@@ -375,7 +378,7 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 _TOP_KEYS = ("id", "language", "title", "purpose", "duration_min", "therapist_only", "meta", "steps")
 _META_KEYS = ("warning", "notes", "author")
-_STEP_KEYS = ("id", "kind", "min_s", "max_s", "typical_s", "advance", "calm_above", "pacer", "text", "then", "senses")
+_STEP_KEYS = ("id", "title", "kind", "min_s", "max_s", "typical_s", "advance", "calm_above", "pacer", "text", "then", "senses")
 _PACER_KEYS = ("rate", "ratio")
 
 
@@ -414,6 +417,7 @@ def _parse_step(ck: _Checker, raw: Any, index: int, seen: set[str]) -> Step:
     if sid in seen:
         raise ck.fail("id", f"repeats the id of an earlier step ('{sid}')", where)
     seen.add(sid)
+    title = ck.text(raw, "title", required=False, step=where) or sid.replace("-", " ").capitalize()
     kind = ck.choice(raw, "kind", STEP_KINDS, step=where)
     min_s = ck.number(raw, "min_s", lo=5, hi=3600, unit=" of seconds", step=where)
     max_s = ck.number(raw, "max_s", lo=5, hi=3600, unit=" of seconds", step=where)
@@ -446,7 +450,8 @@ def _parse_step(ck: _Checker, raw: Any, index: int, seen: set[str]) -> Step:
                 "so that people who do not think in pictures are served too",
                 where,
             )
-    step = Step(sid, kind, min_s, max_s, typical, advance, calm_above, pacer, text, dict(senses), then)  # type: ignore[arg-type]
+    step = Step(sid, kind, min_s, max_s, typical, advance, calm_above, pacer, text, dict(senses), then,  # type: ignore[arg-type]
+                title=title)
     needed = sum(step.timing().prompt_s)
     if needed > max_s:
         raise ck.fail(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "step": "step", "baseline": "quiet start: breathe as you are", "pacer": "pacer",
+        "step": "step", "baseline": "quiet start: breathe as you are", "baseline_title": "Quiet start", "pacer": "pacer",
         "breathe_in": "breathe in", "breathe_out": "breathe out", "breathe_free": "breathe as you like",
         "coherence": "coherence", "calm": "calm", "rest": "rest",
         "link_connected": "strap connected", "link_connecting": "connecting…", "link_disconnected": "strap lost",
@@ -50,7 +50,7 @@ WORDS: dict[str, dict[str, str]] = {
         "audio_written": "Written: {path} ({minutes:.1f} min).",
     },
     "nl": {
-        "step": "stap", "baseline": "rustige start: adem zoals je ademt", "pacer": "ademtempo",
+        "step": "stap", "baseline": "rustige start: adem zoals je ademt", "baseline_title": "Rustige start", "pacer": "ademtempo",
         "breathe_in": "adem in", "breathe_out": "adem uit", "breathe_free": "adem zoals je wilt",
         "coherence": "coherentie", "calm": "kalmte", "rest": "rust",
         "link_connected": "band verbonden", "link_connecting": "verbinden…", "link_disconnected": "band kwijt",

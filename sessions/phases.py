@@ -37,5 +37,5 @@ def phases(reader: SessionReader) -> list[Phase]:
         for key in PHASE_FIELDS:
             values = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
             means[key] = sum(values) / len(values) if values else None
-        out.append(Phase(data.get("step", "?"), data.get("kind", "?"), t, stop, means))
+        out.append(Phase(data.get("title") or data.get("step", "?"), data.get("kind", "?"), t, stop, means))
     return out

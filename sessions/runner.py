@@ -29,6 +29,7 @@ from biofeedback.step_pacing import Baseline, BaselinePhase, BodyReading, EventK
 from devices.source import HeartSource
 from devices.stream import HeartSample, LinkEvent, LinkState
 from sessions.exercises import SENSES, CommonTexts, Script
+from sessions.i18n import tr
 from sessions.store import SessionWriter
 
 log = logging.getLogger(__name__)
@@ -381,7 +382,8 @@ class SessionRunner:
             kind = ev.kind
             if kind is EventKind.BASELINE_START:
                 self.state.phase = "baseline"
-                self._record("step", t, {"step": "baseline", "index": -1, "kind": "baseline"})
+                self._record("step", t, {"step": "baseline", "title": tr(self.script.language, "baseline_title"),
+                                         "index": -1, "kind": "baseline"})
                 self._say(t, self.common.baseline, "baseline")
             elif kind is EventKind.BASELINE_DONE:
                 self._on_baseline(t, ev.baseline)
@@ -439,7 +441,8 @@ class SessionRunner:
         s = self.state
         s.phase = "grounding" if self.steps.phase.value == "grounding" else "step"
         s.step_index, s.step_id, s.step_kind, s.step_started, s.step_max_s = index, step.id, step.kind, t, step.max_s
-        self._record("step", t, {"step": step.id, "index": index, "kind": step.kind, "max_s": step.max_s})
+        self._record("step", t, {"step": step.id, "title": step.title, "index": index, "kind": step.kind,
+                                 "max_s": step.max_s})
         self._apply_pacer(t, step)
 
     def _on_step_end(self, t: float, index: int, reason: str) -> None:

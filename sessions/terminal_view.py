@@ -59,7 +59,7 @@ class TerminalView:
         if kind == "prompt":
             self.console.print(f"[{stamp}] “{data['text']}”", highlight=False)
         elif kind == "step":
-            self.console.print(f"[{stamp}] — {tr(self.lang, 'step')}: {data['step']}", highlight=False)
+            self.console.print(f"[{stamp}] — {tr(self.lang, 'step')}: {data.get('title') or data['step']}", highlight=False)
         elif kind in ("distress", "stop", "done", "baseline", "resonance_rate", "pause", "resume"):
             detail = ", ".join(f"{k}={_short(v)}" for k, v in data.items() if v is not None)
             self.console.print(f"[{stamp}] {kind} {detail}".rstrip(), highlight=False)

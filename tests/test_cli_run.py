@@ -25,7 +25,7 @@ def test_simulated_session_runs_headless_and_is_listed(data_dir, capsys):
     assert main(["run", "--simulate", "--speed", "1000", "--duration", "150", "--lang", "nl"]) == 0
     out = capsys.readouterr().out
     assert "Dit is een hulpmiddel om te ontspannen" in out  # the not-a-treatment line comes first
-    assert "— stap: baseline" in out and "stop reason=duration reached" in out
+    assert "— stap: Rustige start" in out and "— stap: Aankomen" in out and "stop reason=duration reached" in out
     assert "Sessie bewaard" in out
     assert main(["sessions", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -35,7 +35,7 @@ def test_simulated_session_runs_headless_and_is_listed(data_dir, capsys):
     shown = json.loads(capsys.readouterr().out)
     kinds = {e["kind"] for e in shown["events"]}
     assert {"step", "pacer_rate", "prompt", "stop", "grounding", "link", "done", "baseline"} <= kinds
-    assert [p["name"] for p in shown["phases"]][:2] == ["baseline", "arrive"]
+    assert [p["name"] for p in shown["phases"]][:2] == ["Rustige start", "Aankomen"]  # titles, in Dutch
     assert shown["phases"][0]["hr_bpm"] is not None  # metrics are kept from the start, not only after 64 s
     # At 1000x the loop cannot keep up with wall time: the exercise must follow the data, not the
     # wall clock, so the heart is recorded up to the end of the exercise.

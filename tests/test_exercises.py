@@ -280,3 +280,17 @@ def test_line_finder_skips_multiline_strings_and_arrays():
     assert pos["id"] == 1 and "min_s" not in pos
     assert pos["steps[0]"] == 5 and pos["steps[0].text"] == 6 and pos["steps[0].min_s"] == 10
     assert pos["steps[0].senses.sound"] == 12 and pos["steps[1].min_s"] == 14
+
+
+def test_every_shipped_step_has_a_title_in_its_own_language_and_user_steps_may_leave_it_out(tmp_path):
+    from sessions.exercises import load_script, load_script_file
+
+    nl = load_script("safe-place", "nl")
+    en = load_script("safe-place", "en")
+    assert [s.title for s in nl.steps][:2] == ["Aankomen", "De plek vinden"]
+    assert [s.title for s in en.steps][:2] == ["Arriving", "Finding the place"]
+    assert all(s.title and s.title != s.id for s in nl.steps)
+    own = tmp_path / "quiet-evening.en.toml"
+    own.write_text(en.source.read_text().replace('id = "safe-place"', 'id = "quiet-evening"')
+                   .replace('title = "Arriving"\n', ""))
+    assert load_script_file(own).steps[0].title == "Arrive"  # from the id

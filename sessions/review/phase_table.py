@@ -47,7 +47,10 @@ def phase_rows(record: Record) -> list[PhaseRow]:
 
 
 def phase_label(row_or_name: PhaseRow | str, lang: str) -> str:
-    """How a person reads a phase name: the baseline is the quiet start, steps keep their id."""
+    """How a person reads a phase name: the quiet start in the reader's language, steps by their title
+    (older records have only the step id)."""
+    if isinstance(row_or_name, PhaseRow) and row_or_name.kind == "baseline":
+        return say(lang, "baseline_phase")
     name = row_or_name.name if isinstance(row_or_name, PhaseRow) else row_or_name
     return say(lang, "baseline_phase") if name == "baseline" else name.replace("-", " ")
 
