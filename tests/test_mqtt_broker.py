@@ -212,3 +212,19 @@ def test_broker_down_at_start_the_session_goes_on(tmp_path):
     assert "broker unreachable" in run.stdout and "the session goes on and is recorded as usual" in run.stdout
     with SessionReader(_only_session(tmp_path)) as reader:
         assert reader.events("done") and len(reader.beats()) > 20
+
+
+def test_home_assistant_discovery_configs_point_at_the_session_and_are_retained(broker, tmp_path):
+    run = subprocess.run(_cli("run", "--simulate", "--speed", "50", "--duration", "30", "--no-audio", "--mqtt",
+                              broker.url(), "--mqtt-session", "h1", "--ha-discovery"),
+                         cwd=REPO, env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    # Retained: a dashboard that connects after the session still finds the sensors.
+    sub = subprocess.run(["mosquitto_sub", "-h", HOST, "-p", str(broker.port), "-t", "homeassistant/#", "-v",
+                          "-W", "2", "--retained-only"], capture_output=True, text=True, timeout=20)
+    configs = dict(_messages(sub.stdout))
+    assert set(configs) == {f"homeassistant/sensor/biofeedback/{k}/config" for k in ("hr", "calm", "step")}
+    hr = configs["homeassistant/sensor/biofeedback/hr/config"]
+    assert hr["state_topic"] == "bf/h1/metrics" and hr["availability_topic"] == "bf/h1/status"
+    assert hr["value_template"] == "{{ value_json.hr }}" and hr["unit_of_measurement"] == "bpm"
+    assert hr["payload_not_available"] == "offline"

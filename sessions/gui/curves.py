@@ -55,7 +55,7 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
                 axis = plot.getAxis(side)
                 axis.setPen(pg.mkPen(style.BORDER))
                 axis.setTextPen(pg.mkPen(style.TEXT_DIM))
-            curve = plot.plot(pen=pg.mkPen(style.CURVES[key], width=2))
+            curve = plot.plot(pen=pg.mkPen(style.CURVES[key], width=2), connect="finite")
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="mean")
             if first is None:
@@ -73,6 +73,11 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
     # --- data in ---------------------------------------------------------------------------
     def add(self, key: str, t_s: float, value: float | None) -> None:
         self.history[key].append(t_s / 60.0, value)
+
+    def add_break(self, t_s: float) -> None:
+        """The link or skin contact was lost: every curve shows a hole here."""
+        for history in self.history.values():
+            history.add_break(t_s / 60.0)
 
     def set_baseline(self, key: str, level: float | None) -> None:
         if level is None or not math.isfinite(level) or key in self._baselines:

@@ -40,6 +40,17 @@ class CurveHistory:
         self.version += 1
         return True
 
+    def add_break(self, t: float) -> None:
+        """A deliberate hole (the strap was gone): drawn as a gap, not as a line across it."""
+        if self._n and not math.isfinite(self._v[(self._head - 1) % self.capacity]):
+            return  # one break is enough
+        i = self._head
+        self._t[i] = self._t[i + self.capacity] = t
+        self._v[i] = self._v[i + self.capacity] = math.nan
+        self._head = (i + 1) % self.capacity
+        self._n = min(self._n + 1, self.capacity)
+        self.version += 1
+
     def extend(self, t: np.ndarray, values: np.ndarray) -> None:
         for a, b in zip(np.asarray(t, float), np.asarray(values, float)):
             self.append(float(a), float(b))

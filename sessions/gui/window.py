@@ -215,6 +215,8 @@ class SessionWindow(QWidget):
 
         while self._pending_marks:
             self.curves.mark(self._pending_marks.pop(0))
+        if s.link != "connected" or s.contact == "not_detected":
+            self.curves.add_break(s.t)
         if s.beats != self._beats_seen:
             self._beats_seen = s.beats
             self.curves.add("hr", s.t, s.hr_bpm)
