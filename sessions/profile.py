@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from sessions.private_files import write_private
 from sessions.store import data_dir
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,6 @@ def save_profile(updates: dict[str, Any]) -> dict[str, Any]:
     path = profile_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
+    write_private(tmp, json.dumps(data, indent=2).encode("utf-8"))
     os.replace(tmp, path)
     return data

@@ -23,21 +23,13 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from sessions.formatting import clock, number
 from sessions.i18n import tr
 from sessions.runner import LiveState, SessionRunner
 
 log = logging.getLogger(__name__)
 
 KEYS = {"q": "stop", "\x1b": "stop", "g": "too_much", " ": "pause", "n": "next"}
-
-
-def _fmt(value: float | None, pattern: str = "{:.0f}") -> str:
-    return "–" if value is None else pattern.format(value)
-
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 class TerminalView:
@@ -55,7 +47,7 @@ class TerminalView:
     def _on_event(self, kind: str, t: float, data: dict[str, Any]) -> None:
         if not self.plain:
             return
-        stamp = _clock(t)
+        stamp = clock(t)
         if kind == "prompt":
             self.console.print(f"[{stamp}] “{data['text']}”", highlight=False)
         elif kind == "step":
@@ -71,8 +63,8 @@ class TerminalView:
             self._last_status = t
             s = self.runner.state
             self.console.print(
-                f"[{stamp}] HR {_fmt(s.hr_bpm)} bpm · RMSSD {_fmt(s.rmssd_ms)} ms · "
-                f"{tr(self.lang, 'coherence')} {_fmt(s.coherence, '{:.2f}')} · {tr(self.lang, 'calm')} {_fmt(s.calm)}",
+                f"[{stamp}] HR {number(s.hr_bpm)} bpm · RMSSD {number(s.rmssd_ms)} ms · "
+                f"{tr(self.lang, 'coherence')} {number(s.coherence, '{:.2f}')} · {tr(self.lang, 'calm')} {number(s.calm)}",
                 highlight=False)
 
     # --- live panel --------------------------------------------------------------------------
@@ -83,7 +75,7 @@ class TerminalView:
         if s.step_id:
             left = (s.step_max_s or 0) - (s.t - s.step_started)
             header.append(f"   {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
-                          f" · ≤ {_clock(left)}", style="#6f8594")
+                          f" · ≤ {clock(left)}", style="#6f8594")
         elif s.phase == "baseline":
             header.append(f"   {tr(lang, 'baseline')}", style="#6f8594")
 
@@ -107,10 +99,10 @@ class TerminalView:
         for _ in range(5):
             numbers.add_column(justify="center")
         numbers.add_row(
-            f"HR [bold]{_fmt(s.hr_bpm)}[/] bpm" + (f" ({tr(lang, 'rest')} {s.baseline_hr:.0f})" if s.baseline_hr else ""),
-            f"RMSSD [bold]{_fmt(s.rmssd_ms)}[/] ms",
-            f"{tr(lang, 'coherence')} [bold]{_fmt(s.coherence, '{:.2f}')}[/]",
-            f"{tr(lang, 'calm')} [bold]{_fmt(s.calm)}[/]",
+            f"HR [bold]{number(s.hr_bpm)}[/] bpm" + (f" ({tr(lang, 'rest')} {s.baseline_hr:.0f})" if s.baseline_hr else ""),
+            f"RMSSD [bold]{number(s.rmssd_ms)}[/] ms",
+            f"{tr(lang, 'coherence')} [bold]{number(s.coherence, '{:.2f}')}[/]",
+            f"{tr(lang, 'calm')} [bold]{number(s.calm)}[/]",
             f"{tr(lang, 'link_' + s.link)}" + (f" · {s.battery_pct}%" if s.battery_pct is not None else "")
             + (f" · MQTT {tr(lang, 'mqtt_state_' + s.mqtt)}" if s.mqtt else ""),
         )

@@ -134,7 +134,6 @@ def test_flagged_beat_leaves_rmssd_unbroken_by_ectopic():
 
 
 def test_coherence_high_at_resonance_low_for_noise():
-    fs = 2.0
     t = np.cumsum(np.full(200, 0.9))
     rr_res = 900 + 80 * np.sin(2 * np.pi * 0.1 * t)
     f, s = coherence_spectrum(t, rr_res, t[-1])

@@ -11,7 +11,7 @@ import pytest
 from devices.errors import ReplayFileError
 from devices.replay import Replay
 from devices.rr_files import read_rr_file
-from devices.stream import HeartSample, LinkEvent, LinkState
+from devices.stream import HeartSample, LinkState
 
 
 async def _items(source):

@@ -16,7 +16,7 @@ from sessions.cli import main
 from sessions.review.phase_table import phase_rows
 from sessions.review.record import load_record
 from sessions.review.summary import plain_summary
-from sessions.store import SessionReader, SessionWriter
+from sessions.store import SessionReader
 from tests.sessionkit import run_session
 
 RICH_PERSON = Person(stress=StressEpisode(onset_s=260.0, duration_s=90.0),

@@ -10,7 +10,6 @@ inhale. The file ends at the end of the breath in progress, where the cue is sil
 from __future__ import annotations
 
 import logging
-import os
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from biofeedback.pacer import BreathPacer, clamp_rate
 from biofeedback.step_pacing import speech_seconds
 from sessions.audio.speech import split_phrases
 from sessions.exercises import SENSES, Script
+from sessions.private_files import open_private
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,7 @@ def render_exercise(script: Script, speech, rate: float = 6.0, senses: Sequence[
 
 def write_wav(path: Path | str, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
     """16-bit mono WAV, mode 0600 (a rendered exercise is personal)."""
-    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "wb") as fh, wave.open(fh, "wb") as w:
+    with open_private(path) as fh, wave.open(fh, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(sample_rate)

@@ -13,7 +13,6 @@ import sys
 
 from sessions.exercises import (
     DEFAULT_SCRIPT_ID,
-    LANGUAGE_NAMES,
     LANGUAGES,
     default_language,
     discover,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 from sessions.errors import UserError
+from sessions.private_files import open_private
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
         from sessions.review.trends import trends_figure
 
         fig = trends_figure(rows, args.lang)
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
+        with open_private(args.output) as fh:
             fig.savefig(fh, format=args.output.suffix.lower().lstrip("."))
-        os.chmod(args.output, 0o600)
         print(f"Wrote {args.output}")
     return 0

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from sessions.errors import UserError
 from sessions.exercises import LANGUAGES, default_language
+from sessions.formatting import clock, number
 from sessions.i18n import tr
 from sessions.mqtt.config import SESSION_ID, add_broker_arguments, settings_from_args
 from sessions.mqtt.follow import Following, Followed, Update
@@ -45,23 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _fmt(value: Any, pattern: str = "{:.0f}") -> str:
-    return "–" if value is None else pattern.format(value) if isinstance(value, (int, float)) else str(value)
-
-
-def _clock(seconds: Any) -> str:
-    if not isinstance(seconds, (int, float)):
-        return "–"
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
-
-
 def _event_text(ev: dict[str, Any] | None) -> str:
     if not ev:
         return ""
     kind = ev.get("kind", "?")
     detail = ev.get("step") or ev.get("reason") or ev.get("state") or ev.get("rate") or ev.get("source")
-    return f"{_clock(ev.get('t'))} {kind}" + (f" {detail}" if detail is not None else "")
+    return f"{clock(ev.get('t'))} {kind}" + (f" {detail}" if detail is not None else "")
 
 
 def table(following: Following, lang: str, now: float) -> Table:
@@ -77,8 +67,8 @@ def table(following: Following, lang: str, now: float) -> Table:
         m = s.metrics
         style = {"online": "#a9c9a4", "offline": "#6f8594", "lost": "#d5a07f", "quiet": "#d5a07f"}.get(shown, "")
         t.add_row(s.sid, f"[{style}]{tr(lang, 'state_' + shown) if shown != 'unknown' else '?'}[/]",
-                  _clock(m.get("t")), _fmt(m.get("step")), _fmt(m.get("hr")), _fmt(m.get("rr")), _fmt(m.get("rmssd")),
-                  _fmt(m.get("coh"), "{:.2f}"), _fmt(m.get("calm")), _fmt(m.get("pacer"), "{:.1f}"),
+                  clock(m.get("t")), number(m.get("step")), number(m.get("hr")), number(m.get("rr")), number(m.get("rmssd")),
+                  number(m.get("coh"), "{:.2f}"), number(m.get("calm")), number(m.get("pacer"), "{:.1f}"),
                   _event_text(s.last_event), f"{now - s.last_rx:.0f} s" if s.last_rx else "–")
     return t
 
@@ -101,10 +91,10 @@ class _Transcript:
             self._line(f"{u.sid} {_event_text(p)}")
         elif time.monotonic() - self._last_numbers.get(u.sid, -1e9) >= PLAIN_METRICS_EVERY_S:
             self._last_numbers[u.sid] = time.monotonic()
-            self._line(f"{u.sid} {_clock(p.get('t'))} {tr(self.lang, 'step')} {_fmt(p.get('step'))} · "
-                       f"HR {_fmt(p.get('hr'))} · RR {_fmt(p.get('rr'))} · RMSSD {_fmt(p.get('rmssd'))} · "
-                       f"{tr(self.lang, 'coherence')} {_fmt(p.get('coh'), '{:.2f}')} · {tr(self.lang, 'calm')} "
-                       f"{_fmt(p.get('calm'))} · {tr(self.lang, 'pacer')} {_fmt(p.get('pacer'), '{:.1f}')}")
+            self._line(f"{u.sid} {clock(p.get('t'))} {tr(self.lang, 'step')} {number(p.get('step'))} · "
+                       f"HR {number(p.get('hr'))} · RR {number(p.get('rr'))} · RMSSD {number(p.get('rmssd'))} · "
+                       f"{tr(self.lang, 'coherence')} {number(p.get('coh'), '{:.2f}')} · {tr(self.lang, 'calm')} "
+                       f"{number(p.get('calm'))} · {tr(self.lang, 'pacer')} {number(p.get('pacer'), '{:.1f}')}")
 
     def _line(self, text: str) -> None:
         self.console.print(text, highlight=False, markup=False)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from sessions.gui.style import BACKGROUND, CURVES, STYLE_SHEET, TEXT, TEXT_DIM
 from sessions.i18n import tr
+from sessions.private_files import picture_bytes, write_private
 from sessions.mqtt.follow import Following
 
 STATE_COLOURS = {"online": "#7ea288", "offline": TEXT_DIM, "lost": "#b39166", "quiet": "#b39166"}
@@ -98,5 +99,6 @@ class WatchWindow(QWidget):
 
     def save(self, path: Path) -> None:
         self.refresh()
-        self.grab().save(str(path))
-        path.chmod(0o600)
+        data = picture_bytes(self, path.suffix)
+        if data is not None:
+            write_private(path, data)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QGraphicsOpacityEffect, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
                                QWidget)
@@ -28,7 +27,9 @@ from biofeedback.pacer import BreathPhase
 from sessions.gui import style
 from sessions.gui.curves import CurvesPanel
 from sessions.gui.pacer_widget import PacerWidget
+from sessions.formatting import clock
 from sessions.i18n import tr
+from sessions.private_files import picture_bytes, write_private
 from sessions.runner import SessionRunner
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,6 @@ log = logging.getLogger(__name__)
 FPS = 30
 PROMPT_FADE_S = 1.5
 FRAME_LOG = 4096  # frame durations kept for the benchmark (a ring; never grows)
-
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 class SessionWindow(QWidget):
@@ -239,7 +235,7 @@ class SessionWindow(QWidget):
         if s.step_id is not None and s.phase in ("step", "grounding"):
             left = (s.step_max_s or 0.0) - (s.t - s.step_started)
             header += (f"     {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
-                       f" · {tr(lang, 'gui_left', clock=_clock(left))}")
+                       f" · {tr(lang, 'gui_left', clock=clock(left))}")
         elif s.phase == "baseline":
             header += f"     {tr(lang, 'baseline')}"
         self._set_text(self.header, "header", header)
@@ -310,21 +306,13 @@ class SessionWindow(QWidget):
 
     def save_snapshot(self, path: Path) -> bool:
         """A picture of the window for a therapist: PNG (or JPEG by suffix), written 0600."""
-        fmt = "JPG" if Path(path).suffix.lower() in (".jpg", ".jpeg") else "PNG"
-        data = QByteArray()
-        buf = QBuffer(data)
-        buf.open(QIODevice.OpenModeFlag.WriteOnly)
         QApplication.sendPostedEvents()  # pending layout requests first: the picture shows what a person sees
-        ok = self.grab().save(buf, fmt)
-        buf.close()
-        if not ok:
+        data = picture_bytes(self, Path(path).suffix)
+        if data is None:
             self.snapshot_error = "the picture could not be encoded"
             return False
         try:
-            fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(bytes(data))
-            os.chmod(path, 0o600)
+            write_private(path, data)
         except OSError as err:
             self.snapshot_error = err.strerror or str(err)
             log.error("Could not write the snapshot %s: %s", path, err)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sessions.errors import UserError
+from sessions.private_files import write_private
 from sessions.review.record import METRIC_FIELDS, Record
 from sessions.review.signals import corrected, metric_on_grid, nn_signals
 
@@ -25,14 +26,6 @@ FORMATS = ("kubios", "csv", "edf", "bids")
 SIGNAL_HZ = 4.0
 EDF_RECORD_S = 5.0
 EDF_ANNOTATION_CHARS = 60
-
-
-def _private_file(path: Path, data: bytes) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(path, 0o600)
-    return path
 
 
 def _need_beats(record: Record) -> None:
@@ -54,7 +47,7 @@ def export_kubios(record: Record, path: Path) -> list[Path]:
     for a, b in record.link_gaps():
         lines.append(f"# strap signal lost from {a:.1f} s to {b:.1f} s")
     lines += [f"{v:.3f}" for v in record.rr_ms]
-    return [_private_file(path, ("\n".join(lines) + "\n").encode())]
+    return [write_private(path, ("\n".join(lines) + "\n").encode())]
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -76,16 +69,16 @@ def export_csv(record: Record, path: Path) -> list[Path]:
     beats = ((i, f"{t:.4f}", int(r), f"{ms:.3f}", int(g), lab, f"{ms:.3f}" if ok else "")
              for i, (t, r, ms, g, lab, ok) in enumerate(zip(record.beat_t, record.rr_ticks, record.rr_ms,
                                                              record.after_gap, record.labels, nn)))
-    out.append(_private_file(Path(f"{stem}_beats.csv"), _csv_bytes(
+    out.append(write_private(Path(f"{stem}_beats.csv"), _csv_bytes(
         ["idx", "t_s", "rr_ticks_1024", "rr_ms", "after_gap", "label", "nn_ms"], beats)))
     ct, cms = corrected(record)
-    out.append(_private_file(Path(f"{stem}_corrected.csv"), _csv_bytes(
+    out.append(write_private(Path(f"{stem}_corrected.csv"), _csv_bytes(
         ["t_s", "rr_ms"], ((f"{a:.4f}", f"{b:.3f}") for a, b in zip(ct, cms)))))
     mrows = ((f"{t:.3f}", *("" if np.isnan(record.metrics[k][i]) else f"{record.metrics[k][i]:.6g}" for k in METRIC_FIELDS))
              for i, t in enumerate(record.metric_t))
-    out.append(_private_file(Path(f"{stem}_metrics.csv"), _csv_bytes(["t_s", *METRIC_FIELDS], mrows)))
+    out.append(write_private(Path(f"{stem}_metrics.csv"), _csv_bytes(["t_s", *METRIC_FIELDS], mrows)))
     erows = ((f"{t:.3f}", kind, json.dumps(data, ensure_ascii=False)) for t, kind, data in record.events)
-    out.append(_private_file(Path(f"{stem}_events.csv"), _csv_bytes(["t_s", "kind", "data"], erows)))
+    out.append(write_private(Path(f"{stem}_events.csv"), _csv_bytes(["t_s", "kind", "data"], erows)))
     return out
 
 
@@ -146,8 +139,7 @@ def export_edf(record: Record, path: Path) -> list[Path]:
                         "physical_max": hi, "digital_min": -32768, "digital_max": 32767, "transducer": "chest strap",
                         "prefilter": ""})
     tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.close(fd)
+    write_private(tmp, b"")  # private before pyedflib writes into it
     writer = pyedflib.EdfWriter(str(tmp), len(data), file_type=pyedflib.FILETYPE_EDFPLUS)
     try:
         with warnings.catch_warnings():  # 5-s records are deliberate: 4 Hz and 0.2 Hz both fit exactly
@@ -167,7 +159,6 @@ def export_edf(record: Record, path: Path) -> list[Path]:
     finally:
         writer.close()
     os.replace(tmp, path)
-    os.chmod(path, 0o600)
     return [path]
 
 
@@ -206,7 +197,7 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
     stacked = np.column_stack(list(cols.values()))
     for row in stacked:
         buf.write("\t".join("n/a" if np.isnan(v) else f"{v:.4f}" for v in row) + "\n")
-    physio = _private_file(path / f"{stem}_physio.tsv.gz", gzip.compress(buf.getvalue().encode(), mtime=0))
+    physio = write_private(path / f"{stem}_physio.tsv.gz", gzip.compress(buf.getvalue().encode(), mtime=0))
     sidecar = {
         "SamplingFrequency": SIGNAL_HZ, "StartTime": 0.0, "Columns": list(cols),
         "heart_rate": {"Description": "Heart rate from the time-preserving corrected RR series (runs of flagged "
@@ -220,7 +211,7 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
         "Manufacturer": "Bluetooth Heart Rate Service chest strap",
         "SoftwareVersions": "biofeedback", "SessionStart": record.meta.get("started_at"),
     }
-    side = _private_file(path / f"{stem}_physio.json", json.dumps(sidecar, indent=1).encode())
+    side = write_private(path / f"{stem}_physio.json", json.dumps(sidecar, indent=1).encode())
     ev = io.StringIO()
     ev.write("onset\tduration\ttrial_type\tvalue\n")
     for i, (t0, kind, d) in enumerate(record.events):
@@ -232,7 +223,7 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
             dur = f"{nxt - t0:.3f}"
         value = annotation_text(kind, d).replace("\t", " ").replace("\n", " ")
         ev.write(f"{t0:.3f}\t{dur}\t{kind}\t{value}\n")
-    events = _private_file(path / f"{stem}_events.tsv", ev.getvalue().encode())
+    events = write_private(path / f"{stem}_events.tsv", ev.getvalue().encode())
     return [physio, side, events]
 
 

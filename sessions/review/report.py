@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 from sessions.errors import UserError
+from sessions.private_files import write_private
 from sessions.review.offline_hrv import OfflineHrv, offline_hrv
 from sessions.review.phase_table import PhaseRow, phase_rows, table_cells
 from sessions.review.record import Record
@@ -63,14 +63,6 @@ def build_content(record: Record, lang: str | None = None) -> ReportContent:
     elif "ended_at" not in record.meta:
         notes.append(say(lang, "unfinished"))
     return ReportContent(record, lang, rows, plain_summary(record, rows, lang), offline_hrv(record), notes)
-
-
-def _private_write(path: Path, data: bytes) -> None:
-    """Health data: the report is created readable by its owner only (0600)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(path, 0o600)
 
 
 # --- matplotlib pages -----------------------------------------------------------------------------
@@ -167,7 +159,7 @@ def render_pdf(content: ReportContent, path: Path) -> list[Path]:
             pdf.savefig(fig)
         info = pdf.infodict()
         info["Title"] = content.heading
-    _private_write(path, buf.getvalue())
+    write_private(path, buf.getvalue())
     return [path]
 
 
@@ -176,7 +168,7 @@ def render_png(content: ReportContent, path: Path) -> list[Path]:
     out = []
     for i, fig in enumerate((page_one(content), page_two(content))):
         target = path if i == 0 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
-        _private_write(target, _png_bytes(fig, dpi=110))
+        write_private(target, _png_bytes(fig, dpi=110))
         out.append(target)
     return out
 
@@ -223,7 +215,7 @@ img {{ max-width: 100%; }}
 {hrv_html}
 </body></html>
 """
-    _private_write(path, doc.encode("utf-8"))
+    write_private(path, doc.encode("utf-8"))
     return [path]
 
 

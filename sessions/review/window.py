@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sessions.private_files import picture_bytes, write_private
 from sessions.review.phase_table import phase_label, phase_rows, table_cells
 from sessions.review.record import Record
 from sessions.review.summary import plain_summary
@@ -118,19 +119,17 @@ def app():
 
 def screenshot(record: Record, path, lang: str | None = None) -> None:
     """Renders the window off screen into a PNG (QT_QPA_PLATFORM=offscreen needs no display)."""
-    import os
-
     qapp = app()
     win = build_window(record, lang)
     win.show()
     qapp.processEvents()
-    image = win.grab()
+    data = picture_bytes(win, path.suffix)
     win.close()
-    if not image.save(str(path)):
+    if data is None:
         from sessions.errors import UserError
 
         raise UserError(f"{path}: could not write the screenshot.")
-    os.chmod(path, 0o600)
+    write_private(path, data)
 
 
 def show(record: Record, lang: str | None = None) -> int:
