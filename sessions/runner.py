@@ -312,7 +312,7 @@ class SessionRunner:
         self.state.rmssd_ms = m.rmssd_ms if m.n_diff else None
         calm = None
         # The safety detector needs heart rate now, not the 60-s mean: median of the last 5 NN beats.
-        recent = [hr for _, hr in list(self._nn_hr)[-5:]]
+        recent = [self._nn_hr[i][1] for i in range(-min(5, len(self._nn_hr)), 0)]  # no copy of the deque per beat
         hr_now = sorted(recent)[len(recent) // 2] if recent else m.hr_bpm
         if self.calm is not None:
             calm = self.calm.update(beat.t, m.hr_bpm, m.rmssd_ms if m.n_diff else None)
