@@ -11,7 +11,8 @@ from rich.table import Table
 
 from sessions.errors import UserError
 from sessions.phases import phases
-from sessions.store import SalvagedReader, delete_session_file, list_sessions, open_session, resolve_session
+from sessions.salvage import SalvagedReader, open_session
+from sessions.store import delete_session_file, list_sessions, resolve_session
 
 
 def register(sub: argparse._SubParsersAction) -> None:

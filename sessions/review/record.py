@@ -16,7 +16,8 @@ import numpy as np
 
 from biofeedback.artefacts import TICKS_PER_SECOND
 from sessions.phases import PHASE_FIELDS, Phase, phases
-from sessions.store import SalvagedReader, SessionSummary, open_session
+from sessions.salvage import SalvagedReader, open_session
+from sessions.store import SessionSummary
 
 METRIC_FIELDS = ("hr_bpm", "rmssd_ms", "sdnn_ms", "coherence", "calm", "pacer_rate", "breathing_rate",
                  "lf_ms2", "hf_ms2", "mean_nn_ms", "pnn50_pct", "dominant_hz")
