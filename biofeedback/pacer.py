@@ -35,8 +35,12 @@ MAX_RATE = 20.0
 """Fastest pacer rate, breaths/min."""
 DEFAULT_RESONANCE_RATE = 6.0
 """Target when the person has no stored resonance rate yet."""
-DEFAULT_START_RATE = 9.0
-"""Start when the person's breathing rate is unknown: a little faster than resonance, easy for most adults."""
+DEFAULT_START_RATE = 11.0
+"""Start when the person's breathing rate is unknown: a gentle everyday rate (resting adults breathe
+10-20/min). Starting slower than someone breathes invites air hunger; a start a little fast is only
+unhelpful, and the guide slows from there while the body follows."""
+IMPLAUSIBLE_BELOW = 5.0
+"""An estimated resting breathing rate below this is taken as a slow heart-rate swing, not breathing."""
 DEFAULT_INHALE_FRACTION = 0.4
 """Inhale 4 : exhale 6. A longer exhale is the usual calm-breathing advice."""
 
@@ -306,6 +310,12 @@ class GuideConfig:
     misses_to_back_off: int = 2
     """Consecutive evaluations (each a full interval apart) without following before the guide steps
     back up; one miss only holds."""
+    default_start: float = DEFAULT_START_RATE
+    """Start rate when the breathing rate is unknown, implausible or not confident."""
+    implausible_below: float = IMPLAUSIBLE_BELOW
+    """Breathing-rate estimates below this (breaths/min) are not started from."""
+    min_start_confidence: float = 0.35
+    """A breathing rate given with a lower confidence than this is treated as unknown."""
 
 
 @dataclass
@@ -331,25 +341,14 @@ class ResonanceGuide:
         *,
         t0: float = 0.0,
         breathing_rate: float | None = None,
+        breathing_confidence: float | None = None,
         resonance_rate: float | None = None,
         inhale_fraction: float = DEFAULT_INHALE_FRACTION,
         config: GuideConfig | None = None,
     ) -> None:
         self.config = config or GuideConfig()
         self.target = clamp_rate(resonance_rate if resonance_rate is not None else DEFAULT_RESONANCE_RATE)
-        if breathing_rate is None or not math.isfinite(breathing_rate):
-            start = max(self.target, DEFAULT_START_RATE)
-            why = "breathing rate unknown: a comfortable start above the target"
-        else:
-            # Round to the step grid so later steps land on tidy numbers.
-            start = round(clamp_rate(breathing_rate) / self.config.step) * self.config.step
-            start = clamp_rate(start)
-            why = f"starts near the person's own breathing rate ({breathing_rate:.1f}/min)"
-            if start < self.target:
-                # An "RSA rate" below resonance is nearly always a slow wave or ectopic beats, not
-                # breathing; nobody needs to be paced up to resonance from below.
-                start = self.target
-                why = f"starts at the target: the estimated rate ({breathing_rate:.1f}/min) is below it"
+        start, why = self._start_rate(breathing_rate, breathing_confidence)
         self.pacer = BreathPacer(start, inhale_fraction, t0)
         self.start_rate = start
         self._signal = BodySignal()
@@ -357,6 +356,30 @@ class ResonanceGuide:
         self._held = False
         self._state = _GuideState(last_change_t=t0, last_change_breath=0)
         self._pending: list[RateDecision] = [RateDecision(t0, "start", start, start, why)]
+
+    def _start_rate(self, breathing_rate: float | None, confidence: float | None) -> tuple[float, str]:
+        """The safe start: the person's own confident rate, else a gentle default; never below the target.
+
+        After the start the rate only moves in the guide's steps (at most ``fast_step`` per
+        ``min_interval_s``, i.e. 1/min per half minute), so a person is never asked to jump.
+        """
+        cfg = self.config
+        if breathing_rate is None or not math.isfinite(breathing_rate):
+            return max(self.target, clamp_rate(cfg.default_start)), "breathing rate unknown: a gentle default start"
+        if confidence is not None and confidence < cfg.min_start_confidence:
+            return (max(self.target, clamp_rate(cfg.default_start)),
+                    f"breathing rate not confident ({breathing_rate:.1f}/min, {confidence:.2f}): "
+                    "a gentle default start")
+        if breathing_rate < cfg.implausible_below:
+            return (max(self.target, clamp_rate(cfg.default_start)),
+                    f"an estimated {breathing_rate:.1f}/min is implausible at rest: a gentle default start")
+        # Round to the step grid so later steps land on tidy numbers.
+        start = clamp_rate(round(clamp_rate(breathing_rate) / cfg.step) * cfg.step)
+        if start < self.target:
+            # An "RSA rate" below resonance is nearly always a slow wave or ectopic beats, not
+            # breathing; nobody needs to be paced up to resonance from below.
+            return self.target, f"starts at the target: the estimated rate ({breathing_rate:.1f}/min) is below it"
+        return start, f"starts near the person's own breathing rate ({breathing_rate:.1f}/min)"
 
     @property
     def rate(self) -> float:
@@ -367,7 +390,8 @@ class ResonanceGuide:
         if signal.coherence is not None and math.isfinite(signal.coherence):
             self._coherences.append(signal.coherence)
             del self._coherences[:-self.config.coherence_window]
-            signal = BodySignal(signal.dominant_hz, sum(self._coherences) / len(self._coherences), signal.breathing_rate)
+            mean_coherence = sum(self._coherences) / len(self._coherences)
+            signal = BodySignal(signal.dominant_hz, mean_coherence, signal.breathing_rate)
         self._signal = signal
 
     def hold(self, on: bool, t: float) -> RateDecision | None:
@@ -376,7 +400,8 @@ class ResonanceGuide:
             return None
         self._held = on
         r = self.pacer.target_rate
-        d = RateDecision(t, "hold" if on else "release", r, r, "held by the session" if on else "released by the session")
+        why = "held by the session" if on else "released by the session"
+        d = RateDecision(t, "hold" if on else "release", r, r, why)
         return d
 
     def following(self, signal: BodySignal | None = None) -> bool | None:
@@ -437,10 +462,11 @@ class ResonanceGuide:
             if math.isclose(current, self.target):
                 return None
             direction = -1.0 if self.target < current else 1.0
-            size = cfg.fast_step if (cfg.fast_step and max(current, current + direction * cfg.fast_step) > cfg.fast_above) else cfg.step
+            fast = bool(cfg.fast_step) and max(current, current + direction * cfg.fast_step) > cfg.fast_above
+            size = cfg.fast_step if fast else cfg.step
             new = current + direction * size
             new = max(new, self.target) if direction < 0 else min(new, self.target)
-            action = "slow" if new < current else "step_up"
+            action: Literal["slow", "step_up"] = "slow" if new < current else "step_up"
             return self._change(t, action, current, new, coh, "the heart rhythm follows the pacer and coherence holds")
         st.misses += 1
         why = "the heart rhythm does not follow the pacer" if not follows else "coherence dropped"
@@ -454,8 +480,8 @@ class ResonanceGuide:
         return self._change(t, "back_off", current, previous, coh, why, remember=False)
 
     def _change(
-        self, t: float, action: Literal["slow", "step_up", "back_off"], old: float, new: float, coh: float | None, why: str,
-        remember: bool = True,
+        self, t: float, action: Literal["slow", "step_up", "back_off"], old: float, new: float, coh: float | None,
+        why: str, remember: bool = True,
     ) -> RateDecision:
         new = clamp_rate(new)
         if remember:

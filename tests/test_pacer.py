@@ -146,9 +146,9 @@ def follower(t, rate):
 
 def test_guide_starts_near_the_persons_rate():
     assert ResonanceGuide(breathing_rate=13.1).rate == 13.0
-    assert ResonanceGuide(breathing_rate=None).rate == 9.0
+    assert ResonanceGuide(breathing_rate=None).rate == 11.0  # a gentle default (issue 12: 10-12/min)
     assert ResonanceGuide(breathing_rate=35.0).rate == 20.0  # bounds
-    assert ResonanceGuide(breathing_rate=2.0, resonance_rate=3.0).rate == 4.0
+    assert ResonanceGuide(breathing_rate=5.5, resonance_rate=4.0).rate == 5.5
     g = ResonanceGuide(breathing_rate=None, resonance_rate=5.0)
     assert g.target == 5.0
 
@@ -255,6 +255,42 @@ def test_pick_resonance_rate_skips_unusable_trials():
 
 def test_guide_never_starts_below_the_target():
     # A slow spectral peak (ectopic beats, Mayer waves) is not a breathing rate to start from.
-    g = ResonanceGuide(breathing_rate=4.2, resonance_rate=6.0)
-    assert g.rate == 6.0
+    assert ResonanceGuide(breathing_rate=5.5, resonance_rate=6.0).rate == 6.0
     assert ResonanceGuide(breathing_rate=11.2, resonance_rate=6.0).rate == 11.0
+
+
+# --- the safe start (issue 12) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [None, float("nan"), 4.2, 2.0])
+def test_unknown_or_implausible_rate_starts_at_the_gentle_default(rate):
+    # Below about 5/min at rest an "RSA rate" is a slow heart-rate swing, not breathing.
+    g = ResonanceGuide(breathing_rate=rate, resonance_rate=6.0)
+    assert g.rate == 11.0
+    assert 10.0 <= g.start_rate <= 12.0
+
+
+def test_an_unconfident_rate_is_treated_as_unknown():
+    assert ResonanceGuide(breathing_rate=19.0, breathing_confidence=0.1).rate == 11.0
+    assert ResonanceGuide(breathing_rate=19.0, breathing_confidence=0.9).rate == 19.0
+    assert ResonanceGuide(breathing_rate=19.0).rate == 19.0  # no confidence given: the caller vouches
+
+
+def test_a_person_breathing_20_is_never_asked_for_less_than_18_in_the_first_minute():
+    # The body follows perfectly (the guide's most eager case): steps are still at most 1/min per 30 s.
+    g = ResonanceGuide(t0=0.0, breathing_rate=20.0, breathing_confidence=0.8, resonance_rate=6.0)
+    _, changes = run_guide(g, follower, until=60.0, dt=0.25)
+    assert g.start_rate == 20.0
+    rates = [20.0] + [c.new_rate for c in changes]
+    assert min(rates) >= 18.0
+    assert changes, "the guide does slow down while the body follows"
+
+
+@settings(max_examples=40, deadline=None)
+@given(start=st.floats(5.0, 30.0), target=st.floats(4.0, 8.0))
+def test_the_pacer_never_jumps_more_than_1_per_half_minute(start, target):
+    g = ResonanceGuide(breathing_rate=start, breathing_confidence=1.0, resonance_rate=target)
+    _, changes = run_guide(g, follower, until=600.0)
+    for a, b in zip(changes, changes[1:]):
+        assert b.t - a.t >= 30.0 - 1e-9
+    assert all(abs(c.new_rate - c.old_rate) <= 1.0 + 1e-9 for c in changes)
