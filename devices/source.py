@@ -14,6 +14,7 @@ import abc
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from devices.stream import StreamItem
 
@@ -22,6 +23,8 @@ class HeartSource(abc.ABC):
     """Base class of strap, simulator and replay."""
 
     name = "source"
+    payload_format: str = "ble-hrm-0x2a37"
+    """How its payloads are laid out, recorded with a session (a replay of an RR file says so)."""
 
     def __init__(self) -> None:
         self._closed = asyncio.Event()
@@ -33,7 +36,7 @@ class HeartSource(abc.ABC):
     def items(self) -> AsyncIterator[StreamItem]:
         """The stream itself (an async generator)."""
 
-    def set_pacer_rate(self, breaths_per_min: float | None) -> None:
+    def set_pacer_rate(self, breaths_per_min: float | None) -> None:  # noqa: B027 - optional hook, not abstract
         """What the pacer asks now; only the simulated person listens."""
 
     @property
@@ -44,7 +47,7 @@ class HeartSource(abc.ABC):
         """Ask the stream to end; the iterator finishes after its current item."""
         self._closed.set()
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """What the record keeps about the source (kind and settings, nothing personal)."""
         return {"kind": self.name}
 

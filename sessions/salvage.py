@@ -28,7 +28,7 @@ class Salvage:
     """What could be read from a damaged or half-written file, table by table."""
 
     meta: dict[str, Any]
-    beats: list[tuple[int, float, int, bool, str | None, float | None]]
+    beats: list[tuple[int, float, int, bool, str | None]]
     metrics: list[tuple[float, dict[str, Any]]]
     events: list[tuple[float, str, dict[str, Any]]]
     payloads: int
@@ -41,7 +41,7 @@ class Salvage:
 
 _SALVAGE_QUERIES = {
     "meta": "SELECT rowid, key, value FROM meta WHERE rowid > ? ORDER BY rowid",
-    "beats": "SELECT rowid, idx, t, rr_ticks, after_gap, label, corrected_ticks FROM beats WHERE rowid > ? ORDER BY rowid",
+    "beats": "SELECT rowid, idx, t, rr_ticks, after_gap, label FROM beats WHERE rowid > ? ORDER BY rowid",
     "metrics": "SELECT rowid, t, data FROM metrics WHERE rowid > ? ORDER BY rowid",
     "events": "SELECT rowid, t, kind, data FROM events WHERE rowid > ? ORDER BY rowid",
     "payloads": "SELECT rowid, t FROM payloads WHERE rowid > ? ORDER BY rowid",
@@ -149,7 +149,7 @@ def _salvaged(path: Path, tables: dict[str, list[tuple]], problems: list[str]) -
             events.append((t, kind, json.loads(data)))
         except (TypeError, ValueError):
             pass
-    beats = [(i, t, r, bool(g), lab, c) for i, t, r, g, lab, c in tables["beats"]
+    beats = [(i, t, r, bool(g), lab) for i, t, r, g, lab in tables["beats"]
              if isinstance(t, (int, float)) and isinstance(r, int)]
     if "ended_at" not in meta:
         problems.append("the session did not close normally (no end time recorded)")
@@ -177,7 +177,7 @@ class SalvagedReader:
     def __exit__(self, *exc: Any) -> None:
         pass
 
-    def beats(self) -> list[tuple[int, float, int, bool, str | None, float | None]]:
+    def beats(self) -> list[tuple[int, float, int, bool, str | None]]:
         return list(self.salvage.beats)
 
     def metrics(self) -> list[tuple[float, dict[str, Any]]]:

@@ -13,7 +13,7 @@ from devices.simulated_strap import SimulatedStrap
 from devices.simulator import PROFILES, person_profile
 from devices.source import HeartSource
 from sessions.errors import UserError
-from sessions.store import SessionReader, is_session_file, resolve_session
+from sessions.store import PAYLOAD_FORMAT_FROM_RR, SessionReader, is_session_file, resolve_session
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,16 @@ def open_replay(ref: str, *, speed: float | None) -> Replay:
 
         session_file = resolve_session(ref) if not path.exists() else path
         with SessionReader(session_file) as reader:
-            payloads = [TimedPayload(t, bytes(p)) for t, p in reader.payloads()]
+            payloads = [TimedPayload(t, bytes(p)) for t, p in reader.payloads()]  # refuses an unknown format
+            payload_format = reader.payload_format
         if not payloads:
             raise UserError(f"{session_file.name}: the session holds no strap data to replay.")
-        return Replay(payloads, speed=speed, label=session_file.name)
-    return Replay.from_file(path, speed=speed)
+        replay = Replay(payloads, speed=speed, label=session_file.name)
+    else:
+        replay = Replay.from_file(path, speed=speed)
+        payload_format = PAYLOAD_FORMAT_FROM_RR
+    replay.payload_format = payload_format
+    return replay
 
 
 def reject_stray_flags(args: argparse.Namespace) -> None:

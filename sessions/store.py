@@ -5,6 +5,17 @@ writer, and a crash or power cut loses at most the last uncommitted seconds (we 
 every ``commit_interval_s``; ``synchronous=NORMAL`` in WAL mode keeps every committed
 transaction across an application crash, and all but the last few across a power cut).
 
+A clean close folds the WAL back and leaves rollback-journal mode, so a finished session is one
+file. Readers open read-only and create nothing beside a record: a record with no ``-wal`` beside
+it is not being written (writers only ever create new files), so it is opened ``immutable``; one
+with a ``-wal`` (being written, or left by a crash) is read through that WAL as SQLite does.
+
+Schema version 2 (readers take 1 as well): the ``beats.corrected_ticks`` column of version 1 was
+never filled and is gone (the corrected series is not one value per beat: a run of flagged beats
+becomes as many equal intervals as fit its span, see :func:`biofeedback.artefacts.corrected_series`,
+and the review rebuilds it from the raw RR and labels); meta ``payload_format`` says how to read
+the ``payloads`` blobs (absent in version 1: :data:`PAYLOAD_FORMAT_STRAP`).
+
 Files are the user's health data: created with mode 0600 in a 0700 folder under the user's data
 directory (``BIOFEEDBACK_DATA_DIR`` overrides it, for tests and portable installs).
 """
@@ -25,12 +36,21 @@ from typing import Any
 
 import platformdirs
 
+from devices.source import HeartSource
 from sessions.errors import UserError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SUFFIX = ".biofeedback.sqlite"
+
+PAYLOAD_FORMAT_STRAP = "ble-hrm-0x2a37"
+"""Heart Rate Measurement notifications (Bluetooth GATT 0x2A37) as a strap or the simulator sent them."""
+PAYLOAD_FORMAT_FROM_RR = "ble-hrm-0x2a37-from-rr-file"
+"""The same byte layout, built by a replay from an RR file or notification log: the heart rate is
+derived from RR where the file had none, and a bare RR list gets one notification per second."""
+PAYLOAD_FORMATS = (PAYLOAD_FORMAT_STRAP, PAYLOAD_FORMAT_FROM_RR)
+"""What this version can decode (all through :func:`devices.hrm.parse_hrm`)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,8 +60,7 @@ CREATE TABLE IF NOT EXISTS beats (
     t REAL NOT NULL,              -- time of the beat that ends the interval, s since start
     rr_ticks INTEGER NOT NULL,    -- RR as the strap sent it, 1/1024 s
     after_gap INTEGER NOT NULL DEFAULT 0,
-    label TEXT,                   -- artefact label (filled a beat or two later)
-    corrected_ticks REAL          -- the value the metrics used
+    label TEXT                    -- artefact label (filled a beat or two later)
 );
 CREATE TABLE IF NOT EXISTS metrics (t REAL NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (t REAL NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
@@ -102,17 +121,35 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a session record")
 
 
-class SessionWriter:
-    """Appends to a session file; commits at least every ``commit_interval_s`` seconds."""
+def payload_format_of(source: HeartSource) -> str:
+    """The payload format a heart source produces (see :attr:`devices.source.HeartSource.payload_format`)."""
+    return source.payload_format
 
-    def __init__(self, path: Path, meta: dict[str, Any], *, commit_interval_s: float = 2.0) -> None:
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection that creates no ``-wal`` or ``-shm`` beside a finished record."""
+    wal = path.with_name(path.name + "-wal")
+    flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    return sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
+
+
+class SessionWriter:
+    """Appends to a session file; commits at least every ``commit_interval_s`` seconds.
+
+    ``payload_format`` is recorded in the meta (see :data:`PAYLOAD_FORMATS`); pass
+    ``payload_format_of(source)`` so a replay of an RR file is marked as such.
+    """
+
+    def __init__(self, path: Path, meta: dict[str, Any], *, commit_interval_s: float = 2.0,
+                 payload_format: str = PAYLOAD_FORMAT_STRAP) -> None:
         self.path = Path(path)
         _private_dir(self.path.parent)
         old_umask = os.umask(0o077)  # the -wal and -shm files must be private too
         try:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(fd)
-            self.db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None,
+                                                                 check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
@@ -124,7 +161,8 @@ class SessionWriter:
         self._next_beat = 0
         self.db.execute("BEGIN")
         started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-        for key, value in {"schema_version": SCHEMA_VERSION, "started_at": started, **meta}.items():
+        header = {"schema_version": SCHEMA_VERSION, "started_at": started, "payload_format": payload_format}
+        for key, value in {**header, **meta}.items():
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
         self.commit()
 
@@ -141,9 +179,8 @@ class SessionWriter:
         self._maybe_commit(t)
         return idx
 
-    def label(self, idx: int, label: str, corrected_ticks: float | None = None) -> None:
-        self.db.execute("UPDATE beats SET label = ?, corrected_ticks = ? WHERE idx = ?",
-                        (label, corrected_ticks, idx))
+    def label(self, idx: int, label: str) -> None:
+        self.db.execute("UPDATE beats SET label = ? WHERE idx = ?", (label, idx))
 
     def metrics(self, t: float, data: dict[str, Any]) -> None:
         self.db.execute("INSERT INTO metrics VALUES (?, ?)", (t, _json(data)))
@@ -179,8 +216,22 @@ class SessionWriter:
         self.set_meta("ended_at", datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"))
         self.db.execute("COMMIT")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._leave_wal()
         self.db.close()
         self.db = None
+
+
+    def _leave_wal(self) -> None:
+        """One file from now on. A reader still attached keeps the file in WAL mode (it is read
+        through its WAL then, as while it was written); closing does not wait long for it."""
+        assert self.db is not None
+        self.db.execute("PRAGMA busy_timeout=200")
+        try:
+            mode = self.db.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        except sqlite3.OperationalError as err:  # "database is locked": another connection reads it
+            mode = str(err)
+        if mode != "delete":
+            log.info("%s stays in WAL mode at close (%s)", self.path.name, mode)
 
 
 @dataclass
@@ -209,7 +260,7 @@ class SessionReader:
         if not self.path.exists():
             raise UserError(f"{self.path}: no such session file.")
         try:
-            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self.db = _open_read_only(self.path)
             self.meta = {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
         except sqlite3.DatabaseError as err:
             raise DamagedSession(self.path, str(err)) from None
@@ -224,11 +275,18 @@ class SessionReader:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def beats(self) -> list[tuple[int, float, int, bool, str | None, float | None]]:
-        return list(self.db.execute("SELECT idx, t, rr_ticks, after_gap, label, corrected_ticks FROM beats ORDER BY idx"))
+    def beats(self) -> list[tuple[int, float, int, bool, str | None]]:
+        """(idx, t, rr_ticks, after_gap, label) per beat, also from version-1 files with their extra column."""
+        return list(self.db.execute("SELECT idx, t, rr_ticks, after_gap, label FROM beats ORDER BY idx"))
+
+    @property
+    def payload_format(self) -> str:
+        return str(self.meta.get("payload_format", PAYLOAD_FORMAT_STRAP))
 
     def payloads(self) -> Iterator[tuple[float, bytes]]:
-        yield from self.db.execute("SELECT t, payload FROM payloads ORDER BY rowid")
+        """The strap's notifications as recorded; raises :class:`UserError` for a format this version cannot read."""
+        check_payload_format(self.path, self.payload_format)  # here, not at the first row: before any replay starts
+        return iter(self.db.execute("SELECT t, payload FROM payloads ORDER BY rowid"))
 
     def metrics(self) -> list[tuple[float, dict[str, Any]]]:
         return [(t, json.loads(d)) for t, d in self.db.execute("SELECT t, data FROM metrics ORDER BY rowid")]
@@ -262,6 +320,14 @@ class DamagedSession(UserError):
         session_id = self.path.name.removesuffix(SUFFIX)
         super().__init__(f"{self.path.name}: not a readable session record ({reason}); "
                          f"`biofeedback sessions show {session_id}` shows what can be recovered.")
+
+
+def check_payload_format(path: Path, payload_format: str) -> None:
+    """Refuse, in one sentence, payloads this version cannot decode (the record itself is left as it is)."""
+    if payload_format not in PAYLOAD_FORMATS:
+        raise UserError(f"{Path(path).name} holds strap data in a format this version cannot read "
+                        f"({payload_format!r}; it reads {', '.join(PAYLOAD_FORMATS)}), so it cannot be replayed; "
+                        "its beats, metrics and events can still be viewed.")
 
 
 def delete_session_file(path: Path) -> None:

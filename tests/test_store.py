@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
 import signal
 import sqlite3
@@ -13,8 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from sessions.cli import main
 from sessions.errors import UserError
-from sessions.store import SessionReader, SessionWriter, fresh_session_path, list_sessions, resolve_session
+from sessions.review.record import load_record
+from sessions.salvage import salvage_session
+from sessions.source_options import open_replay
+from sessions.store import (
+    PAYLOAD_FORMAT_FROM_RR,
+    PAYLOAD_FORMAT_STRAP,
+    SessionReader,
+    SessionWriter,
+    fresh_session_path,
+    list_sessions,
+    resolve_session,
+)
+from tests.sessionkit import run_session
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -109,3 +124,99 @@ def test_a_session_killed_mid_run_keeps_all_but_the_last_seconds(tmp_path):
     assert beats[-1][1] >= last_stamp - 5
     rr = [b[2] for b in beats]
     assert all(400 < r < 1500 for r in rr)  # whole beats, nothing half-written
+
+
+# --- what the record holds ---------------------------------------------------------------------
+
+def write_version_1_record(path: Path) -> None:
+    """A finished record as version 1 wrote it: a ``corrected_ticks`` column, no payload format,
+    WAL mode kept at close (and no ``-wal`` left beside it)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE payloads (t REAL NOT NULL, payload BLOB NOT NULL);
+        CREATE TABLE beats (idx INTEGER PRIMARY KEY, t REAL NOT NULL, rr_ticks INTEGER NOT NULL,
+                            after_gap INTEGER NOT NULL DEFAULT 0, label TEXT, corrected_ticks REAL);
+        CREATE TABLE metrics (t REAL NOT NULL, data TEXT NOT NULL);
+        CREATE TABLE events (t REAL NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1'), ('started_at', '"2026-01-01T10:00:00+01:00"'),
+                                ('script', '"safe-place"'), ('language', '"en"'),
+                                ('ended_at', '"2026-01-01T10:05:00+01:00"');
+        INSERT INTO payloads VALUES (1.0, X'104b4003'), (2.0, X'104b4e03');
+        INSERT INTO beats VALUES (0, 0.8, 832, 0, 'normal', NULL), (1, 1.6, 846, 0, 'normal', NULL);
+        INSERT INTO metrics VALUES (1.6, '{"hr_bpm": 73.2}');
+    """)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def test_every_beat_column_holds_data_in_a_recorded_session(tmp_path):
+    """No column is documented and left empty (``corrected_ticks`` was, in version 1)."""
+    ran = asyncio.run(run_session(tmp_path, duration_s=90))
+    db = sqlite3.connect(f"{ran.path.as_uri()}?mode=ro", uri=True)
+    columns = [row[1] for row in db.execute("PRAGMA table_info(beats)")]
+    (n,), = db.execute("SELECT COUNT(*) FROM beats")
+    assert n > 60
+    for column in columns:
+        (filled,), = db.execute(f"SELECT COUNT({column}) FROM beats")  # counts the non-NULL values
+        assert filled >= n - 2, f"beats.{column} is empty in {n - filled} of {n} beats"  # labels lag a beat or two
+    db.close()
+
+
+def test_a_version_1_record_is_read_as_before(tmp_path):
+    path = tmp_path / "20260101-100000.biofeedback.sqlite"
+    write_version_1_record(path)
+    with SessionReader(path) as reader:
+        assert reader.beats() == [(0, 0.8, 832, 0, "normal"), (1, 1.6, 846, 0, "normal")]
+        assert reader.payload_format == PAYLOAD_FORMAT_STRAP  # what every version-1 payload was
+        assert [t for t, _ in reader.payloads()] == [1.0, 2.0]
+    record = load_record(path)
+    assert record.rr_ticks.tolist() == [832, 846] and record.labels.tolist() == ["normal", "normal"]
+    assert [b[2] for b in salvage_session(path).beats] == [832, 846]
+    replay = open_replay(str(path), speed=None)
+    assert len(replay.payloads) == 2 and replay.payload_format == PAYLOAD_FORMAT_STRAP
+
+
+@pytest.fixture
+def rr_file(tmp_path):
+    path = tmp_path / "rest.txt"
+    path.write_text("\n".join(str(800 + 40 * ((i % 5) - 2)) for i in range(150)) + "\n")
+    return path
+
+
+def test_the_record_says_what_format_its_payloads_are_in(data_dir, rr_file, capsys):
+    def recorded(*args: str) -> Path:
+        before = set(data_dir.glob("*.sqlite")) if data_dir.exists() else set()
+        assert main(["run", *args, "--speed", "1000", "--duration", "40"]) == 0
+        (new,) = set(data_dir.glob("*.sqlite")) - before
+        return new
+
+    first = recorded("--simulate")
+    second = recorded("--replay", str(rr_file))
+    third = recorded("--replay", str(second))
+    formats = []
+    for path in (first, second, third):
+        with SessionReader(path) as reader:
+            formats.append(reader.meta["payload_format"])
+    # The strap's own notifications; notifications rebuilt from an RR file; and a replay of that
+    # record keeps saying they were rebuilt.
+    assert formats == [PAYLOAD_FORMAT_STRAP, PAYLOAD_FORMAT_FROM_RR, PAYLOAD_FORMAT_FROM_RR]
+
+
+def test_a_record_in_an_unknown_payload_format_is_refused_in_one_sentence(data_dir, capsys):
+    _, path = fresh_session_path()
+    writer = SessionWriter(path, {"script": "safe-place"}, payload_format="ble-hrm-0x2a37-v9")
+    writer.payload(1.0, b"\x10\x4b\x40\x03")
+    writer.beat(0.8, 832)
+    writer.close()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert main(["run", "--replay", str(path), "--speed", "1000"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1 and err.count(". ") == 0
+    assert "ble-hrm-0x2a37-v9" in err and "cannot be replayed" in err
+    # Nothing lost, nothing added: the record is as it was and its beats still read.
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert sorted(data_dir.iterdir()) == [path]
+    with SessionReader(path) as reader:
+        assert [b[2] for b in reader.beats()] == [832]

@@ -21,7 +21,7 @@ from sessions.i18n import tr
 from sessions.profile import load_profile, save_profile
 from sessions.runner import SessionRunner
 from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
-from sessions.store import SessionWriter, delete_session_file, fresh_session_path
+from sessions.store import SessionWriter, delete_session_file, fresh_session_path, payload_format_of
 from sessions.terminal_view import TerminalView
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         "script": script.id, "language": lang, "title": script.title, "source": source.describe(),
         "senses": list(senses), "therapist_mode": bool(args.therapist),
         "resonance_rate_used": profile.get("resonance_rate"),
-    })
+    }, payload_format=payload_format_of(source))
     runner = SessionRunner(source, script, common, writer, senses=senses, duration_s=args.duration,
                            resonance_rate=profile.get("resonance_rate"), stored_baseline=profile.get("baseline"))
     if window is None:
