@@ -94,6 +94,13 @@ class ArtefactConfig:
     ref_beats: int = 9
     reset_run: int = 8
     multiple_tol: float = 0.2  # |rr/ref - round(rr/ref)| below this for "missed"/"extra"
+    pattern_gap: float = 0.04  # bigeminy/trigeminy: the short phase this far below every other RR
+    pattern_match: float = 0.12  # ... its short RR within this of each other
+    pattern_repeats: int = 3  # ... over this many earlier periods
+    pattern_rise: float = 0.05  # the pause after a pattern ectopic: this much longer
+    pattern_pause: float = 0.05  # trigeminy: the pause this much longer than the RR before the short one
+    trend_step: float = 0.15  # an RR this close to a normal predecessor follows the trend
+    history: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +127,40 @@ class LabelledBeat:
         return self.label.is_nn
 
 
-def _decide(cfg: ArtefactConfig, rr: float, prev: float | None, nxt: float | None,
-            ref: float, prev_flagged: bool) -> BeatLabel:
-    """The one decision both the live and the offline classifier use.
+def _repeats(cfg: ArtefactConfig, rr: float, nxt: float, hist: Sequence[tuple[float, BeatLabel]]) -> bool:
+    """``rr`` ends a run of bigeminy or trigeminy: a short-long pattern with period 2 or 3.
 
-    ``prev`` is None after a gap (or at the start), ``nxt`` None when no look-ahead is available.
+    Over the last ``pattern_repeats`` + 1 periods (the next RR included), the RR at this beat's
+    phase are all shorter than every other RR by more than ``pattern_gap`` and agree with each
+    other within ``pattern_match``. Sinus arrhythmia changes RR smoothly over a breath of 3-6
+    beats and beat-to-beat jitter does not keep one phase short, so neither passes; a bigeminy
+    with only 4 % prematurity does, although no single beat of it is far from its neighbours.
     """
+    n = len(hist)
+    seq = [r for r, _ in hist] + [rr, nxt]  # at most history + 2 values
+    k = n  # this beat's index in seq
+    for period in (2, 3):
+        need = period * cfg.pattern_repeats
+        if n < need + 1:
+            return False
+        dips = range(k - need, k + 1, period)
+        if not all(seq[i] < (1 - cfg.pattern_gap) * 0.5 * (seq[i - 1] + seq[i + 1]) for i in dips):
+            continue
+        shorts = [seq[i] for i in dips]
+        if max(shorts) > (1 + cfg.pattern_match) * min(shorts):
+            continue
+        if period == 2:
+            return True
+        # Trigeminy: each short RR is followed by a compensatory pause longer than the RR before
+        # it; breathing at three beats a breath (sinus arrhythmia) has no such pause.
+        if all(seq[i + 1] > (1 + cfg.pattern_pause) * seq[i - 1] for i in range(k - need, k + 1, period)):
+            return True
+    return False
+
+
+def _decide_far(cfg: ArtefactConfig, rr: float, prev: float | None, nxt: float | None,
+                ref: float, prev_flagged: bool) -> BeatLabel:
+    """Rules for an RR far from the reference (short, extra, ectopic, missed, long)."""
     x = rr / ref
     rises = nxt is not None and nxt > (1 + cfg.rise) * rr
     if x < 1 - cfg.short:
@@ -137,18 +172,43 @@ def _decide(cfg: ArtefactConfig, rr: float, prev: float | None, nxt: float | Non
         if nxt is not None and nxt / ref < 1 - cfg.short and abs((rr + nxt) / ref - 1) < cfg.multiple_tol:
             return BeatLabel.EXTRA
         return BeatLabel.ECTOPIC if rises else BeatLabel.SHORT
-    if x > 1 + cfg.long:
-        m = round(x)
-        if m >= 2 and abs(x - m) < cfg.multiple_tol * m / 2 and not prev_flagged:
-            return BeatLabel.MISSED
-        return BeatLabel.LONG
+    m = round(x)
+    if m >= 2 and abs(x - m) < cfg.multiple_tol * m / 2 and not prev_flagged:
+        return BeatLabel.MISSED
+    return BeatLabel.LONG
+
+
+def _decide(cfg: ArtefactConfig, rr: float, nxt: float | None, ref: float,
+            hist: Sequence[tuple[float, BeatLabel]]) -> BeatLabel:
+    """The one decision both the live and the offline classifier use.
+
+    ``hist`` holds the RR and labels of the beats before this one since the last gap (oldest
+    first), ``nxt`` the next RR or None when no look-ahead is available.
+    """
+    prev = hist[-1][0] if hist else None
+    prev_label = hist[-1][1] if hist else BeatLabel.NORMAL
+    prev_flagged = not prev_label.is_nn
+    x = rr / ref
+    rises = nxt is not None and nxt > (1 + cfg.rise) * rr
+    if x < 1 - cfg.short or x > 1 + cfg.long:
+        follows = (prev is not None and not prev_flagged and abs(rr / prev - 1) < cfg.trend_step
+                   and not rises)
+        if not follows:
+            return _decide_far(cfg, rr, prev, nxt, ref, prev_flagged)
     if rises and prev is not None and rr < (1 - cfg.drop) * prev:
         return BeatLabel.ECTOPIC
     if rises and x < 1 - cfg.premature:
         return BeatLabel.ECTOPIC
-    if prev_flagged and prev is not None and rr > (1 + cfg.rise) * prev:
+    if nxt is not None and _repeats(cfg, rr, nxt, hist):
+        return BeatLabel.ECTOPIC
+    if prev is not None and prev_flagged and x < 1 - cfg.premature and rr < (1 - cfg.rise) * prev:
+        return BeatLabel.ECTOPIC  # premature again right after a pause: no time to recover
+    if prev is not None and prev_flagged and rr > (1 + cfg.rise) * prev:
         return BeatLabel.LONG
-    if prev_flagged and prev is not None and prev / ref < 1 - cfg.short and abs((rr + prev) / ref - 1) < cfg.multiple_tol:
+    if prev is not None and prev_label is BeatLabel.ECTOPIC and rr > (1 + cfg.pattern_rise) * prev:
+        return BeatLabel.LONG
+    if (prev_flagged and prev is not None and prev / ref < 1 - cfg.short
+            and abs((rr + prev) / ref - 1) < cfg.multiple_tol):
         return BeatLabel.EXTRA
     return BeatLabel.NORMAL
 
@@ -164,8 +224,7 @@ class ArtefactClassifier:
         self.cfg = config or ArtefactConfig()
         self._normals: deque[int] = deque(maxlen=self.cfg.ref_beats)
         self._pending: tuple[int, float, int, bool] | None = None  # index, t, rr, after_gap
-        self._prev_rr: int | None = None  # raw RR before the pending one (None after a gap)
-        self._prev_flagged = False
+        self._hist: deque[tuple[float, BeatLabel]] = deque(maxlen=self.cfg.history)  # since the last gap
         self._run: deque[int] = deque(maxlen=self.cfg.reset_run)
         self._count = 0
         self._startup: list[tuple[int, float, int, bool]] = []
@@ -200,7 +259,7 @@ class ArtefactClassifier:
         # Median of pair means, not of RR: with frequent ectopics (bigeminy) the RR median is an
         # ectopic coupling interval, while short + pause pairs still average the sinus interval.
         rr = [r for _, _, r, _ in self._startup]
-        pairs = [(a + b) / 2 for a, b in zip(rr[:-1], rr[1:])] or rr
+        pairs = [(a + b) / 2 for a, b in zip(rr[:-1], rr[1:], strict=True)] or rr
         self._normals.extend([int(round(median(pairs)))] * 3)
 
     def _advance(self, beat: tuple[int, float, int, bool]) -> list[LabelledBeat]:
@@ -210,8 +269,7 @@ class ArtefactClassifier:
         if self._pending is not None:
             out.extend(self._label_pending(beat[2]))
         if beat[3]:
-            self._prev_rr = None
-            self._prev_flagged = False
+            self._hist.clear()
         self._pending = beat
         return out
 
@@ -232,8 +290,7 @@ class ArtefactClassifier:
         idx, t, rr, gap = self._pending
         self._pending = None
         ref = float(median(self._normals))
-        prev = None if gap else self._prev_rr
-        label = _decide(self.cfg, rr, prev, nxt, ref, self._prev_flagged and not gap)
+        label = _decide(self.cfg, rr, nxt, ref, self._hist)
         if gap and label is BeatLabel.NORMAL:
             label = BeatLabel.GAP
         flagged = not label.is_nn
@@ -241,15 +298,14 @@ class ArtefactClassifier:
             self._run.append(rr)
             if len(self._run) >= self.cfg.reset_run:
                 runs = list(self._run)
-                pair_means = [(a + b) / 2 for a, b in zip(runs[:-1], runs[1:])]
+                pair_means = [(a + b) / 2 for a, b in zip(runs[:-1], runs[1:], strict=True)]
                 self._normals.clear()
                 self._normals.extend([int(round(median(pair_means)))] * 3)
                 self._run.clear()
         else:
             self._run.clear()
             self._normals.append(rr)
-        self._prev_rr = rr
-        self._prev_flagged = flagged
+        self._hist.append((rr, label))
         return [LabelledBeat(idx, t, rr, label, ref, gap)]
 
 

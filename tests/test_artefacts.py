@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,6 +38,54 @@ def test_bigeminy_is_not_absorbed():
     labels = _labels(rr)
     ect = [labels[20 + 2 * i] for i in range(60)]
     assert sum(lab is BeatLabel.ECTOPIC for lab in ect) >= 58
+
+
+def _sinus(n, base=1000.0, seed=0):
+    """Sinus rhythm in ticks: breathing every 4.5 beats (4 %) and 1 % beat-to-beat jitter."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(n)
+    return base * (1 + 0.04 * np.sin(2 * np.pi * i / 4.5) + rng.normal(0, 0.01, n))
+
+
+def _with_pattern(period, prematurity, cycles, seed=0):
+    """100 sinus beats, ``cycles`` of (period - 2) normal + short + compensatory pause, 100 sinus beats."""
+    sinus = _sinus(200 + cycles, seed=seed)
+    rr, ect = list(sinus[:100]), [False] * 100
+    for c in range(cycles):
+        base = sinus[100 + c]
+        rr += [base] * (period - 2) + [base * (1 - prematurity), base * (1 + prematurity)]
+        ect += [False] * (period - 2) + [True, False]
+    rr += list(sinus[100 + cycles:])
+    ect += [False] * (len(rr) - len(ect))
+    return [int(round(x)) for x in rr], ect
+
+
+@pytest.mark.parametrize("period,prematurity", [(2, 0.06), (2, 0.04), (3, 0.06)])
+def test_small_prematurity_bigeminy_and_trigeminy_are_flagged_as_a_pattern(period, prematurity):
+    rr, ect = _with_pattern(period, prematurity, 50)
+    flagged = [not b.is_nn for b in classify_series(rr)]
+    hits = [flagged[i] or flagged[i + 1] for i, e in enumerate(ect) if e]
+    assert all(hits[4:])  # the first periods of the run establish the pattern
+    outside = [flagged[i] for i in range(len(rr)) if not any(ect[max(0, i - 2):i + 2])]
+    assert not any(outside)
+    # The short beats never enter the reference: it stays at the sinus rate.
+    ref = classify_series(rr)[100 + 30 * period].ref_ticks
+    assert abs(ref / 1000 - 1) < 0.08
+
+
+def test_sinus_arrhythmia_and_jitter_alone_are_not_flagged():
+    for seed in range(5):
+        assert all(b.is_nn for b in classify_series([int(round(x)) for x in _sinus(600, seed=seed)]))
+
+
+def test_smooth_slowdown_after_a_fast_stretch_is_not_flagged():
+    """systole's sample (issue 13): 748 -> 1117 ms in six beats after a stretch at 650 ms was flagged
+    "long" beat after beat while the reference stayed at the fast rate."""
+    ms = [650 + (i % 3) * 4 for i in range(40)] + [748, 833, 925, 972, 1052, 1094, 1117, 1130, 1135]
+    ms += [1128, 1140, 1150, 1160, 1150, 1140] + [1150] * 20
+    beats = classify_series([round(m * 1.024) for m in ms])
+    assert all(b.is_nn for b in beats)
+    assert beats[-1].ref_ticks > 1.1 * 1024
 
 
 def test_missed_and_extra():
@@ -101,24 +150,50 @@ def _mitdb():
     return bench_artefacts
 
 
-def test_mitdb_targets():
-    """Held-out (odd records) and whole-set figures; the setting was chosen on even records.
+def test_mitdb_beats_the_fixed_rule_on_every_group():
+    """Our one setting against the fixed 20 % rule on each record group the bench prints.
 
-    The issue's 97 % sensitivity is not reachable from RR timing on this set: record 124 has
-    runs of junctional and idioventricular rhythm at the sinus rate (about 50 ectopic beats whose
-    RR change by < 5 %). What we assert: specificity >= 99.5 % on held-out and overall, held-out
-    sensitivity >= 98 %, and overall sensitivity and specificity both above the fixed 20 % rule.
+    Tuning set 100-124 (and each half), and the held-out AF records 201/203/219/221 outside their
+    AF stretches (skipped without ``mitdb-ecg``). The RR-only ceiling on 100-124 is 96.8 %
+    (record 124's junctional runs at sinus rate), so sensitivity is judged against the rule.
     """
     ba = _mitdb()
-    res = ba.evaluate({"ours": ba.ours, "fixed20": ba.fixed20})
-    recs = ba.records()
-    odd = [r for r in recs if r % 2]
-    held = ba.totals(res["ours"], odd)
-    allc = ba.totals(res["ours"], recs)
-    base = ba.totals(res["fixed20"], recs)
-    assert held.spec >= 0.995 and held.sens >= 0.98
-    assert allc.spec >= 0.995 and allc.sens >= 0.95
-    assert allc.sens >= base.sens and allc.spec > base.spec
+    recs = ba.all_records()
+    res = ba.evaluate({"ours": ba.ours, "fixed20": ba.fixed20}, recs=recs)
+    for group, sel in ba.GROUPS.items():
+        rs = [r for r in recs if sel(r)]
+        if not rs:
+            continue
+        ours, rule = ba.totals(res["ours"], rs), ba.totals(res["fixed20"], rs)
+        assert ours.sens >= rule.sens and ours.spec >= rule.spec, group
+        assert ours.spec >= 0.99 or group.startswith("held-out"), group
+    tune = ba.totals(res["ours"], [r for r in recs if r < 200])
+    assert tune.sens >= 0.95 and tune.spec >= 0.995
+    assert float(np.median(tune.rmssd_err)) < 0.15  # RMSSD in ectopy-rich 5-min windows
+    held = [r for r in recs if r > 200]
+    if held:
+        ours, rule = ba.totals(res["ours"], held), ba.totals(res["fixed20"], held)
+        assert ours.sens >= rule.sens + 0.03
+
+
+def test_real_record_bounds_and_live_equals_offline():
+    """Record 119 (ventricular bigeminy/trigeminy) and 106 (frequent PVCs): bounds on sens/spec, and
+    beat-by-beat live labelling gives exactly the offline labels on real beat times."""
+    ba = _mitdb()
+    for rec, min_sens, min_spec in ((119, 0.99, 0.995), (106, 0.99, 0.99)):
+        r = ba.load_record(rec)
+        ticks = np.round(r.samples * 1024 / ba.FS).astype(np.int64)
+        rr = np.diff(ticks).tolist()
+        t = (ticks[1:] / 1024).tolist()
+        offline = classify_series(rr, t)
+        clf = ArtefactClassifier()
+        live = []
+        for ti, ri in zip(t, rr, strict=True):
+            live += clf.push(ti, ri)
+        live += clf.flush()
+        assert [(b.index, b.label, b.ref_ticks) for b in live] == [(b.index, b.label, b.ref_ticks) for b in offline]
+        c = ba.score(np.array([not b.is_nn for b in offline]), r.symbols, r.in_af, r.blocked)
+        assert c.sens >= min_sens and c.spec >= min_spec, rec
 
 
 def test_look_ahead_is_at_most_two_beats_even_at_the_start():
