@@ -53,8 +53,10 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from biofeedback.artefacts import (
     TICKS_PER_SECOND,
@@ -62,14 +64,21 @@ from biofeedback.artefacts import (
     ArtefactConfig,
     BeatLabel,
     LabelledBeat,
-    classify_series,
     corrected_series,
 )
+from biofeedback.spectral import HF_BAND, LF_BAND, band_power, lomb_direct, lomb_fast
+from biofeedback.whole_recording import RecordingAnalysis, analyze_recording
+
+__all__ = ["BeatMetrics", "HrvConfig", "HrvEngine", "RecordingAnalysis", "SpectralMetrics", "analyze_recording",
+           "band_power", "coherence_from_spectrum", "coherence_spectrum", "lf_hf", "lomb_scargle",
+           "recent_dominant_hz", "time_domain"]
+
+FloatArray = NDArray[np.float64]
 
 MS_PER_TICK = 1000.0 / TICKS_PER_SECOND
-NN50_TICKS = 52  # |d| > 50 ms  <=>  |d| * 1000/1024 > 50  <=>  |d| > 51.2 ticks
-LF_BAND = (0.04, 0.15)
-HF_BAND = (0.15, 0.4)
+NN50_TICKS = 52
+"""|d| > 50 ms after conversion: |d| * 1000/1024 > 50 <=> |d| > 51.2 ticks <=> |d| >= 52 whole ticks (the
+same test, done on integers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,66 +184,57 @@ def time_domain(rr_ms: Sequence[float]) -> dict[str, float]:
     }
 
 
-def lomb_scargle(t: np.ndarray, y: np.ndarray, freqs: np.ndarray) -> np.ndarray:
-    """One-sided Lomb-Scargle PSD of ``y`` (mean removed) at ``freqs`` (Hz), units y^2/Hz.
-
-    Classical form with the time offset tau. The raw Lomb value equals the Schuster periodogram
-    |sum y e^(-iwt)|^2 / N (units y^2, what astropy's ``normalization="psd"`` returns); it is
-    scaled by 2 / fs_eff (fs_eff = mean beat rate) into a one-sided density whose integral over
-    0..fs_eff/2 is the variance (Parseval). Cost O(N * F), vectorised.
-    """
-    t = np.asarray(t, float)
-    y = np.asarray(y, float) - np.mean(y)
-    w = 2 * np.pi * np.asarray(freqs, float)[:, None]
-    tau = np.arctan2(np.sum(np.sin(2 * w * t), axis=1), np.sum(np.cos(2 * w * t), axis=1)) / (2 * w[:, 0])
-    arg = w * (t - tau[:, None])
-    c, s = np.cos(arg), np.sin(arg)
-    p = 0.5 * ((c @ y) ** 2 / np.sum(c * c, axis=1) + (s @ y) ** 2 / np.sum(s * s, axis=1))
-    n = len(t)
-    duration = t[-1] - t[0]
-    fs_eff = (n - 1) / duration if duration > 0 else 1.0
-    return p * 2.0 / fs_eff
+def lomb_scargle(t: FloatArray, y: FloatArray, freqs: FloatArray) -> FloatArray:
+    """One-sided Lomb-Scargle PSD (y^2/Hz) at ``freqs``, direct O(N*F) sum (see :mod:`biofeedback.spectral`)."""
+    return lomb_direct(t, y, freqs)
 
 
-def band_power(freqs: np.ndarray, psd: np.ndarray, band: tuple[float, float]) -> float:
-    """Trapezoid integral of the PSD over ``band[0] <= f < band[1]``."""
-    m = (freqs >= band[0]) & (freqs < band[1])
-    if m.sum() < 2:
-        return 0.0
-    f, p = freqs[m], psd[m]
-    return float(np.sum((p[1:] + p[:-1]) * np.diff(f)) / 2)
-
-
-def lf_hf(t_s: Sequence[float], rr_ms: Sequence[float], df: float | None = None) -> tuple[float, float]:
-    """LF and HF power (ms^2) of an RR series at beat times ``t_s`` by Lomb-Scargle."""
+def lf_hf(t_s: ArrayLike, rr_ms: ArrayLike, df: float | None = None) -> tuple[float, float]:
+    """LF and HF power (ms^2) of an RR series at beat times ``t_s`` by (fast) Lomb-Scargle."""
     t = np.asarray(t_s, float)
     if len(t) < 8 or t[-1] - t[0] < 1.0 / LF_BAND[0] / 2:
         return math.nan, math.nan
-    duration = t[-1] - t[0]
+    duration = float(t[-1] - t[0])
     df = df or 1.0 / (5 * duration)  # oversampling 5, like astropy's default
-    freqs = np.arange(df, HF_BAND[1] + df, df)
-    psd = lomb_scargle(t, np.asarray(rr_ms, float), freqs)
-    return band_power(freqs, psd, LF_BAND), band_power(freqs, psd, HF_BAND)
+    sp = lomb_fast(t, rr_ms, df, HF_BAND[1] + df)
+    return band_power(sp.freqs, sp.psd, LF_BAND), band_power(sp.freqs, sp.psd, HF_BAND)
 
 
-def coherence_spectrum(t_s: Sequence[float], rr_ms: Sequence[float], end_t: float,
-                       window_s: float = 64.0, fs: float = 2.0, nfft: int = 512):
-    """(freqs, power) of the last ``window_s`` of RR resampled at ``fs``; None when too short."""
+@lru_cache(maxsize=8)
+def _hann(n: int) -> FloatArray:
+    return np.hanning(n)
+
+
+@lru_cache(maxsize=8)
+def _trend_basis(n: int) -> tuple[FloatArray, float]:
+    x: FloatArray = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    return x, float(x @ x)
+
+
+def coherence_spectrum(t_s: ArrayLike, rr_ms: ArrayLike, end_t: float, window_s: float = 64.0,
+                       fs: float = 2.0, nfft: int = 512) -> tuple[FloatArray, FloatArray] | None:
+    """(freqs, power) of the last ``window_s`` of RR resampled at ``fs``; None when too short.
+
+    Linear interpolation, mean and least-squares line removed (closed form), Hann window, FFT
+    zero-padded to ``nfft``.
+    """
     t = np.asarray(t_s, float)
     rr = np.asarray(rr_ms, float)
     start = end_t - window_s
     if len(t) < 4 or t[0] > start + 2.0:
         return None
-    grid = start + np.arange(int(round(window_s * fs))) / fs
+    n = int(round(window_s * fs))
+    grid = start + np.arange(n) / fs
     x = np.interp(grid, t, rr)
-    x = x - np.polyval(np.polyfit(grid - grid[0], x, 1), grid - grid[0])
-    x = x * np.hanning(len(x))
-    spec = np.abs(np.fft.rfft(x, nfft)) ** 2
-    freqs = np.fft.rfftfreq(nfft, 1 / fs)
+    basis, norm = _trend_basis(n)
+    x = x - x.mean()
+    x = (x - basis * (float(x @ basis) / norm)) * _hann(n)
+    spec: FloatArray = (np.abs(np.fft.rfft(x, nfft)) ** 2).astype(np.float64)
+    freqs: FloatArray = np.fft.rfftfreq(nfft, 1 / fs).astype(np.float64)
     return freqs, spec
 
 
-def coherence_from_spectrum(freqs: np.ndarray, spec: np.ndarray) -> tuple[float, float, float]:
+def coherence_from_spectrum(freqs: FloatArray, spec: FloatArray) -> tuple[float, float, float]:
     """(coherence ratio, dominant Hz in 0.04-0.26, breathing Hz in 0.04-0.5)."""
     band = (freqs >= 0.04) & (freqs <= 0.26)
     i_peak = np.flatnonzero(band)[np.argmax(spec[band])]
@@ -264,6 +264,8 @@ class HrvEngine:
         self._next_spectral: float | None = None
         self.n_beats = 0
         self.n_flagged = 0
+        self._corr: tuple[FloatArray, FloatArray] | None = None
+        self._corr_key = -1
 
     def add_beat(self, t: float, rr_ticks: int, after_gap: bool = False) -> list[LabelledBeat]:
         """Feed one beat; returns the beats whose label became final (usually the previous one)."""
@@ -297,30 +299,42 @@ class HrvEngine:
             self.spectral = result
         return result
 
+    def _corrected(self) -> tuple[FloatArray, FloatArray]:
+        """Time-preserving corrected series (beat t, RR ms) of the recent beats, built once per new beat.
+
+        ``compute_spectral`` and ``recent_dominant_hz`` run at the same stream time (the runner calls
+        both every 5 s once the pacer is on), so the second call reuses the first one's series.
+        """
+        if self._corr_key != self.n_beats or self._corr is None:
+            ct, crr = corrected_series(self._recent)
+            self._corr = (np.asarray(ct, float), np.asarray(crr, float) * MS_PER_TICK)
+            self._corr_key = self.n_beats
+        return self._corr
+
     def recent_dominant_hz(self, window_s: float = 32.0) -> float | None:
         """The strongest HR oscillation of the last ``window_s`` seconds (see the function)."""
         if not self._recent:
             return None
-        ct, crr = corrected_series(list(self._recent))
-        return recent_dominant_hz(ct, np.asarray(crr) * MS_PER_TICK, self._recent[-1].t, window_s)
+        ct, crr = self._corrected()
+        return recent_dominant_hz(ct, crr, self._recent[-1].t, window_s)
 
     def compute_spectral(self, t: float) -> SpectralMetrics | None:
         if not self._recent:
             return None
         end = self._recent[-1].t
-        ct, crr = corrected_series(list(self._recent))
-        ct_a = np.asarray(ct)
-        crr_ms = np.asarray(crr) * MS_PER_TICK
-        sp = coherence_spectrum(ct_a, crr_ms, end, self.cfg.coherence_window_s, self.cfg.coherence_fs)
+        ct, crr = self._corrected()
+        sp = coherence_spectrum(ct, crr, end, self.cfg.coherence_window_s, self.cfg.coherence_fs)
         if sp is None:
             return None
         coh, f_dom, f_br = coherence_from_spectrum(*sp)
-        nn = [b for b in self._recent if b.is_nn and b.t > end - self.cfg.lf_window_s]
-        lf, hf = lf_hf([b.t for b in nn], [b.rr_ms for b in nn])
+        start = end - self.cfg.lf_window_s
+        nn_t = [b.t for b in self._recent if b.is_nn and b.t > start]
+        nn_rr = [b.rr_ticks * MS_PER_TICK for b in self._recent if b.is_nn and b.t > start]
+        lf, hf = lf_hf(nn_t, nn_rr)
         return SpectralMetrics(t, coh, f_dom, 60.0 * f_br, lf, hf)
 
 
-def recent_dominant_hz(t_s: Sequence[float], rr_ms: Sequence[float], end_t: float, window_s: float = 32.0,
+def recent_dominant_hz(t_s: ArrayLike, rr_ms: ArrayLike, end_t: float, window_s: float = 32.0,
                        fs: float = 4.0, band: tuple[float, float] = (0.05, 0.5)) -> float | None:
     """Frequency of the strongest HR oscillation in the last ``window_s`` seconds, or None.
 
@@ -340,53 +354,3 @@ def recent_dominant_hz(t_s: Sequence[float], rr_ms: Sequence[float], end_t: floa
         shift = 0.5 * (a - c) / denom if denom else 0.0
         return float(freqs[k] + shift * (freqs[1] - freqs[0]))
     return float(freqs[k])
-
-
-@dataclass
-class RecordingAnalysis:
-    beats: list[LabelledBeat]
-    metrics: dict[str, float]
-
-    @property
-    def flagged(self) -> list[LabelledBeat]:
-        return [b for b in self.beats if not b.is_nn]
-
-
-def analyze_recording(rr_ticks: Sequence[int], beat_t: Sequence[float] | None = None,
-                      after_gap: Sequence[bool] | None = None, correct: bool = True,
-                      config: HrvConfig | None = None) -> RecordingAnalysis:
-    """Whole-recording metrics (offline, same classifier). ``correct=False``: the series as given.
-
-    Time-domain values are over NN intervals (or all RR without correction); successive
-    differences never span a flagged beat or a gap. LF/HF: Lomb-Scargle over the whole recording.
-    """
-    cfg = config or HrvConfig()
-    if correct:
-        beats = classify_series(rr_ticks, beat_t, after_gap, cfg.artefacts)
-    else:
-        if beat_t is None:
-            beat_t = (np.cumsum(np.asarray(rr_ticks, dtype=np.int64)) / TICKS_PER_SECOND).tolist()
-        beats = [LabelledBeat(i, float(beat_t[i]), int(r),
-                              BeatLabel.GAP if (after_gap is not None and after_gap[i]) else BeatLabel.NORMAL,
-                              float(r), bool(after_gap[i]) if after_gap is not None else False)
-                 for i, r in enumerate(rr_ticks)]
-    td = _TimeDomain(math.inf)
-    for b in beats:
-        td.add(b)
-    m = td.metrics(beats[-1].t if beats else 0.0)
-    nn = [b for b in beats if b.is_nn]
-    lf, hf = lf_hf([b.t for b in nn], [b.rr_ms for b in nn])
-    metrics = {
-        "n_beats": len(beats),
-        "n_nn": m.n_nn,
-        "duration_s": float(sum(b.rr_ticks for b in beats) / TICKS_PER_SECOND),
-        "mean_nn_ms": m.mean_nn_ms,
-        "mean_hr_bpm": m.hr_bpm,
-        "sdnn_ms": m.sdnn_ms,
-        "rmssd_ms": m.rmssd_ms,
-        "pnn50_pct": m.pnn50_pct,
-        "lf_ms2": lf,
-        "hf_ms2": hf,
-        "lf_hf": lf / hf if hf and hf > 0 and not math.isnan(hf) else math.nan,
-    }
-    return RecordingAnalysis(beats, metrics)

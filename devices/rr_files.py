@@ -4,6 +4,10 @@ Accepted layouts:
 
 - Text, one RR interval per line (milliseconds; a file whose values are all below 10 is taken as
   seconds, as Kubios does), blank lines and ``#`` comment lines ignored.
+
+Values are kept exactly as written (no rounding to a strap's 1/1024-s ticks): the analysis works at
+the file's own resolution, which :attr:`RRRecording.resolution_ms` records (1 ms for whole
+milliseconds, 0.001 ms for three decimals = µs, 1 ms for seconds with three decimals, ...).
 - CSV with a header that has an ``rr_ms`` or ``rr`` column. A cell may hold several RR values
   separated by spaces (one notification's worth). When the CSV also has a time column
   (``t_s``, ``time`` or ``t``) each row is kept as one notification for replay, and an
@@ -15,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +47,16 @@ class RRRecording:
     rr_ms: list[float] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     notifications: list[FileNotification] | None = None
+    resolution_ms: float = 1.0
+    """The step of the values as written: 10 ** -(most decimals seen), in ms."""
+
+
+def _decimals(token: str) -> int:
+    """Digits after the decimal point as written ("812" -> 0, "812.50" -> 2, "8.1e2" -> 0)."""
+    text = token.strip().lower()
+    if "e" in text or "." not in text:
+        return 0
+    return len(text.split(".", 1)[1])
 
 
 def _where(path: Path, line: int) -> str:
@@ -71,6 +86,7 @@ def _rr_value(path: Path, line: int, text: str) -> float:
 
 def _read_text(path: Path, text: str) -> RRRecording:
     rec = RRRecording(path)
+    decimals = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -78,8 +94,11 @@ def _read_text(path: Path, text: str) -> RRRecording:
         for token in line.replace(",", " ").replace(";", " ").split():
             rec.rr_ms.append(_rr_value(path, number, token))
             rec.lines.append(number)
+            decimals = max(decimals, _decimals(token))
     if rec.rr_ms and max(rec.rr_ms) < 10:  # seconds, as Kubios also accepts
         rec.rr_ms = [v * 1000.0 for v in rec.rr_ms]
+        decimals -= 3
+    rec.resolution_ms = 10.0 ** -decimals
     return rec
 
 
@@ -91,16 +110,17 @@ def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
+def _header(path: Path, rows: Iterator[list[str]]) -> tuple[list[str], int]:
+    """The first row that is not a comment, and its line number."""
+    for line, row in enumerate(rows, start=1):
+        if row and not row[0].lstrip().startswith("#"):
+            return row, line
+    raise ReplayFileError(f"{path.name}: the file is empty; it needs a header and RR values.")
+
+
 def _read_csv(path: Path, text: str) -> RRRecording:
     rows = csv.reader(io.StringIO(text))
-    header: list[str] | None = None
-    header_line = 0
-    for header_line, row in enumerate(rows, start=1):
-        if row and not row[0].lstrip().startswith("#"):
-            header = row
-            break
-    if header is None:
-        raise ReplayFileError(f"{path.name}: the file is empty; it needs a header and RR values.")
+    header, header_line = _header(path, rows)
     rr_col = _pick(header, RR_COLUMNS)
     if rr_col is None:
         raise ReplayFileError(
@@ -112,12 +132,15 @@ def _read_csv(path: Path, text: str) -> RRRecording:
     rec = RRRecording(path)
     notes: list[FileNotification] = []
     last_t = -math.inf
+    decimals = 0
     for number, row in enumerate(rows, start=header_line + 1):
         if not row or not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
         if rr_col >= len(row):
             raise ReplayFileError(f"{_where(path, number)}: the row has no RR column; every row needs one.")
-        values = [_rr_value(path, number, tok) for tok in row[rr_col].split()]
+        tokens = row[rr_col].split()
+        values = [_rr_value(path, number, tok) for tok in tokens]
+        decimals = max([decimals] + [_decimals(tok) for tok in tokens])
         rec.rr_ms.extend(values)
         rec.lines.extend([number] * len(values))
         if t_col is not None:
@@ -133,6 +156,7 @@ def _read_csv(path: Path, text: str) -> RRRecording:
             notes.append(FileNotification(t, hr, tuple(values)))
     if t_col is not None:
         rec.notifications = notes
+    rec.resolution_ms = 10.0 ** -decimals
     return rec
 
 

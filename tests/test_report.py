@@ -52,7 +52,7 @@ def test_png_report_writes_one_image_per_page(session, tmp_path):
 def test_offline_hrv_agrees_with_our_analyzer_and_is_in_ms2(session):
     rec = load_record(session)
     hrv = offline_hrv(rec)
-    ours = analyze_recording(rec.rr_ticks.tolist(), rec.beat_t.tolist(), rec.after_gap.tolist())
+    ours = analyze_recording(rec.rr_ms.tolist(), rec.beat_t.tolist(), rec.after_gap.tolist())
     assert hrv.time["mean NN (ms)"] == pytest.approx(ours.metrics["mean_nn_ms"], rel=0.01)
     assert hrv.time["SDNN (ms)"] == pytest.approx(ours.metrics["sdnn_ms"], rel=0.05)
     assert hrv.time["RMSSD (ms)"] == pytest.approx(ours.metrics["rmssd_ms"], rel=0.05)

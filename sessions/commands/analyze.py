@@ -3,7 +3,8 @@
 Reads the Kubios text layout (one RR in ms per line, ``#`` comments), a CSV with an ``rr_ms`` or
 ``rr`` column, or a recorded session (by file or id). ``--no-correct`` computes on the series exactly as
 given; otherwise flagged beats are left out of the metrics (see :mod:`biofeedback.artefacts`).
-``--json`` prints one JSON object on stdout; the human table and the progress bar go to stderr.
+``--json`` prints one JSON object on stdout; the progress bar (long files, terminal only) goes to
+stderr. Values are computed at the file's own resolution (see :mod:`biofeedback.whole_recording`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,15 @@ import json
 import math
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from biofeedback.artefacts import TICKS_PER_SECOND, ArtefactClassifier, BeatLabel, LabelledBeat
-from biofeedback.hrv import HrvConfig, analyze_recording
+from biofeedback.artefacts import BeatLabel, LabelledBeat
+from biofeedback.hrv import MS_PER_TICK, analyze_recording
+from biofeedback.spectral import DEFAULT_METHOD, METHODS
 from devices.rr_files import read_rr_file
 from sessions.errors import UserError
 from sessions.store import SessionReader, is_session_file, resolve_session
@@ -24,64 +30,71 @@ from sessions.store import SessionReader, is_session_file, resolve_session
 PROGRESS_MIN_BEATS = 20_000
 
 
+@dataclass
+class Series:
+    rr_ms: list[float]
+    beat_t: list[float] | None
+    after_gap: list[bool] | None
+    resolution_ms: float
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "analyze",
         help="HRV metrics and flagged beats of an RR file",
-        description="Whole-recording HRV (mean NN, SDNN, RMSSD, pNN50, LF/HF by Lomb-Scargle) and the "
-                    "beats flagged as ectopic or artefact. Reads one-RR-per-line text (Kubios layout) "
-                    "or a CSV with an rr_ms or rr column.",
+        description="Whole-recording HRV (time domain, Lomb-Scargle or Welch spectrum, Poincaré, DFA, "
+                    "sample entropy, triangular index, TINN, SDANN/SDNN index over 5-minute segments) and "
+                    "the beats flagged as ectopic or artefact, at the file's own resolution. Reads "
+                    "one-RR-per-line text (Kubios layout) or a CSV with an rr_ms or rr column. "
+                    "Definitions: docs/metrics.md.",
     )
     p.add_argument("file", metavar="FILE", help="RR file (text or CSV) or recorded session")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--no-correct", action="store_true", help="compute on the series exactly as given")
+    p.add_argument("--spectrum", choices=METHODS, default=DEFAULT_METHOD,
+                   help="lomb: fast Lomb-Scargle on the NN series (default); welch: Kubios's route "
+                        "(4 Hz cubic resampling, 300-s detrended Welch segments)")
+    p.add_argument("--segments", action="store_true",
+                   help="also list the metrics of every 5-minute segment (with --json)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
-def read_session_rr(path: Path) -> tuple[list[int], list[float] | None, list[bool] | None]:
-    """RR ticks, beat times and gap flags of a recorded session, as the strap sent them."""
+def read_session_rr(path: Path) -> Series:
+    """RR (ms, exact: whole ticks x 1000/1024), beat times and gap flags of a recorded session."""
     with SessionReader(path) as reader:
         beats = reader.beats()
     if not beats:
         raise UserError(f"{path.name}: the session holds no beats to analyse.")
-    return [b[2] for b in beats], [b[1] for b in beats], [bool(b[3]) for b in beats]
+    rr = [b[2] * MS_PER_TICK for b in beats]
+    return Series(rr, [b[1] for b in beats], [bool(b[3]) for b in beats], MS_PER_TICK)
 
 
-def load_series(path: Path) -> tuple[list[int], list[float] | None, list[bool] | None]:
+def load_series(path: Path) -> Series:
+    """The RR series at its own resolution: a file's ms (or µs) as written, a session's ticks."""
     if not path.exists() and not path.suffix and "/" not in str(path):
         return read_session_rr(resolve_session(str(path)))  # a session id
     if is_session_file(path):
         return read_session_rr(path)
     rec = read_rr_file(path)
-    ticks = [max(1, round(v * TICKS_PER_SECOND / 1000.0)) for v in rec.rr_ms]
-    return ticks, None, None
+    return Series(rec.rr_ms, None, None, rec.resolution_ms)
 
 
-def _classify_with_progress(ticks: list[int], show: bool) -> list[LabelledBeat]:
+@contextmanager
+def _progress(total: int, show: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for a long file (only when stderr is a terminal)."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
     from rich.progress import Progress
 
-    clf = ArtefactClassifier(HrvConfig().artefacts)
-    out: list[LabelledBeat] = []
-    acc = 0
-    with Progress(transient=True, disable=not show, console=_err_console()) as progress:
-        task = progress.add_task("labelling beats", total=len(ticks))
-        for i, r in enumerate(ticks):
-            acc += r
-            out.extend(clf.push(acc / TICKS_PER_SECOND, r))
-            if i % 2000 == 0:
-                progress.update(task, completed=i)
-        out.extend(clf.flush())
-        progress.update(task, completed=len(ticks))
-    return out
+    with Progress(transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task("labelling beats", total=total)
+        yield lambda done, _total: bar.update(task, completed=done)
 
 
-def _err_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _clean(v):
+def _clean(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
@@ -89,22 +102,25 @@ def _clean(v):
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    ticks, beat_t, gaps = load_series(path)
+    series = load_series(path)
     correct = not args.no_correct
-    result = analyze_recording(ticks, beat_t, gaps, correct=correct)
-    if correct and len(ticks) >= PROGRESS_MIN_BEATS and sys.stderr.isatty():
-        # Long file: the labelling pass again, visibly (cheap; the result is identical).
-        _classify_with_progress(ticks, show=True)
+    show = len(series.rr_ms) >= PROGRESS_MIN_BEATS and sys.stderr.isatty() and not args.quiet
+    with _progress(len(series.rr_ms), show) as progress:
+        result = analyze_recording(series.rr_ms, series.beat_t, series.after_gap, correct=correct,
+                                   resolution_ms=series.resolution_ms, spectral_method=args.spectrum,
+                                   progress=progress)
     flagged = result.flagged
     by_type = Counter(b.label.value for b in flagged)
-    out = {"file": str(path), "corrected": correct}
+    out: dict[str, Any] = {"file": str(path), "corrected": correct, "spectrum": result.spectral_method}
     out.update({k: _clean(v) for k, v in result.metrics.items()})
     out["artifacts"] = {
         "count": len(flagged),
         "share_pct": 100.0 * len(flagged) / len(result.beats) if result.beats else 0.0,
         "indices": [b.index for b in flagged],
-        "by_type": {k: by_type.get(k, 0) for k in (l.value for l in BeatLabel if not l.is_nn)},
+        "by_type": {k: by_type.get(k, 0) for k in (lab.value for lab in BeatLabel if not lab.is_nn)},
     }
+    if args.segments and result.segments is not None:
+        out["segments"] = [{k: _clean(v) for k, v in row.items()} for row in result.segments.rows()]
     if args.json:
         print(json.dumps(out))
         return 0
@@ -112,27 +128,45 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_human(out: dict, flagged: list[LabelledBeat]) -> None:
+ROWS: tuple[tuple[str, str, str], ...] = (
+    ("beats", "n_beats", ""), ("NN used", "n_nn", ""), ("duration", "duration_s", " s"),
+    ("resolution", "resolution_ms", " ms"), ("mean NN", "mean_nn_ms", " ms"), ("mean HR", "mean_hr_bpm", " bpm"),
+    ("min HR (5-beat mean)", "min_hr_bpm", " bpm"),
+    ("max HR (5-beat mean)", "max_hr_bpm", " bpm"), ("SDNN", "sdnn_ms", " ms"), ("RMSSD", "rmssd_ms", " ms"),
+    ("pNN50", "pnn50_pct", " %"), ("HRV triangular index", "tri_index", ""), ("TINN", "tinn_ms", " ms"),
+    ("SDANN (5 min)", "sdann_ms", " ms"), ("SDNN index (5 min)", "sdnn_index_ms", " ms"),
+    ("VLF", "vlf_ms2", " ms²"), ("LF", "lf_ms2", " ms²"), ("HF", "hf_ms2", " ms²"), ("LF/HF", "lf_hf", ""),
+    ("LF n.u.", "lf_nu", ""), ("HF n.u.", "hf_nu", ""), ("LF %", "lf_pct", " %"), ("HF %", "hf_pct", " %"),
+    ("LF peak", "lf_peak_hz", " Hz"), ("HF peak", "hf_peak_hz", " Hz"),
+    ("SD1", "sd1_ms", " ms"), ("SD2", "sd2_ms", " ms"), ("SD2/SD1", "sd2_sd1", ""),
+    ("DFA α1", "dfa_alpha1", ""), ("DFA α2", "dfa_alpha2", ""), ("sample entropy", "sampen", ""),
+)
+
+
+def _fmt(v: Any, unit: str) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, int):
+        return f"{v}{unit}"
+    digits = 3 if unit in (" Hz", "") or abs(v) < 10 else 1
+    return f"{v:.{digits}f}{unit}"
+
+
+def _print_human(out: dict[str, Any], flagged: list[LabelledBeat]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    t = Table(title=f"{Path(out['file']).name} ({'corrected' if out['corrected'] else 'as given'})")
+    t = Table(title=f"{Path(out['file']).name} ({'corrected' if out['corrected'] else 'as given'})",
+              caption=f"spectrum: {out['spectrum']}")
     t.add_column("metric")
     t.add_column("value", justify="right")
-
-    def fmt(v, unit=""):
-        return "-" if v is None else f"{v:.1f}{unit}" if isinstance(v, float) else f"{v}{unit}"
-
-    rows = [("beats", fmt(out["n_beats"])), ("NN used", fmt(out["n_nn"])),
-            ("duration", fmt(out["duration_s"], " s")), ("mean NN", fmt(out["mean_nn_ms"], " ms")),
-            ("mean HR", fmt(out["mean_hr_bpm"], " bpm")), ("SDNN", fmt(out["sdnn_ms"], " ms")),
-            ("RMSSD", fmt(out["rmssd_ms"], " ms")), ("pNN50", fmt(out["pnn50_pct"], " %")),
-            ("LF", fmt(out["lf_ms2"], " ms²")), ("HF", fmt(out["hf_ms2"], " ms²")),
-            ("LF/HF", "-" if out["lf_hf"] is None else f"{out['lf_hf']:.2f}")]
-    for name, value in rows:
-        t.add_row(name, value)
+    for name, key, unit in ROWS:
+        if key in out:
+            t.add_row(name, _fmt(out[key], unit))
     console.print(t)
+    if out.get("sampen_exact") == 0.0:
+        console.print("Sample entropy: long file, pooled over evenly spaced blocks (see docs/metrics.md).")
     art = out["artifacts"]
     kinds = ", ".join(f"{k} {v}" for k, v in art["by_type"].items() if v) or "none"
     console.print(f"Flagged beats: {art['count']} of {out['n_beats']} ({art['share_pct']:.1f} %): {kinds}")
