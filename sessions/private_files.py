@@ -7,7 +7,9 @@ by others, and a file that already existed with a looser mode is tightened too.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +28,42 @@ def write_private(path: str | Path, data: bytes) -> Path:
     with open_private(path) as fh:
         fh.write(data)
     return Path(path)
+
+
+def replace_private(path: str | Path, data: bytes) -> Path:
+    """Write ``path`` whole or not at all: a reader sees the old or the new content, never half.
+
+    The temporary file has a name of its own (several processes may replace the same file at
+    once) and sits in the same folder, so the rename is atomic; it is 0600 from its first byte.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+@contextlib.contextmanager
+def locked(lock_path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock (``flock`` on a private lock file) for a read-modify-write.
+
+    The lock file stays (removing it would let two processes lock two different files); the
+    kernel releases the lock when the holder exits, also when it crashes.
+    """
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def picture_bytes(widget: Any, suffix: str) -> bytes | None:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sessions.private_files import write_private
+from sessions.private_files import locked, replace_private
 from sessions.store import data_dir
 
 log = logging.getLogger(__name__)
@@ -35,13 +34,16 @@ def load_profile() -> dict[str, Any]:
 
 
 def save_profile(updates: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``updates`` into the stored profile and write it atomically with mode 0600."""
-    data = load_profile()
-    data.update(updates)
-    data["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    """Merge ``updates`` into the stored profile and write it atomically with mode 0600.
+
+    Several sessions may end at the same moment: the read-merge-write holds a lock, so one
+    session's update is never overwritten by another that read the profile before it.
+    """
     path = profile_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    write_private(tmp, json.dumps(data, indent=2).encode("utf-8"))
-    os.replace(tmp, path)
+    with locked(path.with_name(f".{path.name}.lock")):
+        data = load_profile()
+        data.update(updates)
+        data["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        replace_private(path, json.dumps(data, indent=2).encode("utf-8"))
     return data
