@@ -95,3 +95,127 @@ def test_module_subprocess(tmp_path):
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["artifacts"]["indices"] == [200, 201]
+
+
+# --- exact by construction: --no-correct reproduces the peers on their own inputs ----------------
+
+PEERS = ROOT / "tests" / "data" / "peers"
+
+
+def test_three_intervals_are_exact(tmp_path, capsys):
+    """The issue's example: 800, 810, 790 ms analysed as written (not rounded to 1/1024-s ticks)."""
+    f = tmp_path / "rr.txt"
+    f.write_text("800\n810\n790\n")
+    out = _run_json(capsys, str(f), "--no-correct")
+    assert out["mean_nn_ms"] == 800.0
+    assert out["sdnn_ms"] == pytest.approx(10.0, rel=1e-12)
+    assert out["rmssd_ms"] == pytest.approx(np.sqrt((10 ** 2 + 20 ** 2) / 2), rel=1e-12)
+    assert out["resolution_ms"] == 1.0
+
+
+def test_microsecond_file_keeps_its_resolution(tmp_path, capsys):
+    f = tmp_path / "rr.txt"
+    f.write_text("800.125\n810.250\n790.001\n")
+    out = _run_json(capsys, str(f), "--no-correct")
+    assert out["resolution_ms"] == pytest.approx(0.001)
+    assert out["mean_nn_ms"] == pytest.approx((800.125 + 810.25 + 790.001) / 3, rel=1e-12)
+
+
+def test_pnn50_counts_differences_above_50_ms_not_52_ticks(tmp_path, capsys):
+    """A 50.5-ms difference counts (> 50 ms); a 50.0-ms one does not. Ticks would have dropped both."""
+    f = tmp_path / "rr.txt"
+    f.write_text("800\n850.5\n800.5\n850.5\n")
+    out = _run_json(capsys, str(f), "--no-correct")
+    assert out["pnn50_pct"] == pytest.approx(100 * 1 / 3)
+
+
+def test_hrvanalysis_reference_values(capsys):
+    """hrv-analysis's own test input and values (tests_extract_features_methods.py), to 1e-6.
+
+    Same definitions: SDNN ddof=1, RMSSD over successive differences, SD1 = SD of the rotated
+    differences, SampEn m=2 r=0.2 SD. hrv-analysis divides NN50 by the number of NN (pnni_50 = 2.4
+    = 24 / 1000); we by the number of differences (Kubios, pyHRV), so NN50 itself is compared.
+    Not compared: its SD2 (from SDNN and SDSD with ddof=0) and triangular index (8-ms bins).
+    """
+    out = _run_json(capsys, str(PEERS / "hrvanalysis_nn.txt"), "--no-correct")
+    assert out["mean_nn_ms"] == pytest.approx(718.248, rel=1e-9)
+    assert out["sdnn_ms"] == pytest.approx(43.113074968427306, rel=1e-6)
+    assert out["rmssd_ms"] == pytest.approx(19.519400785039664, rel=1e-6)
+    assert round(out["pnn50_pct"] * out["n_diff"] / 100) == 24
+    assert out["sd1_ms"] == pytest.approx(13.80919037557993, rel=1e-6)
+    assert out["sampen"] == pytest.approx(1.2046675751816824, rel=1e-6)
+
+
+def test_pyhrv_reference_values(capsys):
+    """pyHRV's SampleNNISeriesLong with its SampleReport.txt values (printed to 3 decimals, so
+    held to half a unit of the last digit: SDNN 85.357 used to come out 85.338 after tick rounding)."""
+    out = _run_json(capsys, str(PEERS / "pyhrv_long.txt"), "--no-correct")
+    assert out["n_nn"] == 4684
+    for key, published in (("mean_nn_ms", 768.438), ("sdnn_ms", 85.357), ("rmssd_ms", 60.523),
+                           ("pnn50_pct", 28.571)):
+        assert abs(out[key] - published) <= 0.0005 + 1e-12, key
+    assert round(out["pnn50_pct"] * out["n_diff"] / 100) == 1338  # NN50 (-) ; 1338.000
+
+
+def test_systole_and_kubios_reference_values(capsys):
+    """systole's rr.txt: systole's full-precision values to 1e-6; Kubios 2.2's (in systole's test
+    comments, 3-5 digits) to their printed precision. Kubios's pNN50 = 64 / 244: NN50 over the
+    number of differences, as ours. Kubios prints RMSSD 45.545 where the definition gives 45.5467
+    (4e-5 apart; Kubios's own rounding), so RMSSD is held to systole's value."""
+    out = _run_json(capsys, str(PEERS / "systole_rr.txt"), "--no-correct")
+    assert out["mean_nn_ms"] == pytest.approx(883.238095, rel=1e-6)
+    assert out["sdnn_ms"] == pytest.approx(84.690544, rel=1e-6)
+    assert out["rmssd_ms"] == pytest.approx(45.546669, rel=1e-6)
+    assert out["pnn50_pct"] == pytest.approx(26.229508, rel=1e-6)
+    assert round(out["mean_nn_ms"], 2) == 883.24 and round(out["sdnn_ms"], 3) == 84.691
+    assert round(out["pnn50_pct"], 3) == 26.230
+
+
+@pytest.mark.parametrize("name", ["hrvanalysis_nn.txt", "pyhrv_long.txt", "systole_rr.txt"])
+def test_neurokit2_on_the_peer_inputs(name, capsys):
+    """neurokit2 (installed) on the same inputs: mean, SDNN, RMSSD to 1e-9; its pNN50 divides by the
+    number of RR (one more than the differences)."""
+    import warnings
+
+    nk = pytest.importorskip("neurokit2")
+    rr = np.loadtxt(PEERS / name)
+    out = _run_json(capsys, str(PEERS / name), "--no-correct")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = nk.hrv_time({"RRI": rr, "RRI_Time": np.cumsum(rr) / 1000})
+    assert out["mean_nn_ms"] == pytest.approx(ref["HRV_MeanNN"].iloc[0], rel=1e-9)
+    assert out["sdnn_ms"] == pytest.approx(ref["HRV_SDNN"].iloc[0], rel=1e-9)
+    assert out["rmssd_ms"] == pytest.approx(ref["HRV_RMSSD"].iloc[0], rel=1e-9)
+    assert out["pnn50_pct"] * out["n_diff"] / (out["n_diff"] + 1) == pytest.approx(ref["HRV_pNN50"].iloc[0], rel=1e-9)
+
+
+def test_kubios_grade_metrics_are_in_the_json_and_the_table(tmp_path, capsys):
+    f = tmp_path / "rr.txt"
+    f.write_text("\n".join(str(x) for x in _series()))
+    out = _run_json(capsys, str(f))
+    for key in ("sd1_ms", "sd2_ms", "tri_index", "tinn_ms", "dfa_alpha1", "sampen", "min_hr_bpm", "max_hr_bpm",
+                "lf_peak_hz", "hf_peak_hz", "lf_nu", "hf_nu", "lf_pct", "hf_pct", "vlf_ms2"):
+        assert out[key] is not None, key
+    assert out["lf_nu"] + out["hf_nu"] == pytest.approx(100.0)
+    assert out["min_hr_bpm"] < out["mean_hr_bpm"] < out["max_hr_bpm"]
+    assert 0.15 <= out["hf_peak_hz"] < 0.4 and 0.04 <= out["lf_peak_hz"] < 0.15
+    welch = _run_json(capsys, str(f), "--spectrum", "welch")
+    assert welch["spectrum"] == "welch" and welch["hf_ms2"] > 0
+    assert main(["analyze", str(f)]) == 0
+    text = capsys.readouterr().out
+    assert "SD1" in text and "DFA α1" in text and "TINN" in text
+
+
+def test_segments_sdann_and_sdnn_index(tmp_path, capsys):
+    """20 minutes made of four 5-minute blocks at 700/800/900/1000 ms: SDANN is their SD."""
+    rng = np.random.default_rng(4)
+    rr = []
+    for level in (700, 800, 900, 1000):
+        n = int(300_000 / level)
+        rr += list(level + rng.normal(0, 5, n).round(1))
+    f = tmp_path / "rr.txt"
+    f.write_text("\n".join(f"{x:.1f}" for x in rr))
+    out = _run_json(capsys, str(f), "--no-correct", "--segments")
+    assert out["n_segments"] == 4 and len(out["segments"]) == 4
+    assert out["sdann_ms"] == pytest.approx(np.std([700, 800, 900, 1000], ddof=1), rel=0.01)
+    assert out["sdnn_index_ms"] == pytest.approx(5.0, rel=0.25)
