@@ -13,6 +13,10 @@ Beat by beat (integral-pulse-frequency style, heart rate evaluated mid-beat):
   wandering rate (``ignores``). A stress episode raises HR, speeds breathing and collapses HRV.
 - Glitches a real strap shows: premature (ectopic) beats alone or in bigeminy runs, missed and
   extra detections. Contact loss and link drops are handled by the strap around this model.
+- Persons real recordings showed the app it must not be fooled by: ``fast`` breathes 18-22/min;
+  ``mayer`` has slow heart-rate swings (``lf_hz`` 0.07 Hz, Mayer-like) larger than its RSA and
+  unrelated to breathing; ``af`` is in atrial fibrillation: every RR drawn independently around the
+  mean (``af_cv``), irregularly irregular, with no RSA.
 
 Deterministic for a seed; costs a few microseconds per beat.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -57,22 +62,32 @@ class Person:
     spontaneous_rate: float = 12.0
     follows_pacer: bool = True
     follow_tau_s: float = 6.0
+    breath_wander: float = 0.15
+    """Random walk of the own breathing rate, breaths/min per sqrt(s) (pulled back over about a minute)."""
     lf_bpm: float = 1.0
+    lf_hz: float = 0.1
+    """Frequency of the slow (LF, Mayer-like) heart-rate swing, unrelated to breathing."""
     vlf_bpm: float = 1.2
     beat_noise_bpm: float = 0.5
     stress: StressEpisode | None = None
     glitches: Glitches = field(default_factory=Glitches)
+    af_cv: float = 0.0
+    """Atrial fibrillation when > 0: each RR is drawn independently (log-normal, this coefficient of
+    variation) around the mean heart rate; no RSA, no LF swing."""
 
 
 PROFILES: dict[str, Person] = {
     "follows": Person(),
     "ignores": Person(follows_pacer=False, spontaneous_rate=13.0, settle_tau_s=600.0),
     "stress": Person(stress=StressEpisode(onset_s=240.0)),
+    "fast": Person(spontaneous_rate=20.0, breath_wander=0.08, start_hr=78.0, resting_hr=66.0),
+    "mayer": Person(spontaneous_rate=14.0, rsa_bpm=1.5, lf_bpm=5.0, lf_hz=0.07),
+    "af": Person(resting_hr=100.0, start_hr=104.0, af_cv=0.2, rsa_bpm=0.0, lf_bpm=0.0, vlf_bpm=0.6),
 }
 
 
-def person_profile(name: str, **overrides) -> Person:
-    """A named profile (``follows``, ``ignores``, ``stress``) with optional overrides."""
+def person_profile(name: str, **overrides: Any) -> Person:
+    """A named profile (``follows``, ``ignores``, ``stress``, ``fast``, ``mayer``, ``af``) with optional overrides."""
     try:
         person = PROFILES[name]
     except KeyError:
@@ -124,7 +139,7 @@ class SimulatedHeart:
 
     def _advance_breathing(self, dt: float, pacer_rate: float | None, stress: float) -> None:
         p = self.p
-        self._wander += (-self._wander * dt / 60.0) + self.rng.normal(0, 0.15) * math.sqrt(dt)
+        self._wander += (-self._wander * dt / 60.0) + self.rng.normal(0, p.breath_wander) * math.sqrt(dt)
         own = p.spontaneous_rate + self._wander
         target = pacer_rate if (p.follows_pacer and pacer_rate) else own
         if stress > 0 and p.stress is not None:
@@ -139,7 +154,7 @@ class SimulatedHeart:
         p = self.p
         hrv = 1.0 - (1.0 - p.stress.hrv_factor) * stress if p.stress else 1.0
         rsa = p.rsa_bpm * self.rsa_gain(self.breath_rate / 60.0) * hrv
-        lf = p.lf_bpm * hrv * math.sin(2 * math.pi * 0.1 * t + self._lf_phase)
+        lf = p.lf_bpm * hrv * math.sin(2 * math.pi * p.lf_hz * t + self._lf_phase)
         rise = p.stress.hr_rise_bpm * stress if p.stress else 0.0
         return self.mean_hr() + rise + self._vlf + lf - rsa * math.cos(2 * math.pi * phase)
 
@@ -150,6 +165,11 @@ class SimulatedHeart:
         mid_phase = (self.breath_phase + self.breath_rate / 60.0 * rr / 2) % 1.0
         hr = self._hr_at(self.t + rr / 2, mid_phase, stress) + self.rng.normal(0, self.p.beat_noise_bpm)
         rr = 60.0 / min(220.0, max(30.0, hr))
+        if self.p.af_cv > 0:
+            # Irregularly irregular: the atria no longer pace the ventricles, so each interval is a
+            # fresh draw (log-normal keeps it positive), bounded to what a ventricle can do.
+            sigma = math.sqrt(math.log(1.0 + self.p.af_cv ** 2))
+            rr = min(1.6, max(0.3, rr * math.exp(float(self.rng.normal(-0.5 * sigma * sigma, sigma)))))
         self._advance_breathing(rr, pacer_rate, stress)
         self.t += rr
         return rr

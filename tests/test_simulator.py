@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from devices.simulated_strap import SimulatedStrap
-from devices.simulator import Glitches, Person, SimulatedHeart, StressEpisode, person_profile
+from devices.simulator import PROFILES, Glitches, Person, SimulatedHeart, StressEpisode, person_profile
 from devices.stream import HeartSample, LinkEvent, LinkState
 
 
@@ -143,3 +143,52 @@ async def test_link_drop_without_contact_loss():
 def test_unknown_profile_is_a_clear_error():
     with pytest.raises(ValueError, match="follows, ignores, stress"):
         person_profile("sleepy")
+
+
+# --- persons that real recordings taught us about (issue 12) ------------------------------------
+
+
+def _band_power(t, rr, lo, hi):
+    grid = np.arange(t[0], t[-1], 0.25)
+    x = np.interp(grid, t, rr)
+    x = (x - x.mean()) * np.hanning(len(x))
+    spec = np.abs(np.fft.rfft(x, 8 * len(x))) ** 2
+    f = np.fft.rfftfreq(8 * len(x), 0.25)
+    return float(spec[(f >= lo) & (f <= hi)].sum())
+
+
+def test_new_persons_are_named_profiles():
+    assert {"fast", "mayer", "af"} <= set(PROFILES)
+
+
+async def test_fast_breather_breathes_18_to_22_and_the_heart_shows_it():
+    strap, items = await _run(person_profile("fast"), 300)
+    rates = [b.breath_rate for b in strap.beats if b.t > 30]
+    assert 18.0 <= min(rates) and max(rates) <= 22.0
+    assert _dominant_hz(*_rr(items, 60)) == pytest.approx(20.0 / 60, abs=0.04)
+
+
+async def test_mayer_person_swings_slowly_more_than_with_its_breathing():
+    strap, items = await _run(person_profile("mayer"), 300)
+    t, rr = _rr(items, 30)
+    breathing_hz = np.mean([b.breath_rate for b in strap.beats if b.t > 30]) / 60
+    assert breathing_hz == pytest.approx(14.0 / 60, abs=0.03)
+    slow = _band_power(t, rr, 0.05, 0.09)
+    rsa = _band_power(t, rr, breathing_hz - 0.03, breathing_hz + 0.03)
+    assert slow > 3 * rsa  # the largest HR swing is not breathing
+    assert _dominant_hz(t, rr) == pytest.approx(0.07, abs=0.01)
+
+
+async def test_af_person_is_irregularly_irregular_without_rsa():
+    _, items = await _run(person_profile("af"), 300)
+    t, rr = _rr(items, 30)
+    assert 90 <= 60 / rr.mean() <= 115
+    assert 0.12 <= rr.std() / rr.mean() <= 0.3
+    x = rr - rr.mean()
+    lag1 = np.dot(x[1:], x[:-1]) / np.dot(x, x)
+    assert abs(lag1) < 0.15  # each interval independent of the last: no rhythm to predict
+    rmssd, sdnn = np.sqrt(np.mean(np.diff(rr) ** 2)), rr.std()
+    assert rmssd / sdnn == pytest.approx(np.sqrt(2), abs=0.2)  # white, unlike sinus rhythm (< 1)
+    sinus = (await _run(person_profile("follows"), 300))[1]
+    ts, rrs = _rr(sinus, 30)
+    assert np.sqrt(np.mean(np.diff(rrs) ** 2)) / rrs.std() < 1.0
