@@ -51,8 +51,8 @@ class PaintClock(QObject):
 def history(window: SessionWindow, seconds: float) -> None:
     t = np.arange(-seconds, 0.0, 1.0)
     rng = np.random.default_rng(0)
-    for key, values in {"hr": 64 + 4 * np.sin(t / 40) + rng.normal(0, 1, t.size),
-                        "rmssd": 40 + 8 * np.sin(t / 300) + rng.normal(0, 2, t.size),
+    for key, values in {"hr_now_bpm": 64 + 4 * np.sin(t / 40) + rng.normal(0, 1, t.size),
+                        "rmssd_ms": 40 + 8 * np.sin(t / 300) + rng.normal(0, 2, t.size),
                         "coherence": 2 + np.abs(np.sin(t / 90)), "calm": 50 + 20 * np.sin(t / 900)}.items():
         window.curves.history[key].extend(t / 60.0, values)
 

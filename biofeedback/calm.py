@@ -17,39 +17,25 @@ Inputs come from the corrected (NN-only) series, so one ectopic beat barely move
 
 Baseline: the first quiet minutes of a session (:class:`BaselineBuilder`: medians of HR, RMSSD and
 coherence over ``baseline_s`` seconds), or a stored ``{"hr_bpm", "rmssd_ms", "coherence"}`` dict
-(:meth:`Baseline.from_dict`).
+(:meth:`biofeedback.baseline.Baseline.from_dict`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from statistics import median
+
+from biofeedback.baseline import Baseline
 
 A_HR = 8.0
 A_RMSSD = 1.0
 A_COH = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Baseline:
-    hr_bpm: float
-    rmssd_ms: float
-    coherence: float = 0.0
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Baseline":
-        b = cls(float(d["hr_bpm"]), float(d["rmssd_ms"]), float(d.get("coherence", 0.0)))
-        if not (b.hr_bpm > 0 and b.rmssd_ms > 0 and b.coherence >= 0):
-            raise ValueError(f"baseline needs positive hr_bpm and rmssd_ms, got {d}")
-        return b
-
-
 def calm_score(hr_bpm: float, rmssd_ms: float, coherence: float, baseline: Baseline) -> float:
     """The formula of the module docstring, 0-100 (50 = baseline)."""
+    if not baseline.rmssd_ms:
+        raise ValueError("the calm score needs a baseline with RMSSD")
     z = (A_HR * (baseline.hr_bpm - hr_bpm) / baseline.hr_bpm
          + A_RMSSD * math.log(max(rmssd_ms, 1e-3) / baseline.rmssd_ms)
          + A_COH * math.log((1.0 + max(coherence, 0.0)) / (1.0 + baseline.coherence)))
@@ -86,11 +72,13 @@ class CalmTracker:
     """Smoothed inputs -> calm score. Call :meth:`update` per beat and/or per 5-s spectrum."""
 
     def __init__(self, baseline: Baseline, tau_s: float = 20.0) -> None:
+        if not baseline.rmssd_ms:
+            raise ValueError("the calm score needs a baseline with RMSSD")
         self.baseline = baseline
         self.tau_s = tau_s
         self._t: float | None = None
         self.hr = baseline.hr_bpm
-        self.rmssd = baseline.rmssd_ms
+        self.rmssd: float = baseline.rmssd_ms
         self.coherence = baseline.coherence
         self.score = 50.0
 

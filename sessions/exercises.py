@@ -67,8 +67,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import platformdirs
 
 from biofeedback.pacer import MAX_RATE, MIN_RATE, PacerSetting, parse_ratio
-from biofeedback.step_pacing import StepTiming, speech_seconds
+from biofeedback.step_pacer import AdvanceMode, StepTiming, speech_seconds
 from sessions.errors import UserError
+from sessions.events import StepKind
 
 LANGUAGES = ("nl", "en")
 LANGUAGE_NAMES = {"nl": "Dutch", "en": "English"}
@@ -123,7 +124,7 @@ class Step:
         return self.text + chosen + self.then
 
     def timing(self, senses: Sequence[str] = SENSES) -> StepTiming:
-        """The step's timing for :class:`biofeedback.step_pacing.StepPacer` (prompt times from word counts)."""
+        """The step's timing for :class:`biofeedback.step_pacer.StepPacer` (prompt times from word counts)."""
         return StepTiming(
             min_s=self.min_s,
             max_s=self.max_s,
@@ -427,9 +428,9 @@ def _parse_step(ck: _Checker, raw: Any, index: int, seen: set[str]) -> Step:
     typical = ck.number(raw, "typical_s", required=False, lo=min_s, hi=max_s, unit=" of seconds", step=where)
     advance = ck.choice(raw, "advance", ADVANCE_MODES, default="settled", step=where)
     calm_above = ck.number(raw, "calm_above", required=False, lo=0.05, hi=1.0, step=where)
-    if advance == "calm" and calm_above is None:
+    if advance == AdvanceMode.CALM and calm_above is None:
         raise ck.fail("calm_above", 'is needed with advance = "calm" (a calm score between 0 and 1)', where)
-    if advance != "calm" and calm_above is not None:
+    if advance != AdvanceMode.CALM and calm_above is not None:
         raise ck.fail("calm_above", 'only applies with advance = "calm"', where)
     pacer = _parse_pacer(ck, raw.get("pacer"), where)
     if kind == "assessment" and pacer.mode != "fixed":
@@ -488,7 +489,7 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
         raise ck.fail("steps", "is missing: a script needs at least one [[steps]] table")
     seen: set[str] = set()
     steps = tuple(_parse_step(ck, raw, i, seen) for i, raw in enumerate(raw_steps))
-    if steps[-1].kind != "grounding":
+    if steps[-1].kind != StepKind.GROUNDING:
         last = len(steps) - 1
         raise ck.fail("kind", 'of the last step must be "grounding": every exercise ends with a short grounding', (last, steps[-1].id))
     lo, hi = sum(s.min_s for s in steps) / 60, sum(s.max_s for s in steps) / 60

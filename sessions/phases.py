@@ -6,9 +6,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from sessions import metric_registry as registry
+from sessions.events import EventKind
 from sessions.store import SessionReader
 
-PHASE_FIELDS = ("hr_bpm", "rmssd_ms", "sdnn_ms", "coherence", "calm")
+PHASE_FIELDS = tuple(m.key for m in registry.PER_PHASE)
+"""Averaged per phase: the registry's ``per_phase`` metrics."""
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Phase:
 
 def phases(reader: SessionReader) -> list[Phase]:
     """Phases from the record's ``step`` events; metrics rows averaged within each."""
-    steps = reader.events("step")
+    steps = reader.events(EventKind.STEP.value)
     metrics = reader.metrics()
     end_t = reader.summary().duration_s
     out: list[Phase] = []

@@ -8,8 +8,12 @@ speed runs exactly the same logic as a live one. ``advance(t)`` is driven by eve
 10 Hz ticker (so prompts and the pacer go on while a strap is reconnecting). Pause freezes the
 exercise's clock (prompts, steps, pacer) while recording goes on.
 
-Views (terminal, GUI, MQTT) read :class:`LiveState` and get every recorded event through
-``listeners``; nothing in here waits on them.
+Views and add-ons (terminal, GUI, sound, MQTT) use a narrow surface: the read-only
+:attr:`SessionRunner.state`, :meth:`SessionRunner.subscribe` for every recorded event, the controls
+(pause, too much, next, stop, resume) and a few queries (:meth:`~SessionRunner.pacer_phase_at`,
+:attr:`~SessionRunner.prompt_tempo`, :attr:`~SessionRunner.breath_pacer`, :meth:`~SessionRunner.now`).
+Nothing in here waits on them. Metric values go through :mod:`sessions.metric_registry`, event
+kinds and their fields through :mod:`sessions.events`.
 """
 
 from __future__ import annotations
@@ -22,13 +26,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from biofeedback.calm import Baseline as CalmBaseline, CalmTracker
-from biofeedback.hrv import BeatMetrics, HrvConfig, HrvEngine, SpectralMetrics
-from biofeedback.pacer import BodySignal, BreathPhase, ResonanceGuide, pick_resonance_rate, RateTrial
-from biofeedback.step_pacing import Baseline, BaselinePhase, BodyReading, EventKind, StepEvent, StepPacer
-from devices.source import HeartSource
+from biofeedback.artefacts import LabelledBeat
+from biofeedback.baseline import Baseline, BaselinePhase
+from biofeedback.body import BodyReading
+from biofeedback.calm import CalmTracker
+from biofeedback.heart_rate import HeartRateNow, hr_swing, median_or_none
+from biofeedback.hrv import HrvConfig, HrvEngine, SpectralMetrics
+from biofeedback.pacer import BodySignal, BreathPacer, BreathPhase, RateDecision, RateTrial, ResonanceGuide, pick_resonance_rate
+from biofeedback.step_pacer import DistressSource, Phase as PacerPhase, StepEvent, StepEventKind, StepPacer
+from devices.source import HeartSource, PlaybackClock
 from devices.stream import HeartSample, LinkEvent, LinkState
-from sessions.exercises import SENSES, CommonTexts, Script
+from sessions import metric_registry as registry
+from sessions.events import EventKind, GroundingReason, SessionPhase, StepKind, event_data
+from sessions.exercises import SENSES, CommonTexts, Script, Step
 from sessions.i18n import tr
 from sessions.store import SessionWriter
 
@@ -45,12 +55,16 @@ LINK_EVENTS_RECORDED = {
 }
 
 
+BEAT_RING = 512
+"""Beat-to-beat heart-rate points kept in :attr:`LiveState.beat_hr` for the live curve (a few minutes)."""
+
+
 @dataclass
 class LiveState:
-    """What a view shows right now. Updated in place by the runner."""
+    """What a view shows right now. Updated in place by the runner; views only read it."""
 
     t: float = 0.0
-    phase: str = "starting"  # baseline, step, grounding, stopping, done
+    phase: SessionPhase = SessionPhase.STARTING
     step_index: int | None = None
     step_id: str | None = None
     step_kind: str | None = None
@@ -59,12 +73,12 @@ class LiveState:
     prompt: str = ""
     prompt_t: float = 0.0
     pacer: BreathPhase | None = None
-    pacer_rate: float | None = None
-    hr_bpm: float | None = None
-    rmssd_ms: float | None = None
-    coherence: float | None = None
-    calm: float | None = None
-    breathing_rate: float | None = None
+    values: dict[str, float | None] = field(default_factory=lambda: {m.key: None for m in registry.METRICS})
+    """Every metric of :data:`sessions.metric_registry.METRICS` by key; None while unknown."""
+    beat_hr: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=BEAT_RING))
+    """(beat time s, beat-to-beat bpm) of the latest beats; NaN bpm for a flagged beat (a hole in the curve)."""
+    beat_hr_count: int = 0
+    """How many points were ever added to ``beat_hr`` (a view draws the ones it has not seen)."""
     baseline_hr: float | None = None
     baseline_rmssd: float | None = None
     link: str = "connecting"
@@ -76,9 +90,20 @@ class LiveState:
     artefacts: int = 0
     rr_ms: float | None = None
     """The latest RR as the strap sent it (raw, also when it is flagged)."""
-    mqtt: str | None = None
-    """Publishing to a follower: None (off), 'connecting', 'connected', 'retrying', 'failed'."""
+    addons: dict[str, str] = field(default_factory=dict)
+    """Status of add-ons by name, e.g. ``{"mqtt": "connected"}`` (see :meth:`SessionRunner.set_addon_status`)."""
     done_reason: str | None = None
+
+    def value(self, key: str) -> float | None:
+        return self.values.get(key)
+
+    @property
+    def pacer_rate(self) -> float | None:
+        return self.values.get("pacer_rate")
+
+    @property
+    def mqtt(self) -> str | None:
+        return self.addons.get("mqtt")
 
 
 @dataclass
@@ -94,7 +119,7 @@ class RunResult:
     calm_history: list[tuple[float, float]] = field(default_factory=list)
 
 
-Listener = Callable[[str, float, dict[str, Any]], None]
+Listener = Callable[[EventKind, float, dict[str, Any]], None]
 
 
 class SessionRunner:
@@ -121,24 +146,23 @@ class SessionRunner:
         self.duration_s = duration_s
         self.resonance_rate = resonance_rate
         self.engine = HrvEngine(hrv_config)
-        stored = _calm_baseline(stored_baseline)
+        stored = _stored_baseline(stored_baseline)
         self.calm: CalmTracker | None = CalmTracker(stored) if stored else None
         self._baseline_coherence: list[float] = []
+        self._heart = HeartRateNow()
         # The baseline lasts at least 75 s so that the 64-s spectrum (breathing rate from RSA, where
         # the pacer starts) is known when it ends.
         self.steps = StepPacer(script.timings(self.senses), grounding_step=script.grounding_step,
                                stop_lines=common.stop_timing(),
                                baseline_phase=BaselinePhase(min_s=BASELINE_MIN_S, max_s=BASELINE_MAX_S))
         self.guide: ResonanceGuide | None = None
-        self.state = LiveState()
+        self._state = LiveState()
         self.listeners: list[Listener] = []
         self.result: RunResult | None = None
         self._t = 0.0                # source time of the last advance
         self._paused_total = 0.0     # exercise clock = source time - paused time
         self._paused_at: float | None = None
         self._spectral: SpectralMetrics | None = None
-        self._beat_metrics: BeatMetrics | None = None
-        self._nn_hr: deque[tuple[float, float]] = deque(maxlen=4000)
         self._assessment: list[RateTrial] = []
         self._assessment_window: tuple[float, float] | None = None
         self._assessment_coh: list[float] = []
@@ -157,6 +181,54 @@ class SessionRunner:
         self._held_at: float | None = None
         self._last_steps_t = 0.0
 
+    # --- the narrow surface views and add-ons use -------------------------------------------------
+    @property
+    def state(self) -> LiveState:
+        """What a view shows now (read it, do not change it)."""
+        return self._state
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(kind, t, data)`` for every recorded event and metrics row; returns the unsubscribe."""
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener) if listener in self.listeners else None
+
+    def now(self) -> float:
+        """The source's clock (seconds on the session's axis), which may run ahead of ``state.t``."""
+        return self.source.now()
+
+    @property
+    def playback_clock(self) -> PlaybackClock | None:
+        """The clock of a simulated or replayed source (None for a strap), e.g. to fast-forward."""
+        clock = getattr(self.source, "clock", None)
+        return clock if isinstance(clock, PlaybackClock) else None
+
+    @property
+    def prompt_tempo(self) -> float:
+        """How much slower than usual prompts come now (1 = normal; more while aroused or in distress)."""
+        return self.steps.tempo
+
+    @property
+    def breath_pacer(self) -> BreathPacer | None:
+        """The breath clock, for look-ahead queries (sound, drawing between ticks); None before it starts."""
+        return self.guide.pacer if self.guide is not None else None
+
+    def pacer_phase_at(self, source_t: float) -> BreathPhase | None:
+        """Where the breath will be at source time ``source_t`` (>= ``state.t``), or None when hidden."""
+        pacer = self.breath_pacer
+        if pacer is None or self._state.pacer is None:
+            return None
+        try:
+            return pacer.phase_at(self.exercise_time(source_t))
+        except ValueError:
+            return self._state.pacer
+
+    def set_addon_status(self, name: str, status: str | None) -> None:
+        """An add-on reports how it is doing (shown in the views' status line)."""
+        if status is None:
+            self._state.addons.pop(name, None)
+        else:
+            self._state.addons[name] = status
+
     # --- controls (keyboard, GUI, tests) -----------------------------------------------------
     def stop(self, reason: str = "user") -> None:
         """Stop: the exercise ends with a short grounding, never in silence."""
@@ -169,16 +241,20 @@ class SessionRunner:
     def next_step(self) -> None:
         self._handle(self.steps.skip(self._steps_t()))
 
+    def resume(self) -> None:
+        """After a distress grounding, go back to the step that was interrupted (the person chose to)."""
+        self._handle(self.steps.resume(self._steps_t()))
+
     def toggle_pause(self) -> None:
         if self._paused_at is None:
             self._paused_at = self._t
-            self.state.paused = True
-            self._record("pause", self._t, {})
+            self._state.paused = True
+            self._record(EventKind.PAUSE, self._t)
         else:
             self._paused_total += self._t - self._paused_at
             self._paused_at = None
-            self.state.paused = False
-            self._record("resume", self._t, {})
+            self._state.paused = False
+            self._record(EventKind.RESUME, self._t)
 
     # --- main loop ---------------------------------------------------------------------------
     async def run(self) -> RunResult:
@@ -193,7 +269,7 @@ class SessionRunner:
             else:
                 # The source ran out (a replay ended): finish the exercise's closing lines on the clock.
                 if not self.steps.done:
-                    if self.state.phase not in ("stopping",):
+                    if self._state.phase is not SessionPhase.STOPPING:
                         self._handle(self.steps.stop(self._steps_t()), reason="source ended")
                     t = limit = self._t
                     limit += 600.0  # the closing lines take well under a minute
@@ -207,8 +283,8 @@ class SessionRunner:
 
     def _start(self) -> None:
         self._started = True
-        self._record("session_start", 0.0, {"script": self.script.id, "language": self.script.language,
-                                            "source": self.source.describe()})
+        self._record(EventKind.SESSION_START, 0.0, script=self.script.id, language=self.script.language,
+                     source=str(self.source.describe()))
         self._handle(self.steps.start(0.0))
 
     async def _ticker(self) -> None:
@@ -252,7 +328,7 @@ class SessionRunner:
         if t < self._t or not self._started:
             return
         self._t = t
-        self.state.t = t
+        self._state.t = t
         if self.duration_s is not None and t >= self.duration_s and self._stop_requested is None:
             self._stop_requested = "duration"
             self.stop(reason="duration reached")
@@ -264,16 +340,16 @@ class SessionRunner:
         self._handle(self.steps.update(self._steps_t(), reading))
         if self.guide is not None:
             tick, decisions = self.guide.advance(lt)
-            self.state.pacer = tick.phase if self._pacer_visible else None
+            self._state.pacer = tick.phase if self._pacer_visible else None
             for d in decisions:
-                self._record("pacer_decision", t, {"action": d.action, "from": d.old_rate, "to": d.new_rate, "reason": d.reason})
+                self._record_decision(t, d)
             for change in tick.changes:
                 self._pacer_history.append((t, change.new_rate))
-                self._record("pacer_rate", t, {"rate": change.new_rate, "from": change.old_rate,
-                                               "inhale_fraction": round(change.inhale_fraction, 3)})
+                self._record(EventKind.PACER_RATE, t, rate=change.new_rate, **{"from": change.old_rate},
+                             inhale_fraction=round(change.inhale_fraction, 3))
             rate = self.guide.rate if self._pacer_visible else None
-            if rate != self.state.pacer_rate:
-                self.state.pacer_rate = rate
+            if rate != self._state.pacer_rate:
+                self._state.values["pacer_rate"] = rate
                 self.source.set_pacer_rate(rate)
 
     # --- heart data --------------------------------------------------------------------------
@@ -282,7 +358,7 @@ class SessionRunner:
             self._on_link(item)
             return
         self.writer.payload(item.t, item.payload)
-        self.state.contact = item.contact.value
+        self._state.contact = item.contact.value
         for rr, bt in zip(item.rr_ticks, item.beat_t):
             after_gap = item.after_gap and bt == item.beat_t[0]
             self.writer.beat(bt, rr, after_gap)
@@ -296,258 +372,259 @@ class SessionRunner:
             while self._next_row <= item.t:
                 self._next_row += METRICS_EVERY_S
 
-    def _on_labelled(self, beat: Any) -> None:
+    def _on_labelled(self, beat: LabelledBeat) -> None:
+        s = self._state
         self.writer.label(beat.index, beat.label.value)
-        self.state.beats += 1
-        self.state.rr_ms = beat.rr_ms
+        s.beats += 1
+        s.rr_ms = beat.rr_ms
         if not beat.is_nn:
-            self.state.artefacts += 1
-        else:
-            self._nn_hr.append((beat.t, 60000.0 / beat.rr_ms))
+            s.artefacts += 1
+        s.beat_hr.append((beat.t, self._heart.add(beat.t, beat.rr_ms, beat.is_nn)))
+        s.beat_hr_count += 1
+        s.values["hr_now_bpm"] = self._heart.bpm
         m = self.engine.metrics
         if m is None or m.n_nn < 2:
             return
-        self._beat_metrics = m
-        self.state.hr_bpm = m.hr_bpm
-        self.state.rmssd_ms = m.rmssd_ms if m.n_diff else None
+        s.values.update(registry.values_from(m, registry.FROM_BEAT))
+        rmssd = s.values["rmssd_ms"]
         calm = None
-        # The safety detector needs heart rate now, not the 60-s mean: median of the last 5 NN beats.
-        recent = [self._nn_hr[i][1] for i in range(-min(5, len(self._nn_hr)), 0)]  # no copy of the deque per beat
-        hr_now = sorted(recent)[len(recent) // 2] if recent else m.hr_bpm
         if self.calm is not None:
-            calm = self.calm.update(beat.t, m.hr_bpm, m.rmssd_ms if m.n_diff else None)
-        self.state.calm = calm
-        self._new_reading = BodyReading(beat.t - (self._t - self._logic_t()), hr_now,
-                                        m.rmssd_ms if m.n_diff else None,
+            calm = self.calm.update(beat.t, m.hr_bpm, rmssd)
+        s.values["calm"] = calm
+        # The safety detector needs heart rate now, not the 60-s mean: the short median.
+        self._new_reading = BodyReading(beat.t - (self._t - self._logic_t()), self._heart.bpm or m.hr_bpm, rmssd,
                                         None if calm is None else calm / 100.0)
 
-    def _on_spectral(self, s: SpectralMetrics) -> None:
-        self._spectral = s
-        self.state.coherence = s.coherence
-        if self.state.phase == "baseline" and math.isfinite(s.coherence):
-            self._baseline_coherence.append(s.coherence)
-        if self.calm is not None and math.isfinite(s.coherence):
-            self.state.calm = self.calm.update(s.t, coherence=s.coherence)
-        self.state.breathing_rate = s.breathing_rate_bpm
+    def _on_spectral(self, sp: SpectralMetrics) -> None:
+        s = self._state
+        self._spectral = sp
+        s.values.update(registry.values_from(sp, registry.FROM_SPECTRAL))
+        if s.phase is SessionPhase.BASELINE and math.isfinite(sp.coherence):
+            self._baseline_coherence.append(sp.coherence)
+        if self.calm is not None and math.isfinite(sp.coherence):
+            s.values["calm"] = self.calm.update(sp.t, coherence=sp.coherence)
+        s.values["breathing_rate"] = sp.breathing_rate_bpm if math.isfinite(sp.breathing_rate_bpm) else None
         if self.guide is not None:
             recent = self.engine.recent_dominant_hz()
-            self.guide.observe(BodySignal(recent if recent is not None else s.dominant_hz, s.coherence, s.breathing_rate_bpm))
-        if self._assessment_window is not None and s.t >= self._assessment_window[0]:
-            self._assessment_coh.append(s.coherence)
+            self.guide.observe(BodySignal(recent if recent is not None else sp.dominant_hz, sp.coherence,
+                                          sp.breathing_rate_bpm))
+        if self._assessment_window is not None and sp.t >= self._assessment_window[0]:
+            self._assessment_coh.append(sp.coherence)
 
     def _write_metrics(self, t: float) -> None:
-        """A row every 5 s: time domain always, the spectrum once 64 s of beats are in."""
-        m = self._beat_metrics
-        s = self._spectral if self._spectral is not None and self._spectral.t > t - METRICS_EVERY_S - 0.5 else None
-        row = {
-            "hr_bpm": m.hr_bpm if m else None,
-            "mean_nn_ms": m.mean_nn_ms if m else None,
-            "rmssd_ms": m.rmssd_ms if m and m.n_diff else None,
-            "sdnn_ms": m.sdnn_ms if m and m.n_nn > 2 else None,
-            "pnn50_pct": m.pnn50_pct if m and m.n_diff else None,
-            "coherence": s.coherence if s else None,
-            "dominant_hz": s.dominant_hz if s else None,
-            "breathing_rate": s.breathing_rate_bpm if s else None,
-            "lf_ms2": s.lf_ms2 if s else None,
-            "hf_ms2": s.hf_ms2 if s else None,
-            "calm": self.state.calm,
-            "pacer_rate": self.state.pacer_rate,
-            "step": self.state.step_id,
-            "artefacts": self.state.artefacts,
-            "beats": self.state.beats,
-        }
-        row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-        if self.state.calm is not None:
-            self._calm_history.append((t, self.state.calm))
+        """A row every 5 s: every recorded metric of the registry (the spectrum once 64 s of beats are in)."""
+        s = self._state
+        fresh = self._spectral is not None and self._spectral.t > t - METRICS_EVERY_S - 0.5
+        spectral_keys = {key for key, _ in registry.FROM_SPECTRAL}
+        row: dict[str, Any] = {m.key: (s.values.get(m.key) if fresh or m.key not in spectral_keys else None)
+                               for m in registry.RECORDED}
+        row.update(step=s.step_id, artefacts=s.artefacts, beats=s.beats)
+        if s.values.get("calm") is not None:
+            self._calm_history.append((t, float(s.values["calm"] or 0.0)))
         self.writer.metrics(t, row)
-        self._emit("metrics", t, row)
+        self._emit(EventKind.METRICS, t, row)
 
     def _on_link(self, ev: LinkEvent) -> None:
         kind = ev.kind
         if kind is LinkState.DEVICE_INFO:
-            self.state.battery_pct = ev.detail.get("battery_pct")
+            self._state.battery_pct = ev.detail.get("battery_pct")
         elif kind in (LinkState.CONNECTED, LinkState.RECONNECTED):
-            self.state.link = "connected"
+            self._state.link = "connected"
         elif kind in (LinkState.DISCONNECTED, LinkState.RECONNECTING):
-            self.state.link = "reconnecting" if kind is LinkState.RECONNECTING else "disconnected"
+            self._state.link = "reconnecting" if kind is LinkState.RECONNECTING else "disconnected"
         elif kind is LinkState.CONTACT_LOST:
-            self.state.contact = "not_detected"
+            self._state.contact = "not_detected"
         if kind in LINK_EVENTS_RECORDED:
-            self._record("link", ev.t, {"state": kind.value, **ev.detail})
+            self._record(EventKind.LINK, ev.t, state=kind.value, **ev.detail)
 
     # --- exercise events ---------------------------------------------------------------------
     def _handle(self, events: list[StepEvent], reason: str | None = None) -> None:
         t = self._t
         for ev in events:
-            kind = ev.kind
-            if kind is EventKind.BASELINE_START:
-                self.state.phase = "baseline"
-                self._record("step", t, {"step": "baseline", "title": tr(self.script.language, "baseline_title"),
-                                         "index": -1, "kind": "baseline"})
-                self._say(t, self.common.baseline, "baseline")
-            elif kind is EventKind.BASELINE_DONE:
-                self._on_baseline(t, ev.baseline)
-            elif kind is EventKind.STEP_START:
-                self._on_step_start(t, ev.step)
-            elif kind is EventKind.PROMPT:
-                if self.state.phase in ("stopping", "done"):
-                    continue  # a stop came in while this batch was being handled: its lines win
-                step = self.script.steps[ev.step]
-                self._say(t, (step.lines(self.senses)[ev.line],), step.id, ev.line)
-            elif kind is EventKind.STEP_END:
-                self._on_step_end(t, ev.step, ev.reason)
-            elif kind is EventKind.DISTRESS:
-                self.state.distress = True
-                if self.guide is not None:
-                    d = self.guide.hold(True, t)
-                    if d:
-                        self._record("pacer_decision", t, {"action": d.action, "from": d.old_rate, "to": d.new_rate, "reason": d.reason})
-                self._record("distress", t, {"source": ev.reason or "body", "hr_bpm": self.state.hr_bpm,
-                                             "baseline_hr": self.state.baseline_hr, "rmssd_ms": self.state.rmssd_ms})
-                self._record("grounding", t, {"reason": "asked" if ev.reason == "asked" else "distress"})
-                self._say(t, self.common.distress, "distress")
-            elif kind is EventKind.RECOVERED:
-                self.state.distress = False
-                self._record("recovered", t, {})
-                self._say(t, self.common.recovered, "recovered")
-            elif kind is EventKind.STOP:
-                self.state.phase = "stopping"
-                self._pacer_visible = self.guide is not None
-                if self.guide is not None:
-                    self.guide.hold(True, self._logic_t())  # no more slowing while winding down
-                self._record("stop", t, {"reason": reason or "user"})
-                self._record("grounding", t, {"reason": "stop"})
-            elif kind is EventKind.STOP_PROMPT:
-                self._say(t, (self.common.stop_grounding[ev.line],), "stop", ev.line)
-            elif kind is EventKind.DONE:
-                self.state.phase = "done"
-                self.state.done_reason = ev.reason
-                self._record("done", t, {"reason": ev.reason})
+            handler = self._HANDLERS[ev.kind]
+            handler(self, t, ev, reason)
 
-    def _on_baseline(self, t: float, baseline: Baseline | None) -> None:
+    def _on_baseline_start(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        self._state.phase = SessionPhase.BASELINE
+        self._record(EventKind.STEP, t, step=StepKind.BASELINE, title=tr(self.script.language, "baseline_title"),
+                     index=-1, kind=StepKind.BASELINE)
+        self._say(t, self.common.baseline, "baseline")
+
+    def _on_prompt(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        if self._state.phase in (SessionPhase.STOPPING, SessionPhase.DONE) or ev.step is None or ev.line is None:
+            return  # a stop came in while this batch was being handled: its lines win
+        step = self.script.steps[ev.step]
+        self._say(t, (step.lines(self.senses)[ev.line],), step.id, ev.line)
+
+    def _on_distress(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        self._state.distress = True
+        if self.guide is not None:
+            d = self.guide.hold(True, t)
+            if d:
+                self._record_decision(t, d)
+        source = ev.reason if isinstance(ev.reason, DistressSource) else DistressSource.BODY
+        onset = self.steps.detector.onset if source is DistressSource.BODY else None
+        if onset is not None:
+            # What the detector decided on: its short-window heart rate, threshold and reference.
+            self._record(EventKind.DISTRESS, t, source=source, hr_bpm=onset.hr_bpm, peak_hr_bpm=onset.peak_hr_bpm,
+                         threshold_bpm=onset.threshold_bpm, reference_hr_bpm=onset.reference_hr_bpm,
+                         baseline_hr=onset.baseline_hr_bpm, rmssd_ms=onset.rmssd_ms,
+                         baseline_rmssd_ms=onset.baseline_rmssd_ms)
+        else:
+            self._record(EventKind.DISTRESS, t, source=source, hr_bpm=self._heart.bpm,
+                         baseline_hr=self._state.baseline_hr, rmssd_ms=self._state.values.get("rmssd_ms"))
+        self._record(EventKind.GROUNDING, t,
+                     reason=GroundingReason.ASKED if source is DistressSource.ASKED else GroundingReason.DISTRESS)
+        self._say(t, self.common.distress, "distress")
+
+    def _on_recovered(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        self._state.distress = False
+        self._record(EventKind.RECOVERED, t)
+        self._say(t, self.common.recovered, "recovered")
+
+    def _on_stop(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        self._state.phase = SessionPhase.STOPPING
+        self._pacer_visible = self.guide is not None
+        if self.guide is not None:
+            self.guide.hold(True, self._logic_t())  # no more slowing while winding down
+        self._record(EventKind.STOP, t, reason=reason or "user")
+        self._record(EventKind.GROUNDING, t, reason=GroundingReason.STOP)
+
+    def _on_stop_prompt(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        if ev.line is not None:
+            self._say(t, (self.common.stop_grounding[ev.line],), "stop", ev.line)
+
+    def _on_done(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        self._state.phase = SessionPhase.DONE
+        self._state.done_reason = ev.reason
+        self._record(EventKind.DONE, t, reason=ev.reason)
+
+    def _on_baseline_done(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        baseline = ev.baseline
+        s = self._state
         if baseline is not None:
-            self.state.baseline_hr = baseline.hr_bpm
-            self.state.baseline_rmssd = baseline.rmssd_ms
+            s.baseline_hr = baseline.hr_bpm
+            s.baseline_rmssd = baseline.rmssd_ms
             if baseline.rmssd_ms:
-                coh = sorted(self._baseline_coherence)
-                self.calm = CalmTracker(CalmBaseline(baseline.hr_bpm, baseline.rmssd_ms,
-                                                     coh[len(coh) // 2] if coh else 0.0))
-        self._record("baseline", t, {"hr_bpm": baseline.hr_bpm if baseline else None,
-                                     "rmssd_ms": baseline.rmssd_ms if baseline else None,
-                                     "breathing_rate": self.state.breathing_rate})
+                coherence = median_or_none(self._baseline_coherence) or 0.0
+                self.calm = CalmTracker(Baseline(baseline.hr_bpm, baseline.rmssd_ms, coherence))
+        self._record(EventKind.BASELINE, t, hr_bpm=baseline.hr_bpm if baseline else None,
+                     rmssd_ms=baseline.rmssd_ms if baseline else None, breathing_rate=s.values.get("breathing_rate"))
 
-    def _on_step_start(self, t: float, index: int) -> None:
+    def _on_step_start(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        assert ev.step is not None
+        index = ev.step
         step = self.script.steps[index]
-        s = self.state
-        s.phase = "grounding" if self.steps.phase.value == "grounding" else "step"
+        s = self._state
+        s.phase = SessionPhase.GROUNDING if self.steps.phase is PacerPhase.GROUNDING else SessionPhase.STEP
         s.step_index, s.step_id, s.step_kind, s.step_started, s.step_max_s = index, step.id, step.kind, t, step.max_s
-        self._record("step", t, {"step": step.id, "title": step.title, "index": index, "kind": step.kind,
-                                 "max_s": step.max_s})
+        self._record(EventKind.STEP, t, step=step.id, title=step.title, index=index, kind=step.kind, max_s=step.max_s)
         self._apply_pacer(t, step)
 
-    def _on_step_end(self, t: float, index: int, reason: str) -> None:
-        step = self.script.steps[index]
-        self._record("step_end", t, {"step": step.id, "index": index, "reason": reason})
-        if step.kind == "assessment" and self._assessment_window is not None:
+    def _on_step_end(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        assert ev.step is not None
+        step = self.script.steps[ev.step]
+        self._record(EventKind.STEP_END, t, step=step.id, index=ev.step, reason=ev.reason)
+        if step.kind == StepKind.ASSESSMENT and self._assessment_window is not None:
             self._close_assessment(t, step.assessment_rate)
 
-    def _apply_pacer(self, t: float, step: Any) -> None:
+    _HANDLERS: dict[StepEventKind, Callable[[SessionRunner, float, StepEvent, str | None], None]] = {
+        StepEventKind.BASELINE_START: _on_baseline_start,
+        StepEventKind.BASELINE_DONE: _on_baseline_done,
+        StepEventKind.STEP_START: _on_step_start,
+        StepEventKind.PROMPT: _on_prompt,
+        StepEventKind.STEP_END: _on_step_end,
+        StepEventKind.DISTRESS: _on_distress,
+        StepEventKind.RECOVERED: _on_recovered,
+        StepEventKind.STOP: _on_stop,
+        StepEventKind.STOP_PROMPT: _on_stop_prompt,
+        StepEventKind.DONE: _on_done,
+    }
+
+    def _apply_pacer(self, t: float, step: Step) -> None:
         setting = step.pacer
         lt = self._logic_t()
         if setting.mode == "off":
             self._pacer_visible = False
             return
         if self.guide is None:
-            self.guide = ResonanceGuide(t0=lt, breathing_rate=self.state.breathing_rate,
+            self.guide = ResonanceGuide(t0=lt, breathing_rate=self._state.values.get("breathing_rate"),
                                         resonance_rate=self.resonance_rate, inhale_fraction=setting.inhale_fraction)
             self._pacer_history.append((t, self.guide.rate))
-            self._record("pacer_rate", t, {"rate": self.guide.rate, "from": None,
-                                           "inhale_fraction": round(setting.inhale_fraction, 3)})
+            self._record(EventKind.PACER_RATE, t, rate=self.guide.rate, **{"from": None},
+                         inhale_fraction=round(setting.inhale_fraction, 3))
         self._pacer_visible = True
         if setting.mode == "follow":
             d = self.guide.hold(False, lt)
         else:
-            rate = setting.rate if setting.mode == "fixed" else (self.resonance_rate or 6.0)
+            rate = setting.rate if setting.mode == "fixed" and setting.rate else (self.resonance_rate or 6.0)
             d = self.guide.hold(True, lt)
             self.guide.pacer.request_rate(rate, setting.inhale_fraction)
-            if step.kind == "assessment":
+            if step.kind == StepKind.ASSESSMENT:
                 # Measure from the second breath at the new rate on.
                 start = self.guide.pacer.breath_end + 60.0 / rate
                 self._assessment_window = (start + (t - lt), math.inf)
                 self._assessment_coh = []
         if d is not None:
-            self._record("pacer_decision", t, {"action": d.action, "from": d.old_rate, "to": d.new_rate, "reason": d.reason})
+            self._record_decision(t, d)
 
     def _close_assessment(self, t: float, rate: float | None) -> None:
         start, _ = self._assessment_window or (t, t)
         self._assessment_window = None
         if rate is None:
             return
-        swing = _hr_swing([(bt, hr) for bt, hr in self._nn_hr if start <= bt <= t], rate)
+        swing = hr_swing(self._heart.between(start, t), rate)
         coh = sum(self._assessment_coh) / len(self._assessment_coh) if self._assessment_coh else math.nan
         trial = RateTrial(rate, swing, coh)
         self._assessment.append(trial)
-        self._record("assessment_trial", t, {"rate": rate, "hr_peak_to_trough_bpm": swing, "coherence": coh})
+        self._record(EventKind.ASSESSMENT_TRIAL, t, rate=rate, hr_peak_to_trough_bpm=swing, coherence=coh)
 
     # --- output ------------------------------------------------------------------------------
     def _say(self, t: float, lines: Sequence[str], where: str, line: int | None = None) -> None:
         for i, text in enumerate(lines):
-            self.state.prompt = text
-            self.state.prompt_t = t
-            self._record("prompt", t, {"step": where, "line": line if line is not None else i, "text": text})
+            self._state.prompt = text
+            self._state.prompt_t = t
+            self._record(EventKind.PROMPT, t, step=where, line=line if line is not None else i, text=text)
 
-    def _record(self, kind: str, t: float, data: dict[str, Any]) -> None:
-        self.writer.event(t, kind, data)
-        self._emit(kind, t, data)
+    def _record_decision(self, t: float, d: RateDecision) -> None:
+        self._record(EventKind.PACER_DECISION, t, action=d.action, **{"from": d.old_rate}, to=d.new_rate,
+                     reason=d.reason)
 
-    def _emit(self, kind: str, t: float, data: dict[str, Any]) -> None:
-        for listener in self.listeners:
+    def _record(self, kind: EventKind, t: float, /, **data: Any) -> None:
+        checked = event_data(kind, data)
+        self.writer.event(t, kind.value, checked)
+        self._emit(kind, t, checked)
+
+    def _emit(self, kind: EventKind, t: float, data: dict[str, Any]) -> None:
+        for listener in tuple(self.listeners):
             try:
                 listener(kind, t, data)
             except Exception:  # noqa: BLE001 - a view must never break the session
-                log.exception("A session view failed on a %s event; the session goes on.", kind)
+                log.exception("A session view failed on a %s event; the session goes on.", kind.value)
 
     def _finish(self) -> RunResult:
-        self.engine.flush()
+        # The last beat's label becomes final only now: record it like every other.
+        for beat in self.engine.flush():
+            self._on_labelled(beat)
         rate = None
         if self._assessment:
             rate = pick_resonance_rate(self._assessment)
-            self._record("resonance_rate", self._t, {"rate": rate,
-                                                     "trials": [[tr.rate, tr.hr_peak_to_trough_bpm, tr.coherence] for tr in self._assessment]})
+            self._record(EventKind.RESONANCE_RATE, self._t, rate=rate,
+                         trials=[[trial.rate, trial.hr_peak_to_trough_bpm, trial.coherence] for trial in self._assessment])
         calm = [c for _, c in self._calm_history]
         self.result = RunResult(
-            reason=self.state.done_reason or self._stop_requested or "ended",
-            duration_s=self._t, beats=self.state.beats, artefacts=self.state.artefacts,
+            reason=self._state.done_reason or self._stop_requested or "ended",
+            duration_s=self._t, beats=self._state.beats, artefacts=self._state.artefacts,
             resonance_rate=rate, calm_start=calm[0] if calm else None, calm_end=calm[-1] if calm else None,
             pacer_history=list(self._pacer_history), calm_history=list(self._calm_history),
         )
         return self.result
 
 
-def _calm_baseline(stored: dict[str, Any] | None) -> CalmBaseline | None:
+def _stored_baseline(stored: dict[str, Any] | None) -> Baseline | None:
     """A stored baseline from an earlier session, if it is usable."""
     try:
-        return CalmBaseline.from_dict(stored) if stored else None
+        return Baseline.from_dict(stored) if stored else None
     except (KeyError, TypeError, ValueError):
         log.warning("Ignoring an unusable stored baseline: %s", stored)
         return None
-
-
-def _hr_swing(points: list[tuple[float, float]], rate: float) -> float:
-    """Mean peak-to-trough heart rate over the breaths at ``rate`` (bpm)."""
-    if len(points) < 4:
-        return math.nan
-    period = 60.0 / rate
-    t0 = points[0][0]
-    swings = []
-    window: list[float] = []
-    edge = t0 + period
-    for t, hr in points:
-        if t >= edge:
-            if len(window) >= 3:
-                swings.append(max(window) - min(window))
-            window = []
-            while t >= edge:
-                edge += period
-        window.append(hr)
-    return sum(swings) / len(swings) if swings else math.nan

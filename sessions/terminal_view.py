@@ -13,7 +13,7 @@ import os
 import sys
 import termios
 import tty
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.align import Align
@@ -23,13 +23,22 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from sessions.formatting import clock, number
+from sessions import metric_registry as registry
+from sessions.events import EventKind, SessionPhase
+from sessions.formatting import clock
 from sessions.i18n import tr
 from sessions.runner import LiveState, SessionRunner
 
 log = logging.getLogger(__name__)
 
-KEYS = {"q": "stop", "\x1b": "stop", "g": "too_much", " ": "pause", "n": "next"}
+KEYS: dict[str, Callable[[SessionRunner], None]] = {
+    "q": SessionRunner.stop, "\x1b": SessionRunner.stop, "g": SessionRunner.too_much, " ": SessionRunner.toggle_pause,
+    "n": SessionRunner.next_step, "r": SessionRunner.resume,
+}
+TRANSCRIBED = frozenset({EventKind.DISTRESS, EventKind.STOP, EventKind.DONE, EventKind.BASELINE,
+                         EventKind.RESONANCE_RATE, EventKind.PAUSE, EventKind.RESUME, EventKind.RHYTHM})
+"""Events the plain transcript prints with their fields."""
+QUIET_LINK_STATES = frozenset({"device_info", "malformed"})
 
 
 class TerminalView:
@@ -41,31 +50,30 @@ class TerminalView:
         self.console = console or Console()
         self.plain = (not self.console.is_terminal) if plain is None else plain
         self._last_status = -1e9
-        runner.listeners.append(self._on_event)
+        runner.subscribe(self._on_event)
 
     # --- plain (transcript) mode -------------------------------------------------------------
-    def _on_event(self, kind: str, t: float, data: dict[str, Any]) -> None:
+    def _on_event(self, kind: EventKind, t: float, data: dict[str, Any]) -> None:
         if not self.plain:
             return
         stamp = clock(t)
-        if kind == "prompt":
+        if kind is EventKind.PROMPT:
             self.console.print(f"[{stamp}] “{data['text']}”", highlight=False)
-        elif kind == "step":
+        elif kind is EventKind.STEP:
             self.console.print(f"[{stamp}] — {tr(self.lang, 'step')}: {data.get('title') or data['step']}", highlight=False)
-        elif kind in ("distress", "stop", "done", "baseline", "resonance_rate", "pause", "resume"):
+        elif kind in TRANSCRIBED:
             detail = ", ".join(f"{k}={_short(v)}" for k, v in data.items() if v is not None)
-            self.console.print(f"[{stamp}] {kind} {detail}".rstrip(), highlight=False)
-        elif kind == "pacer_rate":
+            self.console.print(f"[{stamp}] {kind.value} {detail}".rstrip(), highlight=False)
+        elif kind is EventKind.PACER_RATE:
             self.console.print(f"[{stamp}] {tr(self.lang, 'pacer')}: {data['rate']:.1f}/min", highlight=False)
-        elif kind == "link" and data.get("state") not in ("device_info", "malformed"):
+        elif kind is EventKind.LINK and data.get("state") not in QUIET_LINK_STATES:
             self.console.print(f"[{stamp}] link: {data.get('state')}", highlight=False)
-        elif kind == "metrics" and t - self._last_status >= 30:
+        elif kind is EventKind.METRICS and t - self._last_status >= 30:
             self._last_status = t
             s = self.runner.state
-            self.console.print(
-                f"[{stamp}] HR {number(s.hr_bpm)} bpm · RMSSD {number(s.rmssd_ms)} ms · "
-                f"{tr(self.lang, 'coherence')} {number(s.coherence, '{:.2f}')} · {tr(self.lang, 'calm')} {number(s.calm)}",
-                highlight=False)
+            numbers = " · ".join(f"{m.name(self.lang)} {m.format(s.value(m.key))}{(' ' + m.unit) if m.unit else ''}"
+                                 for m in registry.LIVE)
+            self.console.print(f"[{stamp}] {numbers}", highlight=False)
 
     # --- live panel --------------------------------------------------------------------------
     def render(self) -> Panel:
@@ -76,7 +84,7 @@ class TerminalView:
             left = (s.step_max_s or 0) - (s.t - s.step_started)
             header.append(f"   {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
                           f" · ≤ {clock(left)}", style="#6f8594")
-        elif s.phase == "baseline":
+        elif s.phase is SessionPhase.BASELINE:
             header.append(f"   {tr(lang, 'baseline')}", style="#6f8594")
 
         pacer = Text()
@@ -96,16 +104,17 @@ class TerminalView:
             prompt.stylize("bold")
 
         numbers = Table.grid(padding=(0, 3))
-        for _ in range(5):
+        cells = []
+        for m in registry.LIVE:
+            cell = f"{m.name(lang)} [bold]{m.format(s.value(m.key))}[/]" + (f" {m.unit}" if m.unit else "")
+            if m.key == "hr_now_bpm" and s.baseline_hr:
+                cell += f" ({tr(lang, 'rest')} {s.baseline_hr:.0f})"
+            cells.append(cell)
+        cells.append(f"{tr(lang, 'link_' + s.link)}" + (f" · {s.battery_pct}%" if s.battery_pct is not None else "")
+                     + (f" · MQTT {tr(lang, 'mqtt_state_' + s.mqtt)}" if s.mqtt else ""))
+        for _ in cells:
             numbers.add_column(justify="center")
-        numbers.add_row(
-            f"HR [bold]{number(s.hr_bpm)}[/] bpm" + (f" ({tr(lang, 'rest')} {s.baseline_hr:.0f})" if s.baseline_hr else ""),
-            f"RMSSD [bold]{number(s.rmssd_ms)}[/] ms",
-            f"{tr(lang, 'coherence')} [bold]{number(s.coherence, '{:.2f}')}[/]",
-            f"{tr(lang, 'calm')} [bold]{number(s.calm)}[/]",
-            f"{tr(lang, 'link_' + s.link)}" + (f" · {s.battery_pct}%" if s.battery_pct is not None else "")
-            + (f" · MQTT {tr(lang, 'mqtt_state_' + s.mqtt)}" if s.mqtt else ""),
-        )
+        numbers.add_row(*cells)
         keys = Text(tr(lang, "keys") + ("   " + tr(lang, "paused") if s.paused else ""), style="#56656f")
         body = Group(header, Text(""), Align.center(pacer), Text(""), prompt, Text(""), Align.center(numbers), Text(""), keys)
         return Panel(body, border_style="#2d3a42", padding=(1, 2))
@@ -122,15 +131,9 @@ class TerminalView:
             live.update(self.render())
 
     def _on_key(self, key: str) -> None:
-        action = KEYS.get(key.lower())
-        if action == "stop":
-            self.runner.stop()
-        elif action == "too_much":
-            self.runner.too_much()
-        elif action == "pause":
-            self.runner.toggle_pause()
-        elif action == "next":
-            self.runner.next_step()
+        control = KEYS.get(key.lower())
+        if control is not None:
+            control(self.runner)
 
 
 def _short(value: Any) -> str:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 import sessions.exercises as ex
-from biofeedback.step_pacing import Baseline, BodyReading, EventKind, StepPacer
+from biofeedback.baseline import Baseline
+from biofeedback.body import BodyReading
+from biofeedback.step_pacer import StepEventKind, StepPacer
 from sessions.errors import UserError
 from sessions.exercises import (
     DEFAULT_SCRIPT_ID,
@@ -166,8 +168,8 @@ def test_a_shipped_script_runs_through_the_step_pacer():
     while not p.done and t < 3600:
         t += 1.0
         events += p.update(t, BodyReading(t, 62.0, 45.0, None))
-    assert events[-1].kind is EventKind.DONE and events[-1].reason == "completed"
-    prompts = [e for e in events if e.kind is EventKind.PROMPT]
+    assert events[-1].kind is StepEventKind.DONE and events[-1].reason == "completed"
+    prompts = [e for e in events if e.kind is StepEventKind.PROMPT]
     said = {(e.step, e.line) for e in prompts} | {(0, 0)}
     for i, step in enumerate(s.steps):
         assert {(i, k) for k in range(len(step.lines(NON_VISUAL_SENSES)))} <= said

@@ -210,11 +210,11 @@ def test_simulated_session_runs_in_the_window_end_to_end(qapp, tmp_path, shots):
     mid = seen["mid"]
     assert seen["mid_prompt"] == seen["mid_state_prompt"] and len(seen["mid_prompt"]) > 10  # the prompt is shown
     assert _distinct_colours(mid) > 30  # not blank
-    for key in ("hr", "rmssd", "calm"):
+    for key in ("hr_now_bpm", "rmssd_ms", "calm"):
         assert len(window.curves.history[key]) > 30  # one point per frame with new beats (5 beats a frame here)
         assert _colours_near(mid, style.CURVES[key], 30) > 20, f"{key} curve not drawn"
     assert _tinted(mid, warm=False) + _tinted(mid, warm=True) > 50  # the pacer disc
-    assert "bpm" in window.curves.title_text("hr") and "–" not in window.curves.title_text("hr")
+    assert "bpm" in window.curves.title_text("hr_now_bpm") and "–" not in window.curves.title_text("hr_now_bpm")
     assert window.header.text().startswith(runner.script.title)
     assert _distinct_colours(end) > 30
 

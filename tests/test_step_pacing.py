@@ -6,18 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from biofeedback.step_pacing import (
-    Baseline,
-    BaselinePhase,
-    BodyReading,
-    DistressDetector,
-    DistressState,
-    EventKind,
-    Phase,
-    StepPacer,
-    StepTiming,
-    speech_seconds,
-)
+from biofeedback.baseline import Baseline, BaselinePhase
+from biofeedback.body import BodyReading
+from biofeedback.distress import DistressDetector, DistressState
+from biofeedback.step_pacer import Phase, StepEventKind, StepPacer, StepTiming, speech_seconds
 
 BASE = Baseline(hr_bpm=62.0, rmssd_ms=45.0)
 
@@ -39,7 +31,7 @@ def drive(pacer: StepPacer, hr, until: float, dt: float = 1.0, calm=None, rmssd=
 
 
 def ends(events):
-    return [(e.step, e.t, e.reason) for e in events if e.kind is EventKind.STEP_END]
+    return [(e.step, e.t, e.reason) for e in events if e.kind is StepEventKind.STEP_END]
 
 
 def one_step(**kw) -> StepPacer:
@@ -62,7 +54,7 @@ def test_aroused_body_holds_the_step_until_its_maximum():
     p = one_step()
     p.start(0.0)
     ev = drive(p, 73.0, 400)  # +11 bpm: aroused, though not distress
-    assert not [e for e in ev if e.kind is EventKind.DISTRESS]
+    assert not [e for e in ev if e.kind is StepEventKind.DISTRESS]
     assert ends(ev)[0] == (0, 180.0, "max")
 
 
@@ -103,7 +95,7 @@ def test_steps_stay_within_min_and_max(min_s, extra, level, noise):
     p = StepPacer([timing] * 3, grounding_step=2, stop_lines=(5,), baseline=BASE)
     p.start(0.0)
     ev = drive(p, lambda t: level + (noise if int(t) % 3 == 0 else 0), 3 * (min_s + extra) + 50)
-    starts = {e.step: e.t for e in ev if e.kind is EventKind.STEP_START} | {0: 0.0}
+    starts = {e.step: e.t for e in ev if e.kind is StepEventKind.STEP_START} | {0: 0.0}
     for step, t_end, reason in ends(ev):
         if reason == "distress":
             continue
@@ -115,13 +107,13 @@ def test_prompts_come_in_order_and_slow_down_while_aroused():
     calm_p = StepPacer([timing], grounding_step=0, stop_lines=(5,), baseline=BASE)
     calm_p.start(0.0)
     ev = drive(calm_p, 62.0, 60)
-    calm_times = [e.t for e in ev if e.kind is EventKind.PROMPT]
-    assert [e.line for e in ev if e.kind is EventKind.PROMPT] == [1, 2, 3]  # line 0 came with start()
+    calm_times = [e.t for e in ev if e.kind is StepEventKind.PROMPT]
+    assert [e.line for e in ev if e.kind is StepEventKind.PROMPT] == [1, 2, 3]  # line 0 came with start()
     assert calm_times == [10.0, 20.0, 30.0]
     up = StepPacer([timing], grounding_step=0, stop_lines=(5,), baseline=BASE)
     up.start(0.0)
     ev = drive(up, 73.0, 60)
-    slow_times = [e.t for e in ev if e.kind is EventKind.PROMPT]
+    slow_times = [e.t for e in ev if e.kind is StepEventKind.PROMPT]
     assert slow_times[-1] > calm_times[-1] + 5
 
 
@@ -135,9 +127,9 @@ def test_speech_seconds_grows_with_words():
 def test_baseline_phase_opens_the_session_and_sets_the_reference():
     p = StepPacer([StepTiming(30, 60, prompt_s=(5,))], grounding_step=0, stop_lines=(5,))
     ev = p.start(0.0)
-    assert ev[0].kind is EventKind.BASELINE_START and p.phase is Phase.BASELINE
+    assert ev[0].kind is StepEventKind.BASELINE_START and p.phase is Phase.BASELINE
     ev = drive(p, lambda t: 75.0 if t < 40 else 61.0, 200, rmssd=50.0)
-    done = next(e for e in ev if e.kind is EventKind.BASELINE_DONE)
+    done = next(e for e in ev if e.kind is StepEventKind.BASELINE_DONE)
     assert 60.0 <= done.t <= 120.0
     assert done.baseline.hr_bpm == 61.0 and done.baseline.rmssd_ms == 50.0
     assert p.detector.baseline == done.baseline
@@ -254,25 +246,25 @@ def test_distress_slows_down_and_switches_to_grounding_within_20_s():
     onset = 130.0
     ev = drive(p, lambda t: 62.0 if t < onset else min(62.0 + (t - onset) * 8, 100.0), 400)
     kinds = [e.kind for e in ev]
-    i = kinds.index(EventKind.DISTRESS)
+    i = kinds.index(StepEventKind.DISTRESS)
     assert onset < ev[i].t <= onset + 20
-    assert ev[i + 1].kind is EventKind.STEP_END and ev[i + 1].reason == "distress"
+    assert ev[i + 1].kind is StepEventKind.STEP_END and ev[i + 1].reason == "distress"
     grounding_start = ev[i + 2]
-    assert grounding_start.kind is EventKind.STEP_START and grounding_start.step == 4
+    assert grounding_start.kind is StepEventKind.STEP_START and grounding_start.step == 4
     assert grounding_start.t - onset <= 20
     assert p.tempo > 1.0
-    assert ev[-1].kind is EventKind.DONE and ev[-1].reason == "distress"
-    assert kinds.count(EventKind.DISTRESS) == 1
+    assert ev[-1].kind is StepEventKind.DONE and ev[-1].reason == "distress"
+    assert kinds.count(StepEventKind.DISTRESS) == 1
 
 
 def test_after_distress_the_person_may_resume():
     p = script_like()
     p.start(0.0)
     ev = drive(p, lambda t: 62.0 if t < 70 else 100.0, 110)
-    interrupted = next(e.step for e in ev if e.kind is EventKind.DISTRESS)
+    interrupted = next(e.step for e in ev if e.kind is StepEventKind.DISTRESS)
     assert p.phase is Phase.GROUNDING and p.resume_step == interrupted
     ev = p.resume(111.0)
-    assert [e.kind for e in ev][:2] == [EventKind.STEP_END, EventKind.STEP_START]
+    assert [e.kind for e in ev][:2] == [StepEventKind.STEP_END, StepEventKind.STEP_START]
     assert ev[1].step == interrupted and p.step == interrupted and p.phase is Phase.STEP
 
 
@@ -282,8 +274,8 @@ def test_no_distress_jump_during_the_closing_grounding():
     drive(p, lambda t: 62.0, 245.0)
     assert p.step == 4
     ev = drive(p, lambda t: 100.0, 400, t0=245.0)
-    assert [e.kind for e in ev if e.kind is EventKind.DISTRESS] == [EventKind.DISTRESS]
-    assert not [e for e in ev if e.kind is EventKind.STEP_START]
+    assert [e.kind for e in ev if e.kind is StepEventKind.DISTRESS] == [StepEventKind.DISTRESS]
+    assert not [e for e in ev if e.kind is StepEventKind.STEP_START]
 
 
 # --- stop ---------------------------------------------------------------------------------
@@ -294,14 +286,14 @@ def test_stop_ends_with_the_stop_grounding_not_silence():
     p.start(0.0)
     drive(p, 62.0, 75)
     ev = p.stop(75.5)
-    assert [e.kind for e in ev] == [EventKind.STEP_END, EventKind.STOP, EventKind.STOP_PROMPT]
+    assert [e.kind for e in ev] == [StepEventKind.STEP_END, StepEventKind.STOP, StepEventKind.STOP_PROMPT]
     assert ev[0].reason == "stop" and ev[2].line == 0
     assert p.phase is Phase.STOPPING and not p.done
     ev = drive(p, 62.0, 200, t0=75.5)
-    lines = [e.line for e in ev if e.kind is EventKind.STOP_PROMPT]
+    lines = [e.line for e in ev if e.kind is StepEventKind.STOP_PROMPT]
     assert lines == [1, 2]
     done = ev[-1]
-    assert done.kind is EventKind.DONE and done.reason == "stopped"
+    assert done.kind is StepEventKind.DONE and done.reason == "stopped"
     assert done.t >= 75.5 + 18  # the last line had its time
 
 
@@ -309,7 +301,7 @@ def test_stop_during_baseline_also_grounds():
     p = StepPacer([StepTiming(30, 60, prompt_s=(5,))], grounding_step=0, stop_lines=(4, 4))
     p.start(0.0)
     ev = p.stop(10.0)
-    assert [e.kind for e in ev] == [EventKind.STOP, EventKind.STOP_PROMPT]
+    assert [e.kind for e in ev] == [StepEventKind.STOP, StepEventKind.STOP_PROMPT]
 
 
 def test_a_second_stop_skips_to_the_closing_line_but_not_past_it():
@@ -317,10 +309,10 @@ def test_a_second_stop_skips_to_the_closing_line_but_not_past_it():
     p.start(0.0)
     p.stop(5.0)
     ev = p.stop(6.0)
-    assert [(e.kind, e.line) for e in ev] == [(EventKind.STOP_PROMPT, 2)]
+    assert [(e.kind, e.line) for e in ev] == [(StepEventKind.STOP_PROMPT, 2)]
     assert not p.done
     ev = p.update(12.0)
-    assert ev[-1].kind is EventKind.DONE
+    assert ev[-1].kind is StepEventKind.DONE
     assert p.stop(13.0) == []
 
 

@@ -64,7 +64,7 @@ async def _session_audio(runner, lang: str, console, volume: float, speed: float
         console.print(tr(lang, "speech_unavailable"), style="dim", highlight=False)
         speech = None
     live = LiveAudio(runner, player, speech, volume=volume, speed=speed)
-    runner.listeners.append(live.on_event)
+    unsubscribe = runner.subscribe(live.on_event)
     if speech is not None:
         runner.prompt_hold = live.busy
     task = asyncio.create_task(live.run())
@@ -75,4 +75,5 @@ async def _session_audio(runner, lang: str, console, volume: float, speed: float
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         runner.prompt_hold = None
+        unsubscribe()
         player.close()

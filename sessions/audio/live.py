@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from biofeedback.breath_sound import SAMPLE_RATE, BreathSpan, CueSynth, fill_at, place_phrase, speaking_rate
-from biofeedback.step_pacing import speech_seconds
+from biofeedback.step_pacer import speech_seconds
 from sessions.audio.speech import split_phrases
+from sessions.events import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,11 @@ class LiveAudio:
         self.spoken: list[tuple[float, str]] = []  # (audio s, phrase) for the record of what was said
 
     # --- runner side ---------------------------------------------------------------------------
-    def on_event(self, kind: str, t: float, data: dict) -> None:
-        if kind == "prompt" and self.speech is not None:
+    def on_event(self, kind: EventKind, t: float, data: dict) -> None:
+        if kind is EventKind.PROMPT and self.speech is not None:
             self._queue.append((t, data.get("text", "")))
-            self._last_prompt = (t, speech_seconds(data.get("text", "")) * max(self.runner.steps.tempo, 1.0))
-        elif kind in ("stop", "distress"):
+            self._last_prompt = (t, speech_seconds(data.get("text", "")) * max(self.runner.prompt_tempo, 1.0))
+        elif kind in (EventKind.STOP, EventKind.DISTRESS):
             self._queue.clear()  # what comes now (grounding, reassurance) must not wait behind old lines
 
     def busy(self) -> bool:
@@ -97,7 +98,7 @@ class LiveAudio:
         if self._last_prompt is None or self._t_origin is None:
             return False
         speaking = bool(self._queue) or self._synthesising or self._playing_pos() < self._speaking_until + LINE_PAUSE_S * SAMPLE_RATE
-        now = self.runner.source.now()
+        now = self.runner.now()
         t0, allotted = self._last_prompt
         over = speaking and now >= t0 + allotted - 0.2
         if not over:
@@ -116,15 +117,15 @@ class LiveAudio:
     def render_next(self, n: int = BLOCK) -> np.ndarray:
         """The next ``n`` samples: cue (gain 0 while the pacer is hidden or paused) plus speech."""
         if self._t_origin is None:
-            self._t_origin = self.runner.source.now() + LEAD_S * self.speed
+            self._t_origin = self.runner.now() + LEAD_S * self.speed
         pos = np.arange(self._pos, self._pos + n)
-        guide = self.runner.guide
+        pacer = self.runner.breath_pacer
         st = self.runner.state
-        if guide is not None:
+        if pacer is not None:
             lt = np.maximum.accumulate(np.asarray([self.runner.exercise_time(float(x)) for x in self._source_t(pos[[0, -1]])]))
             lt_all = np.linspace(lt[0], lt[1], n)
             try:
-                fill = pacer_fill(guide.pacer, lt_all)
+                fill = pacer_fill(pacer, lt_all)
             except ValueError:  # asked to look behind the pacer's clock: hold the curve still
                 fill = np.full(n, st.pacer.fill if st.pacer is not None else 0.0)
             gain = 0.0 if (st.pacer is None or st.paused) else 1.0
@@ -147,7 +148,7 @@ class LiveAudio:
         t, text = self._queue.popleft()
         self._synthesising = True
         try:
-            wpm = speaking_rate(self.runner.steps.tempo, self.runner.state.pacer_rate)
+            wpm = speaking_rate(self.runner.prompt_tempo, self.runner.state.pacer_rate)
             clips = [(p, await asyncio.to_thread(self.speech.synthesize, p, wpm)) for p in split_phrases(text)]
         except Exception:  # noqa: BLE001 - a speech failure leaves the text on screen and the session going
             log.exception("Speaking a prompt failed; the session goes on.")
@@ -155,13 +156,13 @@ class LiveAudio:
         finally:
             self._synthesising = False
         ready = max(self._pos, self._speaking_until + int(LINE_PAUSE_S * SAMPLE_RATE * (1 if self.spoken else 0)))
-        guide = self.runner.guide
+        pacer = self.runner.breath_pacer
         onsets: list[float] = []
-        if guide is not None and self.runner.state.pacer is not None:
+        if pacer is not None and self.runner.state.pacer is not None:
             lt_now = self.runner.exercise_time(float(self._source_t(self._pos)))
             offset = float(self._source_t(self._pos)) - lt_now
             try:
-                onsets = [((o + offset) - self._t_origin) / self.speed for o in upcoming_onsets(guide.pacer, lt_now)]
+                onsets = [((o + offset) - self._t_origin) / self.speed for o in upcoming_onsets(pacer, lt_now)]
             except ValueError:
                 onsets = []
         for phrase, samples in clips:

@@ -19,7 +19,7 @@ import numpy as np
 
 from biofeedback.breath_sound import SAMPLE_RATE, BreathSpan, CueSynth, fill_at, place_phrase, speaking_rate, to_int16
 from biofeedback.pacer import BreathPacer, clamp_rate
-from biofeedback.step_pacing import speech_seconds
+from biofeedback.step_pacer import speech_seconds
 from sessions.audio.speech import split_phrases
 from sessions.exercises import SENSES, Script
 from sessions.private_files import open_private

@@ -9,7 +9,9 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from sessions import metric_registry as registry
 from sessions.errors import UserError
+from sessions.events import Event, EventKind, parse_kind
 from sessions.phases import phases
 from sessions.salvage import SalvagedReader, open_session
 from sessions.store import delete_session_file, list_sessions, resolve_session
@@ -59,10 +61,10 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _event_text(kind: str, data: dict) -> str:
-    if kind == "prompt":
+def _event_text(kind: EventKind | str, data: dict) -> str:
+    if kind is EventKind.PROMPT:
         return f"“{data.get('text', '')}”"
-    if kind == "step":
+    if kind is EventKind.STEP:
         return str(data.get("step"))
     return ", ".join(f"{k}={v}" for k, v in data.items() if v is not None and k != "text")
 
@@ -72,7 +74,7 @@ def run_show(args: argparse.Namespace) -> int:
     with open_session(path) as reader:
         summary = reader.summary()
         phase_list = phases(reader)
-        events = reader.events()
+        events = [Event(t, parse_kind(kind), data) for t, kind, data in reader.events()]
         meta = reader.meta
         problems = reader.salvage.problems if isinstance(reader, SalvagedReader) else None
     if args.json:
@@ -93,15 +95,14 @@ def run_show(args: argparse.Namespace) -> int:
         for problem in problems:
             console.print(f"[yellow]  · {problem}[/]")
     table = Table(title="Phases")
-    for col in ("phase", "from", "min", "HR", "RMSSD", "coherence", "calm"):
+    for col in ("phase", "from", "min", *(m.titled("en") for m in registry.PER_PHASE)):
         table.add_column(col, justify="left" if col == "phase" else "right")
-    fmt = lambda v, p="{:.0f}": "–" if v is None else p.format(v)
     for ph in phase_list:
-        m = ph.means
-        table.add_row(ph.name, f"{ph.start / 60:.1f}", f"{(ph.end - ph.start) / 60:.1f}", fmt(m["hr_bpm"]),
-                      fmt(m["rmssd_ms"]), fmt(m["coherence"], "{:.2f}"), fmt(m["calm"]))
+        table.add_row(ph.name, f"{ph.start / 60:.1f}", f"{(ph.end - ph.start) / 60:.1f}",
+                      *(m.format(ph.means.get(m.key)) for m in registry.PER_PHASE))
     console.print(table)
-    shown = [e for e in events if e[1] not in ("prompt", "link") or e[2].get("state") in ("disconnected", "reconnected")]
+    shown = [e for e in events if e.kind not in (EventKind.PROMPT, EventKind.LINK)
+             or e.data.get("state") in ("disconnected", "reconnected")]
     ev = Table(title="Events")
     ev.add_column("time", justify="right")
     ev.add_column("kind")

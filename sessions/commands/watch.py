@@ -22,7 +22,9 @@ from sessions.exercises import LANGUAGES, default_language
 from sessions.formatting import clock, number
 from sessions.i18n import tr
 from sessions.mqtt.config import SESSION_ID, add_broker_arguments, settings_from_args
+from sessions.metric_registry import PUBLISHED
 from sessions.mqtt.follow import Following, Followed, Update
+from sessions.mqtt.schema import Topic
 from sessions.source_options import positive_float
 
 PLAIN_METRICS_EVERY_S = 5.0
@@ -58,8 +60,9 @@ def table(following: Following, lang: str, now: float) -> Table:
     t = Table(title=tr(lang, "watch_title"), title_style="bold #9fb8c8", border_style="#2d3a42")
     for col in ("col_session", "col_state", "col_time", "col_step"):
         t.add_column(tr(lang, col))
-    for col in ("HR", "RR ms", "RMSSD", tr(lang, "coherence"), tr(lang, "calm"), tr(lang, "pacer")):
-        t.add_column(col, justify="right")
+    t.add_column("RR ms", justify="right")
+    for m in PUBLISHED:
+        t.add_column(m.name(lang), justify="right")
     t.add_column(tr(lang, "col_last_event"))
     t.add_column(tr(lang, "col_seen"), justify="right")
     for s in sorted(following.sessions.values(), key=lambda s: s.sid):
@@ -67,8 +70,8 @@ def table(following: Following, lang: str, now: float) -> Table:
         m = s.metrics
         style = {"online": "#a9c9a4", "offline": "#6f8594", "lost": "#d5a07f", "quiet": "#d5a07f"}.get(shown, "")
         t.add_row(s.sid, f"[{style}]{tr(lang, 'state_' + shown) if shown != 'unknown' else '?'}[/]",
-                  clock(m.get("t")), number(m.get("step")), number(m.get("hr")), number(m.get("rr")), number(m.get("rmssd")),
-                  number(m.get("coh"), "{:.2f}"), number(m.get("calm")), number(m.get("pacer"), "{:.1f}"),
+                  clock(m.get("t")), number(m.get("step")), number(m.get("rr")),
+                  *(spec.format(m.get(spec.wire)) for spec in PUBLISHED),
                   _event_text(s.last_event), f"{now - s.last_rx:.0f} s" if s.last_rx else "–")
     return t
 
@@ -83,18 +86,17 @@ class _Transcript:
     def __call__(self, u: Update) -> None:
         s: Followed = self.following.sessions[u.sid]
         p = u.payload
-        if u.kind == "status":
+        if u.kind is Topic.STATUS:
             state = s.shown_state(time.time())
             self._line(f"{u.sid} {tr(self.lang, 'state_' + state) if state != 'unknown' else state}"
                        + (f" ({p.get('script')})" if p.get("script") else ""))
-        elif u.kind == "event":
+        elif u.kind is Topic.EVENTS:
             self._line(f"{u.sid} {_event_text(p)}")
         elif time.monotonic() - self._last_numbers.get(u.sid, -1e9) >= PLAIN_METRICS_EVERY_S:
             self._last_numbers[u.sid] = time.monotonic()
+            numbers = " · ".join(f"{spec.name(self.lang)} {spec.format(p.get(spec.wire))}" for spec in PUBLISHED)
             self._line(f"{u.sid} {clock(p.get('t'))} {tr(self.lang, 'step')} {number(p.get('step'))} · "
-                       f"HR {number(p.get('hr'))} · RR {number(p.get('rr'))} · RMSSD {number(p.get('rmssd'))} · "
-                       f"{tr(self.lang, 'coherence')} {number(p.get('coh'), '{:.2f}')} · {tr(self.lang, 'calm')} "
-                       f"{number(p.get('calm'))} · {tr(self.lang, 'pacer')} {number(p.get('pacer'), '{:.1f}')}")
+                       f"RR {number(p.get('rr'))} · {numbers}")
 
     def _line(self, text: str) -> None:
         self.console.print(text, highlight=False, markup=False)

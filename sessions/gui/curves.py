@@ -1,6 +1,9 @@
-"""The calm curves: heart rate, RMSSD, coherence and the calm score over the whole session.
+"""The calm curves: the registry's live curves (heart rate beat to beat, RMSSD, coherence, calm).
 
-Each curve draws from a preallocated :class:`CurveHistory`; the window's frame timer calls
+Which curves, their names, units, number formats and colours come from
+:data:`sessions.metric_registry.CURVES`. Heart rate is drawn beat to beat (the wave that rises on
+the inhale and falls on the exhale), with a hole at every flagged beat; its title shows the short
+median, the number a person recognises as their heart now. Each curve draws from a preallocated :class:`CurveHistory`; the window's frame timer calls
 :meth:`CurvesPanel.refresh`, which touches a curve only when its history moved (about once a
 beat), so a two-hour history costs nothing between beats. The person's baseline level is a quiet
 dashed line; step starts are faint vertical marks.
@@ -14,29 +17,23 @@ import statistics
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from sessions import metric_registry as registry
 from sessions.gui import style
 from sessions.gui.history import CurveHistory
 
 CAPACITY = 16384  # points per curve: 4.5 h at one point a beat; older points fall off
 
-# key, unit, number format
-CURVE_SPECS = (
-    ("hr", "bpm", "{:.0f}"),
-    ("rmssd", "ms", "{:.0f}"),
-    ("coherence", "", "{:.2f}"),
-    ("calm", "", "{:.0f}"),
-)
-
 
 class CurvesPanel(pg.GraphicsLayoutWidget):
     """Four small plots in a 2x2 grid with linked time axes (minutes)."""
 
-    def __init__(self, names: dict[str, str], parent=None) -> None:
+    def __init__(self, lang: str, parent=None) -> None:
         pg.setConfigOptions(antialias=True, background=style.BACKGROUND, foreground=style.TEXT_DIM)
         super().__init__(parent)
         self.setBackground(style.BACKGROUND)
-        self.names = names
-        self.history = {key: CurveHistory(CAPACITY) for key, _, _ in CURVE_SPECS}
+        self.specs = {m.key: m for m in registry.CURVES}
+        self.names = {m.key: m.name(lang) for m in registry.CURVES}
+        self.history = {key: CurveHistory(CAPACITY) for key in self.specs}
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._drawn = {key: -1 for key in self.history}
@@ -44,7 +41,7 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
         self._baselines: dict[str, pg.InfiniteLine] = {}
         self._marks: list[float] = []
         first = None
-        for i, (key, _unit, _fmt) in enumerate(CURVE_SPECS):
+        for i, key in enumerate(self.specs):
             plot = self.addPlot(row=i // 2, col=i % 2)
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
@@ -55,7 +52,7 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
                 axis = plot.getAxis(side)
                 axis.setPen(pg.mkPen(style.BORDER))
                 axis.setTextPen(pg.mkPen(style.TEXT_DIM))
-            curve = plot.plot(pen=pg.mkPen(style.CURVES[key], width=2), connect="finite")
+            curve = plot.plot(pen=pg.mkPen(self.specs[key].gui_colour, width=2), connect="finite")
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="mean")
             if first is None:
@@ -73,6 +70,10 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
     # --- data in ---------------------------------------------------------------------------
     def add(self, key: str, t_s: float, value: float | None) -> None:
         self.history[key].append(t_s / 60.0, value)
+
+    def add_hole(self, key: str, t_s: float) -> None:
+        """A flagged beat: a hole in one curve (the line is not drawn across it)."""
+        self.history[key].add_break(t_s / 60.0)
 
     def add_break(self, t_s: float) -> None:
         """The link or skin contact was lost: every curve shows a hole here."""
@@ -105,12 +106,11 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
 
     # --- drawing ---------------------------------------------------------------------------
     def _set_title(self, key: str, value: float | None) -> None:
-        spec = next(s for s in CURVE_SPECS if s[0] == key)
-        number = "–" if value is None or not math.isfinite(value) else spec[2].format(value)
-        text = f"{self.names[key]}  <b>{number}</b> {spec[1]}".rstrip()
+        spec = self.specs[key]
+        text = f"{self.names[key]}  <b>{spec.format(value)}</b> {spec.unit}".rstrip()
         if self._titles.get(key) != text:
             self._titles[key] = text
-            self.plots[key].setTitle(text, color=style.CURVES[key], size="11pt")
+            self.plots[key].setTitle(text, color=spec.gui_colour, size="11pt")
 
     def show_values(self, values: dict[str, float | None]) -> None:
         for key, value in values.items():

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from devices.source import PlaybackClock
+from sessions.events import EventKind, StepKind
+from sessions.runner import SessionRunner
 
 
-def fast_forward_to_exercise(runner: Any, speed: float = 1.0) -> None:
-    clock: PlaybackClock = runner.source.clock
+def fast_forward_to_exercise(runner: SessionRunner, speed: float = 1.0) -> None:
+    clock = runner.playback_clock
+    if clock is None:
+        raise ValueError("only a simulated or replayed session can be fast-forwarded")
     clock.set_speed(None)
 
-    def on_event(kind: str, t: float, data: dict[str, Any]) -> None:
-        if kind == "step" and data.get("kind") != "baseline" and clock.speed is None:
+    def on_event(kind: EventKind, t: float, data: dict[str, Any]) -> None:
+        if kind is EventKind.STEP and data.get("kind") != StepKind.BASELINE and clock.speed is None:
             clock.set_speed(speed)
 
-    runner.listeners.append(on_event)
+    runner.subscribe(on_event)

@@ -6,6 +6,8 @@ Inhale and exhale differ in hue (cool blue in, warm sand out) and in motion (gro
 
 from __future__ import annotations
 
+from sessions import metric_registry as registry
+
 BACKGROUND = "#0b1014"
 PANEL = "#10171c"
 BORDER = "#1d272e"
@@ -17,12 +19,8 @@ EXHALE = "#b39166"
 BASELINE = "#4d5a62"
 STEP_MARK = "#1f2a31"
 
-CURVES = {
-    "hr": "#b07f7a",        # muted rose
-    "rmssd": "#7ea288",     # sage
-    "coherence": "#7d8fb3",  # dusk blue
-    "calm": "#c0ae86",      # sand
-}
+CURVES = {m.key: m.gui_colour for m in registry.CURVES}
+"""Curve colours on the dark background, from the metric registry."""
 
 PROMPT_POINT_SIZE = 26
 NUMBER_POINT_SIZE = 12

@@ -60,7 +60,7 @@ class WatchWindow(QWidget):
                 for axis in ("left", "bottom"):
                     plot.getAxis(axis).setTextPen(TEXT_DIM)
                     plot.getAxis(axis).setPen(TEXT_DIM)
-            hr = hr_plot.plot(pen=pg.mkPen(CURVES["hr"], width=2), connect="finite")
+            hr = hr_plot.plot(pen=pg.mkPen(CURVES["hr_now_bpm"], width=2), connect="finite")
             calm = calm_plot.plot(pen=pg.mkPen(CURVES["calm"], width=2), connect="finite")
             self._rows[sid] = (hr_plot, hr, calm_plot, calm)
         return self._rows[sid]

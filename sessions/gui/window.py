@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,19 +25,25 @@ from PySide6.QtWidgets import (QApplication, QGraphicsOpacityEffect, QHBoxLayout
                                QWidget)
 
 from biofeedback.pacer import BreathPhase
+from sessions import metric_registry as registry
+from sessions.events import EventKind, SessionPhase
 from sessions.gui import style
 from sessions.gui.curves import CurvesPanel
 from sessions.gui.pacer_widget import PacerWidget
 from sessions.formatting import clock
 from sessions.i18n import tr
 from sessions.private_files import picture_bytes, write_private
-from sessions.runner import SessionRunner
+from sessions.runner import LiveState, SessionRunner
 
 log = logging.getLogger(__name__)
 
 FPS = 30
 PROMPT_FADE_S = 1.5
 FRAME_LOG = 4096  # frame durations kept for the benchmark (a ring; never grows)
+HR_CURVE = "hr_now_bpm"
+"""Drawn beat to beat from :attr:`LiveState.beat_hr`; the other curves take one point per update."""
+PER_BEAT_CURVES = tuple(m.key for m in registry.CURVES if m.key != HR_CURVE and not m.source.startswith("spectral:"))
+PER_SPECTRUM_CURVES = tuple(m.key for m in registry.CURVES if m.source.startswith("spectral:"))
 
 
 class SessionWindow(QWidget):
@@ -58,7 +65,8 @@ class SessionWindow(QWidget):
         self._closed = asyncio.Event()
         self._close_requests = 0
         self._beats_seen = -1
-        self._coherence_seen: float | None = None
+        self._spectral_seen: dict[str, float] = {}
+        self._beat_hr_seen = 0
         self._baseline_end: float | None = None
         self._pending_marks: list[float] = []
         self._prompt_shown: str | None = None
@@ -73,7 +81,7 @@ class SessionWindow(QWidget):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, int(1000 / fps)))
         self._timer.timeout.connect(self.frame)
-        runner.listeners.append(self._on_event)
+        runner.subscribe(self._on_event)
 
     # --- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -106,8 +114,7 @@ class SessionWindow(QWidget):
         middle.addWidget(self.prompt, 3)
         root.addLayout(middle, 5)
 
-        self.curves = CurvesPanel({"hr": tr(lang, "gui_hr"), "rmssd": tr(lang, "gui_rmssd"),
-                                   "coherence": tr(lang, "coherence"), "calm": tr(lang, "calm")})
+        self.curves = CurvesPanel(lang)
         self.curves.setMinimumHeight(200)
         root.addWidget(self.curves, 4)
 
@@ -175,23 +182,18 @@ class SessionWindow(QWidget):
             event.accept()
 
     # --- events from the runner (must be fast and never raise) ----------------------------
-    def _on_event(self, kind: str, t: float, data: dict[str, Any]) -> None:
-        if kind == "step":
+    def _on_event(self, kind: EventKind, t: float, data: dict[str, Any]) -> None:
+        if kind is EventKind.STEP:
             self._pending_marks.append(t)
 
     # --- one frame -----------------------------------------------------------------------------
     def current_phase(self) -> BreathPhase | None:
         """Where the breath clock is now, by the source's (wall) clock, between the runner's ticks."""
         s = self.runner.state
-        p = s.pacer
-        guide = self.runner.guide
-        if p is None or s.paused or guide is None:
-            return p
-        ahead = max(0.0, self.runner.source.now() - s.t)
-        try:
-            return guide.pacer.phase_at(p.t + min(ahead, 1.0))
-        except ValueError:
-            return p
+        if s.pacer is None or s.paused:
+            return s.pacer
+        ahead = max(0.0, self.runner.now() - s.t)
+        return self.runner.pacer_phase_at(s.t + min(ahead, 1.0))
 
     def frame(self) -> None:
         started = time.perf_counter()
@@ -213,30 +215,32 @@ class SessionWindow(QWidget):
             self.curves.mark(self._pending_marks.pop(0))
         if s.link != "connected" or s.contact == "not_detected":
             self.curves.add_break(s.t)
+        self._draw_beats(s)
         if s.beats != self._beats_seen:
             self._beats_seen = s.beats
-            self.curves.add("hr", s.t, s.hr_bpm)
-            self.curves.add("rmssd", s.t, s.rmssd_ms)
-            self.curves.add("calm", s.t, s.calm)
-        if s.coherence is not None and s.coherence != self._coherence_seen:
-            self._coherence_seen = s.coherence
-            self.curves.add("coherence", s.t, s.coherence)
+            for key in PER_BEAT_CURVES:
+                self.curves.add(key, s.t, s.value(key))
+        for key in PER_SPECTRUM_CURVES:
+            value = s.value(key)
+            if value is not None and value != self._spectral_seen.get(key):
+                self._spectral_seen[key] = value
+                self.curves.add(key, s.t, value)
         if s.baseline_hr is not None:
-            self.curves.set_baseline("hr", s.baseline_hr)
-            self.curves.set_baseline("rmssd", s.baseline_rmssd)
+            self.curves.set_baseline(HR_CURVE, s.baseline_hr)
+            self.curves.set_baseline("rmssd_ms", s.baseline_rmssd)
             if self._baseline_end is None:
                 self._baseline_end = s.t
                 self.curves.set_baseline("coherence", self.curves.baseline_coherence(0.0, s.t))
-        self.curves.show_values({"hr": s.hr_bpm, "rmssd": s.rmssd_ms, "coherence": s.coherence, "calm": s.calm})
+        self.curves.show_values({key: s.value(key) for key in self.curves.specs})
         self.curves.refresh()
         self.shown_beats = s.beats
 
         header = self.runner.script.title
-        if s.step_id is not None and s.phase in ("step", "grounding"):
+        if s.step_id is not None and s.phase in (SessionPhase.STEP, SessionPhase.GROUNDING):
             left = (s.step_max_s or 0.0) - (s.t - s.step_started)
             header += (f"     {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
                        f" · {tr(lang, 'gui_left', clock=clock(left))}")
-        elif s.phase == "baseline":
+        elif s.phase is SessionPhase.BASELINE:
             header += f"     {tr(lang, 'baseline')}"
         self._set_text(self.header, "header", header)
 
@@ -251,6 +255,17 @@ class SessionWindow(QWidget):
             self._fade.setOpacity(fade)
         pause = tr(lang, "gui_resume" if s.paused else "gui_pause")
         self._set_text(self.buttons["pause"], "pause", f"{pause}  ({tr(lang, 'gui_key_space')})")
+
+    def _draw_beats(self, s: LiveState) -> None:
+        """Heart rate beat to beat: the points added since the last frame, a hole at each flagged beat."""
+        new = min(s.beat_hr_count - self._beat_hr_seen, len(s.beat_hr))
+        self._beat_hr_seen = s.beat_hr_count
+        for i in range(len(s.beat_hr) - new, len(s.beat_hr)):
+            t, bpm = s.beat_hr[i]
+            if math.isfinite(bpm):
+                self.curves.add(HR_CURVE, t, bpm)
+            else:
+                self.curves.add_hole(HR_CURVE, t)
 
     def status_text(self) -> str:
         s = self.runner.state

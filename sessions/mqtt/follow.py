@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sessions.mqtt.schema import Topic
+
 QUIET_AFTER_S = 15.0  # online but no metrics for this long: shown as "no data"
 
 
@@ -36,7 +38,7 @@ class Followed:
 @dataclass
 class Update:
     sid: str
-    kind: str            # status, metrics, event
+    kind: Topic          # which topic it came on
     payload: dict[str, Any]
     delay_s: float | None = None
 
@@ -51,13 +53,14 @@ class Following:
 
     def topics(self, sid: str | None = None) -> list[str]:
         who = sid or "+"
-        return [f"{self.prefix}/{who}/status", f"{self.prefix}/{who}/metrics", f"{self.prefix}/{who}/events"]
+        return [f"{self.prefix}/{who}/{topic}" for topic in Topic]
 
     def handle(self, topic: str, raw: bytes, now: float) -> Update | None:
-        head, _, kind = topic.rpartition("/")
+        head, _, tail = topic.rpartition("/")
         prefix, _, sid = head.rpartition("/")
-        if prefix != self.prefix or kind not in ("status", "metrics", "events") or not sid:
+        if prefix != self.prefix or tail not in set(Topic) or not sid:
             return None
+        kind = Topic(tail)
         if not raw:
             return None  # a retained status being cleared
         try:
@@ -69,17 +72,17 @@ class Following:
         s = self.sessions.setdefault(sid, Followed(sid))
         s.last_rx = now
         delay = None
-        if kind == "status":
+        if kind is Topic.STATUS:
             s.state = str(payload.get("state", "unknown"))
             s.reason = payload.get("reason")
             if s.state == "online":
                 s.seen_online = True
                 s.script = payload.get("script") or s.script
-            return Update(sid, "status", payload)
+            return Update(sid, Topic.STATUS, payload)
         ts = payload.get("ts")
         if isinstance(ts, (int, float)):
             delay = now - ts
-        if kind == "metrics":
+        if kind is Topic.METRICS:
             s.metrics = payload
             s.last_metrics_rx = now
             if s.state != "online":  # metrics flow: it is live (e.g. status lost in a broker restart)
@@ -87,9 +90,9 @@ class Following:
             s.curve.append((payload.get("t") or 0.0, payload.get("hr"), payload.get("calm")))
             if len(s.curve) > self.max_curve:
                 del s.curve[: len(s.curve) - self.max_curve]
-            return Update(sid, "metrics", payload, delay)
+            return Update(sid, Topic.METRICS, payload, delay)
         s.last_event = payload
-        return Update(sid, "event", payload, delay)
+        return Update(sid, Topic.EVENTS, payload, delay)
 
     def all_finished(self) -> bool:
         """Every session seen online during this watch has gone offline (and there was one)."""

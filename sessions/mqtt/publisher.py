@@ -16,8 +16,10 @@ import logging
 import math
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
+from sessions.events import EventKind, SessionPhase
 from sessions.i18n import tr
 from sessions.mqtt import schema
 from sessions.mqtt.config import BrokerSettings
@@ -60,7 +62,7 @@ class SessionPublisher:
         self.metrics_topic = schema.metrics_topic(prefix, self.sid)
         self.events_topic = schema.events_topic(prefix, self.sid)
         self.connected = False
-        self.runner.state.mqtt = "connecting"
+        self.runner.set_addon_status("mqtt", "connecting")
         self.connects = 0
         self.sent = 0
         self.failure: Failure | None = None   # a permanent one: publishing gave up
@@ -68,9 +70,10 @@ class SessionPublisher:
         self._tasks: list[asyncio.Task] = []
         self._since = clock()
         self._next_sample = 0.0
+        self._unsubscribe: Callable[[], None] = lambda: None
 
     # --- the session side: fast, never raises, never waits -----------------------------------
-    def on_event(self, kind: str, t: float, data: dict[str, Any]) -> None:
+    def on_event(self, kind: EventKind, t: float, data: dict[str, Any]) -> None:
         payload = schema.event_payload(kind, t, data, self.clock())
         if payload is not None:
             self.outbox.put(self.events_topic, schema.encode(payload), qos=1)
@@ -81,12 +84,12 @@ class SessionPublisher:
 
     async def _sampler(self) -> None:
         state = self.runner.state
-        while state.phase != "done" and not self._closing.is_set():
+        while state.phase is not SessionPhase.DONE and not self._closing.is_set():
             await asyncio.sleep(WAKE_S)
             # The state moves with the strap's notifications (about 1 s apart, jittered), so a
             # quarter-second tolerance keeps one sample per second; skip ahead only when the
             # session runs faster than we wake (--speed).
-            if state.phase != "starting" and state.t >= self._next_sample - SLACK_S:
+            if state.phase is not SessionPhase.STARTING and state.t >= self._next_sample - SLACK_S:
                 self.sample()
                 ahead = self._next_sample + SAMPLE_EVERY_S
                 self._next_sample = (ahead if state.t < ahead - SLACK_S
@@ -95,15 +98,14 @@ class SessionPublisher:
     # --- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> SessionPublisher:
         self._say("mqtt_publishing", sid=self.sid, where=self.settings.describe())
-        self.runner.listeners.append(self.on_event)
+        self._unsubscribe = self.runner.subscribe(self.on_event)
         self._tasks = [asyncio.create_task(self._sender(), name="mqtt-sender"),
                        asyncio.create_task(self._sampler(), name="mqtt-sampler")]
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        with contextlib.suppress(ValueError):
-            self.runner.listeners.remove(self.on_event)
-        if self.runner.state.phase != "starting":
+        self._unsubscribe()
+        if self.runner.state.phase is not SessionPhase.STARTING:
             self.sample()  # the final numbers
         self._closing.set()
         self.outbox.ready.set()
@@ -194,7 +196,7 @@ class SessionPublisher:
     def _set_link(self, state: str | None) -> None:
         """Our link to the broker, also shown in the session's status line (``LiveState.mqtt``)."""
         self.connected = state == "connected"
-        self.runner.state.mqtt = state
+        self.runner.set_addon_status("mqtt", state)
 
     def _say(self, key: str, **fmt: Any) -> None:
         text = tr(self.lang, key, **fmt)

@@ -1,34 +1,35 @@
 """Topics and payloads (documented in :mod:`sessions.mqtt`): what may leave the machine, and nothing else.
 
-Events pass a whitelist of kinds and fields, so a prompt's text or anything free-form can never be
-published by accident when the runner grows new fields.
+Events pass an allow-list of kinds and fields derived from the vocabulary
+(:func:`sessions.events.published_fields`), so a prompt's text or anything free-form can never be
+published by accident when the runner grows new fields. Metrics are the registry's ``published``
+ones (:data:`sessions.metric_registry.PUBLISHED`), under their wire keys.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import secrets
 from typing import Any
 
+from sessions.events import PRIVATE_KINDS, EventKind, SessionPhase, StepKind, parse_kind, published_fields
+from sessions.metric_registry import PUBLISHED
+
 SCHEMA_VERSION = 1
 
-# kind -> fields that may be published (all numbers or fixed vocabulary from the code and scripts).
-EVENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "session_start": ("script",),
-    "step": ("step", "index", "kind", "max_s"),
-    "step_end": ("step", "index", "reason"),
-    "baseline": ("hr_bpm", "rmssd_ms", "breathing_rate"),
-    "pacer_rate": ("rate",),
-    "distress": ("source", "hr_bpm", "baseline_hr"),
-    "grounding": ("reason",),
-    "recovered": (),
-    "stop": ("reason",),
-    "done": ("reason",),
-    "pause": (),
-    "resume": (),
-    "link": ("state",),
-    "resonance_rate": ("rate",),
+
+class Topic(enum.StrEnum):
+    """The three topics of a session, ``<prefix>/<session id>/<topic>``."""
+
+    STATUS = "status"
+    METRICS = "metrics"
+    EVENTS = "events"
+
+# kind -> fields that may be published (numbers or fixed vocabulary), from the event vocabulary.
+EVENT_FIELDS: dict[EventKind, tuple[str, ...]] = {
+    kind: published_fields(kind) for kind in EventKind if kind not in PRIVATE_KINDS
 }
 # Link states worth a therapist's attention (device info and malformed payloads are not).
 LINK_STATES = {"connected", "disconnected", "reconnecting", "reconnected", "contact_lost", "contact_restored", "gap", "ended"}
@@ -47,15 +48,15 @@ def new_session_id() -> str:
 
 
 def status_topic(prefix: str, sid: str) -> str:
-    return f"{prefix}/{sid}/status"
+    return f"{prefix}/{sid}/{Topic.STATUS}"
 
 
 def metrics_topic(prefix: str, sid: str) -> str:
-    return f"{prefix}/{sid}/metrics"
+    return f"{prefix}/{sid}/{Topic.METRICS}"
 
 
 def events_topic(prefix: str, sid: str) -> str:
-    return f"{prefix}/{sid}/events"
+    return f"{prefix}/{sid}/{Topic.EVENTS}"
 
 
 def encode(payload: dict[str, Any]) -> bytes:
@@ -69,23 +70,24 @@ def _num(value: Any, digits: int) -> float | int | None:
 
 
 def metrics_payload(state: Any, rr_ms: float | None, ts: float) -> dict[str, Any]:
-    """One 1-Hz sample of a runner's :class:`LiveState`."""
-    return {
-        "t": _num(state.t, 1), "ts": round(ts, 3),
-        "hr": _num(state.hr_bpm, 1), "rr": _num(rr_ms, 0), "rmssd": _num(state.rmssd_ms, 1),
-        "coh": _num(state.coherence, 2), "calm": _num(state.calm, 1), "pacer": _num(state.pacer_rate, 2),
-        "step": state.step_id if state.phase != "baseline" else "baseline", "phase": state.phase,
-    }
+    """One 1-Hz sample of a runner's :class:`LiveState`: the registry's published metrics by wire key."""
+    out: dict[str, Any] = {"t": _num(state.t, 1), "ts": round(ts, 3), "rr": _num(rr_ms, 0)}
+    for m in PUBLISHED:
+        out[m.wire] = m.publish(state.value(m.key))
+    out["step"] = state.step_id if state.phase is not SessionPhase.BASELINE else StepKind.BASELINE.value
+    out["phase"] = state.phase.value if isinstance(state.phase, SessionPhase) else state.phase
+    return out
 
 
-def event_payload(kind: str, t: float, data: dict[str, Any], ts: float) -> dict[str, Any] | None:
+def event_payload(kind: EventKind | str, t: float, data: dict[str, Any], ts: float) -> dict[str, Any] | None:
     """The published form of a recorded event, or None when it is not for publishing."""
-    fields = EVENT_FIELDS.get(kind)
+    kind = parse_kind(kind) if isinstance(kind, str) and not isinstance(kind, EventKind) else kind
+    fields = EVENT_FIELDS.get(kind) if isinstance(kind, EventKind) else None
     if fields is None:
         return None
-    if kind == "link" and data.get("state") not in LINK_STATES:
+    if kind is EventKind.LINK and data.get("state") not in LINK_STATES:
         return None
-    out: dict[str, Any] = {"t": _num(t, 1), "ts": round(ts, 3), "kind": kind}
+    out: dict[str, Any] = {"t": _num(t, 1), "ts": round(ts, 3), "kind": kind.value}
     for name in fields:
         value = data.get(name)
         if isinstance(value, float):

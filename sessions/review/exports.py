@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sessions.errors import UserError
+from sessions.events import EventKind
 from sessions.private_files import write_private
 from sessions.review.record import METRIC_FIELDS, Record
 from sessions.review.signals import corrected, metric_on_grid, nn_signals
@@ -84,20 +85,26 @@ def export_csv(record: Record, path: Path) -> list[Path]:
 
 # --- EDF+ ----------------------------------------------------------------------------------------
 
-def annotation_text(kind: str, data: dict) -> str:
-    if kind == "prompt":
+def annotation_text(kind: EventKind | str, data: dict) -> str:
+    if kind is EventKind.PROMPT:
         text = f"prompt: {data.get('text', '')}"
-    elif kind in ("step", "step_end"):
+    elif kind in (EventKind.STEP, EventKind.STEP_END):
         text = f"{kind} {data.get('step', '')}"
-    elif kind == "pacer_rate":
+    elif kind is EventKind.PACER_RATE:
         text = f"pacer {data.get('rate')}/min"
-    elif kind == "link":
+    elif kind is EventKind.LINK:
         text = f"link {data.get('state', '')}"
-    elif kind in ("grounding", "done", "stop"):
+    elif kind in (EventKind.GROUNDING, EventKind.DONE, EventKind.STOP):
         text = f"{kind} {data.get('reason', '')}".strip()
     else:
-        text = kind
+        text = str(kind)
     return text[:EDF_ANNOTATION_CHARS]
+
+
+BIDS_EVENT_KINDS = frozenset({EventKind.STEP, EventKind.PROMPT, EventKind.DISTRESS, EventKind.GROUNDING,
+                              EventKind.PACER_RATE, EventKind.LINK, EventKind.PAUSE, EventKind.RESUME, EventKind.STOP,
+                              EventKind.DONE, EventKind.RHYTHM})
+"""Events a BIDS events.tsv carries (the others are detail of the record)."""
 
 
 EDF_SIGNALS = (  # label, unit, physical min/max, source
@@ -215,11 +222,11 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
     ev = io.StringIO()
     ev.write("onset\tduration\ttrial_type\tvalue\n")
     for i, (t0, kind, d) in enumerate(record.events):
-        if kind not in ("step", "prompt", "distress", "grounding", "pacer_rate", "link", "pause", "resume", "stop", "done"):
+        if kind not in BIDS_EVENT_KINDS:
             continue
         dur = "n/a"
-        if kind == "step":
-            nxt = next((e[0] for e in record.events[i + 1:] if e[1] == "step"), record.duration_s)
+        if kind is EventKind.STEP:
+            nxt = next((e.t for e in record.events[i + 1:] if e.kind is EventKind.STEP), record.duration_s)
             dur = f"{nxt - t0:.3f}"
         value = annotation_text(kind, d).replace("\t", " ").replace("\n", " ")
         ev.write(f"{t0:.3f}\t{dur}\t{kind}\t{value}\n")

@@ -6,11 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sessions import metric_registry as registry
+from sessions.events import StepKind
 from sessions.review.record import Record
 from sessions.review.words import say
 
-COLUMNS = ("hr_bpm", "rmssd_ms", "sdnn_ms", "coherence", "calm")
+COLUMNS = tuple(m.key for m in registry.PER_PHASE)
+"""The registry's ``per_phase`` metrics; those marked ``change`` also get a column against the quiet start."""
 CALM_AT_BASELINE = 50.0
+CALM = "calm"
+WORD_OF = {"hr_bpm": "hr", "rmssd_ms": "rmssd", "sdnn_ms": "sdnn", "pacer_rate": "pacer_rate"}
+"""Registry keys whose review word (``sessions.review.words``) carries the unit already."""
 
 
 @dataclass
@@ -33,13 +39,13 @@ class PhaseRow:
 
 
 def phase_rows(record: Record) -> list[PhaseRow]:
-    base = next((p for p in record.phases if p.kind == "baseline"), None)
+    base = next((p for p in record.phases if p.kind == StepKind.BASELINE), None)
     rows = []
     for p in record.phases:
         change: dict[str, float | None] = {}
         for key in COLUMNS:
             v, b = p.means.get(key), base.means.get(key) if base else None
-            if key == "calm" and b is None and base is not None:
+            if key == CALM and b is None and base is not None:
                 b = CALM_AT_BASELINE  # the calm score is defined as 50 at the person's baseline
             change[key] = None if (p is base or v is None or b is None) else v - b
         rows.append(PhaseRow(p.name, p.kind, p.start, p.end, {k: p.means.get(k) for k in COLUMNS}, change))
@@ -49,10 +55,10 @@ def phase_rows(record: Record) -> list[PhaseRow]:
 def phase_label(row_or_name: PhaseRow | str, lang: str) -> str:
     """How a person reads a phase name: the quiet start in the reader's language, steps by their title
     (older records have only the step id)."""
-    if isinstance(row_or_name, PhaseRow) and row_or_name.kind == "baseline":
+    if isinstance(row_or_name, PhaseRow) and row_or_name.kind == StepKind.BASELINE:
         return say(lang, "baseline_phase")
     name = row_or_name.name if isinstance(row_or_name, PhaseRow) else row_or_name
-    return say(lang, "baseline_phase") if name == "baseline" else name.replace("-", " ")
+    return say(lang, "baseline_phase") if name == StepKind.BASELINE else name.replace("-", " ")
 
 
 def fmt(value: float | None, spec: str = "{:.0f}", signed: bool = False) -> str:
@@ -67,12 +73,21 @@ def fmt(value: float | None, spec: str = "{:.0f}", signed: bool = False) -> str:
 def table_cells(rows: list[PhaseRow], lang: str) -> tuple[list[str], list[list[str]]]:
     """Header and rows as text, shared by the report and the review window."""
     vs = say(lang, "vs_baseline")
-    header = [say(lang, "phase"), say(lang, "from_min"), say(lang, "minutes"), say(lang, "hr"), vs,
-              say(lang, "rmssd"), vs, say(lang, "sdnn"), say(lang, "coherence"), say(lang, "calm"), vs]
+    header = [say(lang, "phase"), say(lang, "from_min"), say(lang, "minutes")]
+    for m in registry.PER_PHASE:
+        header += [table_title(m, lang)] + ([vs] if m.change else [])
     body = []
     for r in rows:
-        m, c = r.means, r.change
-        body.append([phase_label(r, lang), f"{r.start / 60:.1f}", f"{r.minutes:.1f}",
-                     fmt(m["hr_bpm"]), fmt(c["hr_bpm"], signed=True), fmt(m["rmssd_ms"]), fmt(c["rmssd_ms"], signed=True),
-                     fmt(m["sdnn_ms"]), fmt(m["coherence"], "{:.2f}"), fmt(m["calm"]), fmt(c["calm"], signed=True)])
+        cells = [phase_label(r, lang), f"{r.start / 60:.1f}", f"{r.minutes:.1f}"]
+        for m in registry.PER_PHASE:
+            cells.append(fmt(r.means.get(m.key), m.fmt))
+            if m.change:
+                cells.append(fmt(r.change.get(m.key), m.fmt, signed=True))
+        body.append(cells)
     return header, body
+
+
+def table_title(m: registry.MetricSpec, lang: str) -> str:
+    """A column's title: the review's own word where it has one (e.g. "heart rate (bpm)"), else the registry's."""
+    word = say(lang, WORD_OF.get(m.key, m.key))
+    return word if word != WORD_OF.get(m.key, m.key) else m.titled(lang)

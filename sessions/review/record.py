@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 
 from biofeedback.artefacts import TICKS_PER_SECOND
+from sessions import metric_registry as registry
+from sessions.events import Event, EventKind, parse_kind
 from sessions.phases import PHASE_FIELDS, Phase, phases
 from sessions.salvage import SalvagedReader, open_session
 from sessions.store import SessionSummary
 
-METRIC_FIELDS = ("hr_bpm", "rmssd_ms", "sdnn_ms", "coherence", "calm", "pacer_rate", "breathing_rate",
-                 "lf_ms2", "hf_ms2", "mean_nn_ms", "pnn50_pct", "dominant_hz")
+METRIC_FIELDS = tuple(m.key for m in registry.RECORDED)
+"""The record's metric columns, from :data:`sessions.metric_registry.METRICS` (older records lack new ones: NaN)."""
 NN_LABELS = ("normal", "gap")
 """Labels whose RR the metrics use (see :attr:`biofeedback.artefacts.BeatLabel.is_nn`)."""
 
@@ -37,7 +39,7 @@ class Record:
     labels: np.ndarray          # str ('' when the session ended before the beat was labelled)
     metric_t: np.ndarray
     metrics: dict[str, np.ndarray]  # NaN where a row had no value
-    events: list[tuple[float, str, dict[str, Any]]]
+    events: list[Event]
     phases: list[Phase]
     problems: list[str] | None = None  # set when the file was damaged and this is what was recovered
     payloads: int | None = None
@@ -74,14 +76,14 @@ class Record:
         except ValueError:
             return None
 
-    def events_of(self, *kinds: str) -> list[tuple[float, str, dict[str, Any]]]:
-        return [e for e in self.events if e[1] in kinds]
+    def events_of(self, *kinds: EventKind) -> list[Event]:
+        return [e for e in self.events if e.kind in kinds]
 
     def link_gaps(self) -> list[tuple[float, float]]:
         """(start, end) of every stretch without the strap: a lost link until it came back."""
         if self._gaps is None:
             gaps, lost = [], None
-            for t, _kind, data in self.events_of("link"):
+            for t, _kind, data in self.events_of(EventKind.LINK):
                 state = data.get("state")
                 if state in ("disconnected", "reconnecting") and lost is None:
                     lost = t
@@ -95,7 +97,7 @@ class Record:
 
     def baseline_hr(self) -> float | None:
         """The starting level: the recorded baseline, else the first phase's mean."""
-        for _t, _k, data in self.events_of("baseline"):
+        for _t, _k, data in self.events_of(EventKind.BASELINE):
             if isinstance(data.get("hr_bpm"), (int, float)):
                 return float(data["hr_bpm"])
         if self.phases and self.phases[0].means.get("hr_bpm") is not None:
@@ -122,7 +124,7 @@ def load_record(path: Path) -> Record:
         summary = reader.summary()
         beats = reader.beats()
         rows = reader.metrics()
-        events = reader.events()
+        events = [Event(t, parse_kind(kind), data) for t, kind, data in reader.events()]
         phase_list = phases(reader)
         problems = list(reader.salvage.problems) if isinstance(reader, SalvagedReader) else None
         payloads = reader.salvage.payloads if isinstance(reader, SalvagedReader) else None

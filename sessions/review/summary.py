@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sessions.events import EventKind, StepKind
 from sessions.review.phase_table import PhaseRow, phase_label
 from sessions.review.record import Record
 from sessions.review.words import say
@@ -41,7 +42,7 @@ def plain_summary(record: Record, rows: list[PhaseRow], lang: str) -> list[str]:
         return [say(lang, "no_data")]
     out: list[str] = []
     level = record.baseline_hr()
-    steps = [r for r in rows if r.kind != "baseline" and r.means["hr_bpm"] is not None]
+    steps = [r for r in rows if r.kind != StepKind.BASELINE and r.means["hr_bpm"] is not None]
     if level is not None and steps:
         lowest = min(steps, key=lambda r: r.means["hr_bpm"])
         d = level - lowest.means["hr_bpm"]
@@ -71,7 +72,7 @@ def plain_summary(record: Record, rows: list[PhaseRow], lang: str) -> list[str]:
     if len(calm) >= 4:
         k = max(1, len(calm) // 20)
         out.append(say(lang, "calm_change", a=float(np.mean(calm[:k])), b=float(np.mean(calm[-k:]))))
-    distress = record.events_of("distress")
+    distress = record.events_of(EventKind.DISTRESS)
     if distress:
         out.append(say(lang, "distress_note", n=len(distress)))
     return out

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from sessions.review.phase_table import phase_label
+from sessions import metric_registry as registry
+from sessions.events import EventKind
+from sessions.review.phase_table import phase_label, table_title
 from sessions.review.record import Record
 from sessions.review.words import say
 
-PANELS = (("hr_bpm", "hr", "#c0392b"), ("rmssd_ms", "rmssd", "#2471a3"), ("coherence", "coherence", "#7d3c98"),
-          ("calm", "calm", "#1e8449"), ("pacer_rate", "pacer_rate", "#7f8c8d"))
+PANELS = tuple((m.key, m.key, m.colour) for m in registry.REPORT)
+"""(key, word, colour) of each panel: the registry's ``report`` metrics."""
 SHADES = ("#f4f6f7", "#e8f0f8")
-MARKS = {"distress": "#e74c3c", "grounding": "#e67e22"}
+STEPPED = "pacer_rate"
+"""Drawn as steps (the pacer changes at breath ends), not as a line."""
+BEATS_UNDER = "hr_bpm"
+"""The panel under which every beat's heart rate is dotted, with artefacts marked."""
+MARKS = {EventKind.DISTRESS: "#e74c3c", EventKind.GROUNDING: "#e67e22"}
 
 
 def instantaneous_hr(record: Record) -> tuple[np.ndarray, np.ndarray]:
@@ -45,12 +51,12 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
                 ax.axvline(t / 60, color=c, lw=1.2, ls="--", zorder=2)
         y = record.metrics[key]
         ok = ~np.isnan(y)
-        if key == "pacer_rate":
+        if key == STEPPED:
             if ok.any():
                 ax.step(record.metric_t[ok] / 60, y[ok], where="post", color=colour, lw=1.5, zorder=3)
         else:
             ax.plot(record.metric_t[ok] / 60, y[ok], color=colour, lw=1.5, zorder=3)
-        if key == "hr_bpm" and len(record.beat_t):
+        if key == BEATS_UNDER and len(record.beat_t):
             bt, bh = instantaneous_hr(record)
             nn = record.nn_mask
             ax.plot(bt[nn], bh[nn], ".", ms=1.2, color="#e6b0aa", zorder=2)
@@ -63,10 +69,10 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
             art = record.artefact_mask
             if art.any():  # drawn at the edge when far outside, so none is hidden
                 ax.plot(bt[art], np.clip(bh[art], lo + 0.5, hi - 0.5), "x", ms=3, color="#000000", mew=0.7, zorder=4)
-            for t, _k, _d in record.events_of("prompt"):
+            for t, _k, _d in record.events_of(EventKind.PROMPT):
                 ax.plot([t / 60], [1.0], marker="v", ms=3, color="#5d6d7e", transform=ax.get_xaxis_transform(),
                         clip_on=False, zorder=5)
-        ax.set_ylabel(say(lang, word), fontsize=7)
+        ax.set_ylabel(table_title(registry.spec(key), lang), fontsize=7)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3, lw=0.5)
         ax.set_xlim(0, end_min)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from sessions.errors import UserError
+from sessions.events import EventKind, StepKind
 from sessions.review.record import load_record
 from sessions.store import data_dir, SUFFIX
 
@@ -44,13 +45,13 @@ def trend_row(path: Path) -> TrendRow:
         k = max(1, len(calm) // 20)
         change = float(np.mean(calm[-k:]) - np.mean(calm[:k]))
     rest = None
-    for _t, _k, d in rec.events_of("baseline"):
+    for _t, _k, d in rec.events_of(EventKind.BASELINE):
         if isinstance(d.get("rmssd_ms"), (int, float)) and math.isfinite(d["rmssd_ms"]):
             rest = float(d["rmssd_ms"])
-    if rest is None and rec.phases and rec.phases[0].kind == "baseline":
+    if rest is None and rec.phases and rec.phases[0].kind == StepKind.BASELINE:
         rest = rec.phases[0].means.get("rmssd_ms")
     rate = None
-    for _t, _k, d in rec.events_of("resonance_rate"):
+    for _t, _k, d in rec.events_of(EventKind.RESONANCE_RATE):
         if isinstance(d.get("rate"), (int, float)):
             rate = float(d["rate"])
     if rate is None and isinstance(rec.meta.get("resonance_rate_used"), (int, float)):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from sessions.private_files import picture_bytes, write_private
-from sessions.review.phase_table import phase_label, phase_rows, table_cells
+from sessions import metric_registry as registry
+from sessions.events import EventKind
+from sessions.review.phase_table import phase_label, phase_rows, table_cells, table_title
 from sessions.review.record import Record
 from sessions.review.summary import plain_summary
-from sessions.review.timeline import MARKS, PANELS, SHADES, instantaneous_hr
+from sessions.review.timeline import BEATS_UNDER, MARKS, PANELS, SHADES, instantaneous_hr
 from sessions.review.words import say
 
 
@@ -38,10 +40,10 @@ def build_window(record: Record, lang: str | None = None):
     minutes = lambda a: np.asarray(a, dtype=float) / 60.0
     plots = []
     end_min = max(record.duration_s / 60.0, 0.1)
-    prompts = minutes([t for t, _k, _d in record.events_of("prompt")])
+    prompts = minutes([t for t, _k, _d in record.events_of(EventKind.PROMPT)])
     for i, (key, word, colour) in enumerate(PANELS):
         plot = graphs.addPlot(row=i, col=0)
-        plot.setLabel("left", say(lang, word))
+        plot.setLabel("left", table_title(registry.spec(key), lang))
         plot.setMouseEnabled(x=True, y=False)
         plot.showGrid(x=True, y=True, alpha=0.2)
         if plots:
@@ -64,7 +66,7 @@ def build_window(record: Record, lang: str | None = None):
         ok = ~np.isnan(y)
         plot.plot(minutes(record.metric_t[ok]), y[ok], pen=pg.mkPen(colour, width=2),
                   stepMode=None, connect="finite")
-        if key == "hr_bpm" and len(record.beat_t):
+        if key == BEATS_UNDER and len(record.beat_t):
             bt, bh = instantaneous_hr(record)
             nn = record.nn_mask
             plot.plot(bt[nn], bh[nn], pen=None, symbol="o", symbolSize=2, symbolBrush="#e6b0aa", symbolPen=None)
