@@ -42,8 +42,9 @@ never enter it, so frequent ectopics cannot drag it). The RR ``rr[k]`` is flagge
    judged from the past and the next RR only);
 5. it is the compensatory pause after a flagged beat: ``rr[k] > (1 + rise) * rr[k-1]``, or after
    an ectopic one, ``rr[k] > (1 + pattern_rise) * rr[k-1]``;
-6. it is premature again right after a pause: previous RR flagged, ``rr < (1 - premature) * ref``
-   and ``rr[k] < (1 - rise) * rr[k-1]``.
+6. it is premature again right after a pause: previous RR flagged, ``rr < (1 - premature) * ref``,
+   ``rr[k] < (1 - rise) * rr[k-1]`` and ``rr[k+1] > rr[k]`` (if the next RR drops further, the next
+   beat is the premature one: a trigeminy's normal beat after its pause is not flagged).
 
 Requiring the *rise after* the drop (rules 2, 3) is what keeps specificity in sinus arrhythmia,
 where RR changes by 20 % and more but smoothly (a drop is followed by a further drop or a plateau),
@@ -233,8 +234,9 @@ def _decide(cfg: ArtefactConfig, rr: float, nxt: float | None, ref: float,
         return BeatLabel.ECTOPIC
     if nxt is not None and _repeats(cfg, rr, nxt, hist):
         return BeatLabel.ECTOPIC
-    if prev is not None and prev_flagged and x < 1 - cfg.premature and rr < (1 - cfg.rise) * prev:
-        return BeatLabel.ECTOPIC  # premature again right after a pause: no time to recover
+    if (prev is not None and prev_flagged and x < 1 - cfg.premature and rr < (1 - cfg.rise) * prev
+            and nxt is not None and nxt > rr):
+        return BeatLabel.ECTOPIC  # premature again right after a pause, and the rhythm recovers after it
     if prev is not None and prev_flagged and rr > (1 + cfg.rise) * prev:
         return BeatLabel.LONG
     if prev is not None and prev_label is BeatLabel.ECTOPIC and rr > (1 + cfg.pattern_rise) * prev:
