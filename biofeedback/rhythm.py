@@ -55,6 +55,10 @@ class RhythmConfig:
     off_share: float = 0.3
     """... and regular again when the share falls below this. (A lower value, i.e. hysteresis, held
     ectopy runs in 106/113/119 for extra minutes on MIT-BIH; the window already smooths the share.)"""
+    onset_beats: int = 5
+    """While regular, the share must stay above ``on_share`` this many beats in a row to turn irregular."""
+    release_beats: int = 5
+    """While irregular, the share must stay below ``off_share`` this many beats in a row to clear."""
     min_beats: int = 20
     """Beats judged before the first verdict (the share is over the beats so far until the window fills)."""
     max_gap_s: float = 3.0
@@ -79,6 +83,8 @@ class RhythmCheck:
         self._flags: deque[bool] = deque()
         self._n_irregular = 0
         self._pending: bool | None = None  # the previous beat's verdict, final one beat later
+        self._below = 0  # beats in a row below off_share while irregular
+        self._above = 0  # beats in a row above on_share while regular
         self._mean: float | None = None
         self._prev_mean = 0.0
         self._last_t: float | None = None
@@ -148,7 +154,13 @@ class RhythmCheck:
             return
         share = self._n_irregular / len(self._flags)
         was = self._state.irregular
-        now = share > cfg.on_share if not was else share >= cfg.off_share
+        if was:
+            self._below = self._below + 1 if share < cfg.off_share else 0
+            now = self._below < cfg.release_beats
+        else:
+            self._above = self._above + 1 if share > cfg.on_share else 0
+            now = self._above >= cfg.onset_beats
+            self._below = 0
         since = (self._state.since_t if was else t_s) if now else None
         self._state = RhythmState(now, since, share)
 

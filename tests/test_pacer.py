@@ -291,6 +291,6 @@ def test_a_person_breathing_20_is_never_asked_for_less_than_18_in_the_first_minu
 def test_the_pacer_never_jumps_more_than_1_per_half_minute(start, target):
     g = ResonanceGuide(breathing_rate=start, breathing_confidence=1.0, resonance_rate=target)
     _, changes = run_guide(g, follower, until=600.0)
-    for a, b in zip(changes, changes[1:]):
+    for a, b in zip(changes, changes[1:], strict=False):
         assert b.t - a.t >= 30.0 - 1e-9
     assert all(abs(c.new_rate - c.old_rate) <= 1.0 + 1e-9 for c in changes)
