@@ -93,6 +93,33 @@ def time_metrics(rr: FloatArray, consecutive: NDArray[np.bool_]) -> dict[str, fl
     }
 
 
+def recording_metrics(rr: FloatArray, t: FloatArray, gaps: NDArray[np.bool_], nn_mask: NDArray[np.bool_],
+                      spectral_method: str = DEFAULT_METHOD) -> tuple[dict[str, float], Segments | None]:
+    """Every whole-recording metric from RR (ms), beat times, gap flags and which beats are NN.
+
+    The one place the metrics are computed: ``analyze`` (after labelling) and the session report
+    (with the labels the live session recorded) both call it, so they show the same numbers.
+    """
+    nn = rr[nn_mask]
+    # consecutive[k]: NN k and the NN before it are neighbours in the record, no gap between
+    prev_nn = np.concatenate(([False], nn_mask[:-1]))
+    consecutive_all = nn_mask & prev_nn & ~gaps
+    consecutive = consecutive_all[nn_mask]
+    metrics: dict[str, float] = {"n_beats": len(rr), "n_nn": len(nn), "duration_s": float(rr.sum() / 1000.0)}
+    metrics.update(time_metrics(nn, consecutive))
+    if not len(nn):
+        return metrics, None
+    metrics.update(geometric_metrics(nn))
+    pairs = (rr[np.flatnonzero(consecutive_all) - 1], rr[consecutive_all])
+    metrics.update(nonlinear_metrics(nn, pairs))
+    metrics.update(frequency_metrics(t[nn_mask], nn, spectral_method))
+    elapsed = t[nn_mask] - t[0] + rr[0] / 1000.0
+    seg = segments(elapsed, nn, consecutive)
+    sdann, sdnni = sdann_sdnni(seg)
+    metrics.update({"n_segments": len(seg.n_nn), "sdann_ms": sdann, "sdnn_index_ms": sdnni})
+    return metrics, seg
+
+
 def analyze_recording(rr_ms: Sequence[float] | FloatArray, beat_t: Sequence[float] | FloatArray | None = None,
                       after_gap: Sequence[bool] | NDArray[np.bool_] | None = None, correct: bool = True,
                       config: ArtefactConfig | None = None, *, resolution_ms: float | None = None,
@@ -112,24 +139,6 @@ def analyze_recording(rr_ms: Sequence[float] | FloatArray, beat_t: Sequence[floa
     gaps = np.asarray(after_gap, bool) if after_gap is not None else np.zeros(len(rr), bool)
     beats = label_beats(rr, t, gaps, correct, config, progress)
     nn_mask = np.fromiter((b.is_nn for b in beats), bool, len(beats))
-    nn = rr[nn_mask]
-    # consecutive[k]: NN k and the NN before it are neighbours in the record, no gap between
-    prev_nn = np.concatenate(([False], nn_mask[:-1]))
-    consecutive_all = nn_mask & prev_nn & ~gaps
-    consecutive = consecutive_all[nn_mask]
-    metrics: dict[str, float] = {
-        "n_beats": len(rr), "n_nn": len(nn), "duration_s": float(rr.sum() / 1000.0),
-        "resolution_ms": resolution_ms if resolution_ms is not None else math.nan,
-    }
-    metrics.update(time_metrics(nn, consecutive))
-    seg: Segments | None = None
-    if len(nn):
-        metrics.update(geometric_metrics(nn))
-        pairs = (rr[np.flatnonzero(consecutive_all) - 1], rr[consecutive_all])
-        metrics.update(nonlinear_metrics(nn, pairs))
-        metrics.update(frequency_metrics(t[nn_mask], nn, spectral_method))
-        elapsed = t[nn_mask] - t[0] + rr[0] / 1000.0
-        seg = segments(elapsed, nn, consecutive)
-        sdann, sdnni = sdann_sdnni(seg)
-        metrics.update({"n_segments": len(seg.n_nn), "sdann_ms": sdann, "sdnn_index_ms": sdnni})
+    metrics, seg = recording_metrics(rr, t, gaps, nn_mask, spectral_method=spectral_method)
+    metrics["resolution_ms"] = resolution_ms if resolution_ms is not None else math.nan
     return RecordingAnalysis(beats, metrics, seg, spectral_method)
