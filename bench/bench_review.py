@@ -83,8 +83,12 @@ from sessions.review.window import app, build_window
 qapp = app()
 win = build_window(load_record({path!r}))
 win.show(); qapp.processEvents(); win.grab()
+# Close and delete the window while Qt is still up: left alive until interpreter exit, its C++ side
+# is torn down after the QApplication and the process ended with SIGSEGV (issue 13).
+win.close(); win.deleteLater(); qapp.processEvents()
+del win
 """,
-    "report HTML (timeline, tables, full neurokit2 HRV)": """
+    "report HTML (timeline, tables, whole-session HRV)": """
 from pathlib import Path
 from sessions.review.record import load_record
 from sessions.review.report import write_report
