@@ -74,6 +74,8 @@ class BreathingConfig:
     """Where resting breathing nearly always lies. Outside it (slow swings below, noise above) a
     rate is reported only on strong evidence: ``strong_concentration`` and full stability."""
     strong_concentration: float = 0.5
+    strong_votes: int = 2
+    """Outside the typical range all methods must agree."""
     stable_window_s: float = 16.0
     """Earlier raw estimates within this many seconds are checked for stability ..."""
     stable_min: int = 2
@@ -276,7 +278,8 @@ def decide(t_s: float, raw: WindowAnalysis, stable: int, nn_share: float, cfg: B
     typical = cfg.typical_bpm[0] <= rate <= cfg.typical_bpm[1]
     ok = stable >= cfg.stable_min and votes >= cfg.min_votes and raw.concentration >= cfg.min_concentration
     if ok and not typical:
-        ok = raw.concentration >= cfg.strong_concentration and stable >= cfg.stable_min + 1
+        ok = (raw.concentration >= cfg.strong_concentration and stable >= cfg.stable_min + 1
+              and votes >= cfg.strong_votes)
     if not ok:
         return BreathingEstimate(t_s, None, confidence, raw.rates)
     lo, hi = cfg.band_bpm

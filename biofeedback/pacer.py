@@ -316,6 +316,9 @@ class GuideConfig:
     """Breathing-rate estimates below this (breaths/min) are not started from."""
     min_start_confidence: float = 0.35
     """A breathing rate given with a lower confidence than this is treated as unknown."""
+    catch_up_margin: float = 2.0
+    """When the person's (confident) breathing rate is more than this above the pacer, the pacer steps
+    up toward it: a start at the default must not hold a fast breather at a slow rate."""
 
 
 @dataclass
@@ -449,6 +452,9 @@ class ResonanceGuide:
         breaths_since = self.pacer.breath - st.last_change_breath
         if breaths_since < cfg.min_breaths or t - st.last_change_t < cfg.min_interval_s - 1e-9:
             return None
+        catch_up = self._catch_up(t)
+        if catch_up is not None:
+            return catch_up
         follows = self.following()
         coh = self._signal.coherence
         if follows is None:
@@ -478,6 +484,23 @@ class ResonanceGuide:
         st.misses = 0
         previous = st.history.pop()
         return self._change(t, "back_off", current, previous, coh, why, remember=False)
+
+    def _catch_up(self, t: float) -> RateDecision | None:
+        """Step up toward a person who clearly breathes faster than the pacer (e.g. after a default start).
+
+        Only a breathing rate the caller vouches for (pass it in :class:`BodySignal` only when the
+        estimator is confident) counts; steps are the usual ones, so the pacer never jumps.
+        """
+        cfg = self.config
+        own = self._signal.breathing_rate
+        current = self.pacer.target_rate
+        if own is None or not math.isfinite(own) or own - current <= cfg.catch_up_margin:
+            return None
+        new = min(current + cfg.fast_step, clamp_rate(round(own / cfg.step) * cfg.step))
+        if new <= current:
+            return None
+        why = f"the person breathes faster ({own:.1f}/min) than the pacer asks"
+        return self._change(t, "step_up", current, new, self._signal.coherence, why, remember=False)
 
     def _change(
         self, t: float, action: Literal["slow", "step_up", "back_off"], old: float, new: float, coh: float | None,

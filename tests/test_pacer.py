@@ -294,3 +294,17 @@ def test_the_pacer_never_jumps_more_than_1_per_half_minute(start, target):
     for a, b in zip(changes, changes[1:], strict=False):
         assert b.t - a.t >= 30.0 - 1e-9
     assert all(abs(c.new_rate - c.old_rate) <= 1.0 + 1e-9 for c in changes)
+
+
+def test_a_default_start_catches_up_with_a_fast_breather_in_steps():
+    # Unknown at the start (default 11/min); later the estimator is confident the person breathes 20/min.
+    g = ResonanceGuide(breathing_rate=None, resonance_rate=6.0)
+    assert g.rate == 11.0
+    fast = lambda t, rate: BodySignal(dominant_hz=20 / 60, coherence=0.3, breathing_rate=20.0)  # noqa: E731
+    decisions, changes = run_guide(g, fast, until=400)
+    ups = [d for d in decisions if d.action == "step_up"]
+    assert ups and all(0 < d.new_rate - d.old_rate <= 1.0 for d in ups)
+    assert g.rate >= 18.0  # caught up to within the margin ...
+    assert max(c.new_rate for c in changes) <= 20.0  # ... and never past the person
+    for a, b in zip(changes, changes[1:], strict=False):
+        assert b.t - a.t >= 30.0 - 1e-9
