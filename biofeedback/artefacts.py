@@ -33,7 +33,8 @@ never enter it, so frequent ectopics cannot drag it). The RR ``rr[k]`` is flagge
    ``rr[k+1] > (1 + rise) * rr[k]``, or
 4. it ends a run of **bigeminy or trigeminy** (:func:`_repeats`): it and the RR 2 (or 3) and 4
    (or 6) and 6 (or 9) beats back are each ``pattern_gap`` (4 %) below the mean of their two
-   neighbours and agree within ``pattern_match``; for trigeminy each short RR is also followed by a
+   neighbours, agree within ``pattern_match`` (12 %), and so do the RR after each of them
+   (``pattern_long_match``); for trigeminy each short RR is also followed by a
    compensatory pause ``pattern_pause`` (5 %) longer than the RR before it. No single beat of a
    bigeminy with 4-10 % prematurity is far enough from its neighbours for rules 1-3, and letting
    its short RR into the reference made the reference absorb the run; as a pattern over four
@@ -127,6 +128,7 @@ class ArtefactConfig:
     reset_run: int = 8
     multiple_tol: float = 0.2  # |rr/ref - round(rr/ref)| below this for "missed"/"extra"
     pattern_gap: float = 0.04  # bigeminy/trigeminy: the short phase this far below every other RR
+    pattern_long_match: float = 0.12  # ... and the RR after each short one within this of each other
     pattern_match: float = 0.12  # ... its short RR within this of each other
     pattern_repeats: int = 3  # ... over this many earlier periods
     pattern_rise: float = 0.05  # the pause after a pattern ectopic: this much longer
@@ -162,11 +164,13 @@ class LabelledBeat:
 def _repeats(cfg: ArtefactConfig, rr: float, nxt: float, hist: Sequence[tuple[float, BeatLabel]]) -> bool:
     """``rr`` ends a run of bigeminy or trigeminy: a short-long pattern with period 2 or 3.
 
-    Over the last ``pattern_repeats`` + 1 periods (the next RR included), the RR at this beat's
-    phase are all shorter than every other RR by more than ``pattern_gap`` and agree with each
-    other within ``pattern_match``. Sinus arrhythmia changes RR smoothly over a breath of 3-6
+    Over the last ``pattern_repeats`` + 1 periods (the next RR included), every RR at this
+    beat's phase is more than ``pattern_gap`` below the mean of its two neighbours (a local
+    trend does not hide it), those short RR agree within ``pattern_match`` and the RR after them
+    within ``pattern_long_match``. Sinus arrhythmia changes RR smoothly over a breath of 3-6
     beats and beat-to-beat jitter does not keep one phase short, so neither passes; a bigeminy
     with only 4 % prematurity does, although no single beat of it is far from its neighbours.
+    Needs ``history`` >= 3 * ``pattern_repeats`` + 1 RR.
     """
     n = len(hist)
     if n < 2 * cfg.pattern_repeats + 1 or rr >= (1 - cfg.pattern_gap) * 0.5 * (hist[-1][0] + nxt):
@@ -181,7 +185,9 @@ def _repeats(cfg: ArtefactConfig, rr: float, nxt: float, hist: Sequence[tuple[fl
         if not all(seq[i] < (1 - cfg.pattern_gap) * 0.5 * (seq[i - 1] + seq[i + 1]) for i in dips):
             continue
         shorts = [seq[i] for i in dips]
-        if max(shorts) > (1 + cfg.pattern_match) * min(shorts):
+        longs = [seq[i + 1] for i in dips]
+        if (max(shorts) > (1 + cfg.pattern_match) * min(shorts)
+                or max(longs) > (1 + cfg.pattern_long_match) * min(longs)):
             continue
         if period == 2:
             return True
