@@ -13,10 +13,14 @@ Definitions follow Kubios (and neurokit2, which the tests hold them to):
 - Sample entropy (Richman & Moorman 2000): m = 2, r = 0.2 x SD, Chebyshev distance <= r,
   -ln(A / B) with A, B the matching template pairs of length m+1 and m over the same N - m starting
   points, self-matches excluded. Pairs are counted with a k-d tree. Exact on the whole series up to
-  ``SAMPEN_EXACT_MAX`` beats; above that (a long recording) the counting cost grows faster than
-  N log N, so A and B are pooled over ``SAMPEN_BLOCKS`` evenly spaced blocks of
-  ``SAMPEN_BLOCK`` consecutive beats (r still from the SD of the whole series): a bounded-cost
-  estimate of the same ratio, flagged in the result.
+  ``SAMPEN_EXACT_MAX`` beats (about an hour). Above that the counting cost grows faster than
+  N log N (about N^1.7 on real RR: 20 000 beats 1.8 s, 100 000 beats about a minute), so for a
+  long recording A and B are **pooled over bounded segments**: ``SAMPEN_BLOCKS`` evenly spaced
+  blocks of ``SAMPEN_BLOCK`` consecutive beats, r still 0.2 x the SD of the whole series; the
+  cost is fixed (about 0.3 s) whatever the length and the result is flagged ``sampen_exact = 0``.
+  Only pairs inside a block count, so on a recording whose rhythm changes over the day the
+  estimate differs from the whole-series value (on 20 000 MIT-BIH beats from several records:
+  0.43 against 0.53); on a stationary series it agrees within a few %.
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ DFA1_SCALES = tuple(range(4, 17))
 DFA2_SCALES = tuple(range(16, 65))
 SAMPEN_M = 2
 SAMPEN_R = 0.2
-SAMPEN_EXACT_MAX = 20_000
-SAMPEN_BLOCK = 2_000
-SAMPEN_BLOCKS = 10
+SAMPEN_EXACT_MAX = 5_000
+SAMPEN_BLOCK = 1_000
+SAMPEN_BLOCKS = 20
 
 
 def poincare_pairs(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
