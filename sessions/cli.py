@@ -10,6 +10,7 @@ import sys
 from devices.errors import DeviceError
 from sessions.commands import COMMANDS
 from sessions.errors import UserError
+from sessions import settings
 
 log = logging.getLogger("biofeedback")
 
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
+    settings.configure(settings.Settings.from_environment())
     try:
         return int(args.func(args) or 0)
     except (UserError, DeviceError) as err:

@@ -34,10 +34,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 
 from devices.source import HeartSource
 from sessions.errors import UserError
+from sessions import settings
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,8 @@ CREATE INDEX IF NOT EXISTS events_kind ON events(kind);
 
 
 def data_dir() -> Path:
-    """Where recordings live (created 0700 on first use)."""
-    base = os.environ.get("BIOFEEDBACK_DATA_DIR")
-    path = Path(base) if base else Path(platformdirs.user_data_dir("biofeedback", appauthor=False))
-    return path / "sessions"
+    """Where recordings live (created 0700 on first use): see :mod:`sessions.settings`."""
+    return settings.current().sessions_dir
 
 
 def is_session_file(path: Path) -> bool:

@@ -16,6 +16,43 @@ POLAR_H10 = SHARED_DATA / "polar-h10" / "notifications.csv"
 MITDB = SHARED_DATA / "mitdb"
 
 
+@pytest.fixture(autouse=True)
+def own_folders(tmp_path_factory, monkeypatch):
+    """No test touches the real user's recordings or scripts: each gets its own data and scripts folder,
+    and the settings are read afresh (as :func:`sessions.cli.main` does) from the environment it sets."""
+    from sessions import settings
+
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("BIOFEEDBACK_SCRIPTS_DIR", str(base / "scripts"))
+    settings.configure(None)
+    yield base
+    settings.configure(None)
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A fresh data folder (recordings in ``data_dir / "sessions"``, the profile beside them)."""
+    from sessions import settings
+
+    folder = tmp_path / "data"
+    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(folder))
+    settings.configure(None)
+    return folder
+
+
+@pytest.fixture
+def user_scripts(tmp_path, monkeypatch) -> Path:
+    """An empty folder for the user's own scripts, made current."""
+    from sessions import settings
+
+    folder = tmp_path / "user-scripts"
+    folder.mkdir()
+    monkeypatch.setenv("BIOFEEDBACK_SCRIPTS_DIR", str(folder))
+    settings.configure(None)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def polar_h10_file() -> Path:
     if not POLAR_H10.exists():

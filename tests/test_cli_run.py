@@ -15,12 +15,6 @@ from sessions.cli import main
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def test_simulated_session_runs_headless_and_is_listed(data_dir, capsys):
     assert main(["run", "--simulate", "--speed", "1000", "--duration", "150", "--lang", "nl"]) == 0
     out = capsys.readouterr().out

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import sessions.exercises as ex
+from sessions.exercises.toml_lines import _key_lines
 from biofeedback.baseline import Baseline
 from biofeedback.body import BodyReading
 from biofeedback.step_pacer import StepEventKind, StepPacer
@@ -28,12 +29,9 @@ SHIPPED = sorted({p.name.split(".")[0] for p in ex.builtin_scripts_dir().glob("*
 
 
 @pytest.fixture(autouse=True)
-def user_dir(tmp_path, monkeypatch) -> Path:
-    """Every test gets its own empty user config dir (never the real one)."""
-    folder = tmp_path / "config" / "scripts"
-    folder.mkdir(parents=True)
-    monkeypatch.setattr(ex, "user_scripts_dir", lambda: folder)
-    return folder
+def user_dir(user_scripts) -> Path:
+    """Every test gets its own empty user scripts folder (never the real one)."""
+    return user_scripts
 
 
 GOOD = textwrap.dedent(
@@ -278,7 +276,7 @@ def test_line_finder_skips_multiline_strings_and_arrays():
         min_s = 2
         '''
     )
-    pos = ex._key_lines(text)
+    pos = _key_lines(text)
     assert pos["id"] == 1 and "min_s" not in pos
     assert pos["steps[0]"] == 5 and pos["steps[0].text"] == 6 and pos["steps[0].min_s"] == 10
     assert pos["steps[0].senses.sound"] == 12 and pos["steps[1].min_s"] == 14

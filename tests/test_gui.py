@@ -49,12 +49,6 @@ def shots(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def _runner(tmp_path: Path, lang: str = "en", speed: float | None = 150.0, duration_s: float | None = 200.0,
             script: str = "safe-place") -> SessionRunner:
     source = SimulatedStrap(person_profile("follows"), seed=3, speed=speed)

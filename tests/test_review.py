@@ -31,10 +31,9 @@ def rich(tmp_path_factory):
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
+def data_dir(data_dir, monkeypatch):
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    return tmp_path / "data"
+    return data_dir
 
 
 def test_record_matches_the_file_and_marks_what_happened(rich):

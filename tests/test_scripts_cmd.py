@@ -7,16 +7,12 @@ import json
 
 import pytest
 
-import sessions.exercises as ex
 from sessions.commands import COMMANDS, scripts
 
 
 @pytest.fixture(autouse=True)
-def user_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "scripts"
-    folder.mkdir()
-    monkeypatch.setattr(ex, "user_scripts_dir", lambda: folder)
-    return folder
+def user_dir(user_scripts):
+    return user_scripts
 
 
 def run(*argv: str) -> int:

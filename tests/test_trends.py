@@ -9,12 +9,6 @@ import pytest
 from sessions.cli import main
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def test_trends_rows_and_figure(data_dir, tmp_path, capsys):
     assert main(["trends", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []

@@ -21,6 +21,7 @@ import wave
 from functools import lru_cache
 
 import numpy as np
+from sessions import settings
 
 from biofeedback.breath_sound import SAMPLE_RATE, SPEECH_PEAK
 
@@ -45,9 +46,9 @@ class EspeakSpeech:
     name = "espeak-ng"
 
     def __init__(self, lang: str, executable: str | None = None) -> None:
-        exe = executable or shutil.which("espeak-ng")
+        exe = shutil.which(executable or "espeak-ng")
         if exe is None:
-            raise SpeechUnavailable("espeak-ng is not installed")
+            raise SpeechUnavailable(f"{executable or 'espeak-ng'} is not installed")
         self.exe = exe
         self.lang = lang
         self.voice = VOICES.get(lang, lang)
@@ -109,4 +110,4 @@ def _normalise(pcm: np.ndarray) -> np.ndarray:
 
 def open_speech(lang: str) -> EspeakSpeech:
     """The speech engine for ``lang``; raises SpeechUnavailable with a reason."""
-    return EspeakSpeech(lang)
+    return EspeakSpeech(lang, settings.current().speech_engine)

@@ -1,0 +1,142 @@
+"""Where scripts are found (shipped and the user's own), the person's language, and loading by id.
+
+A user script with the same id and language replaces the shipped one, except that a shipped
+therapist-only script is never replaced by a user copy that is not itself therapist-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+from sessions.errors import UserError
+from sessions import settings
+
+from sessions.exercises.model import ADVANCE_MODES, CommonTexts, DEFAULT_SCRIPT_ID, LANGUAGES, LANGUAGE_NAMES, NON_VISUAL_SENSES, SENSES, STEP_KINDS, Script, ScriptError, Step
+from sessions.exercises.validator import load_common_file, load_script_file, parse_script
+
+
+def builtin_scripts_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "scripts"
+
+
+def user_scripts_dir() -> Path:
+    """The user's own scripts (:attr:`sessions.settings.Settings.scripts_dir`)."""
+    return settings.current().scripts_dir
+
+
+def default_language() -> str:
+    """``nl`` when the environment's locale is Dutch, else ``en`` (read once, see :mod:`sessions.settings`)."""
+    return settings.current().language
+
+
+def check_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise UserError(f"Language '{lang}' is not available; choose one of {', '.join(LANGUAGES)}.")
+    return lang
+
+
+def load_common(lang: str) -> CommonTexts:
+    """The fixed texts for ``lang``, from the shipped ``common.<lang>.toml``."""
+    check_language(lang)
+    texts = load_common_file(builtin_scripts_dir() / f"common.{lang}.toml")
+    if texts.language != lang:
+        raise ScriptError(f"common.{lang}.toml declares language '{texts.language}'.")
+    return texts
+
+
+@dataclass
+class Catalog:
+    """All scripts found, keyed by (id, language); ``problems`` holds files that failed to load."""
+
+    scripts: dict[tuple[str, str], Script] = field(default_factory=dict)
+    problems: list[ScriptError] = field(default_factory=list)
+
+    def for_language(self, lang: str) -> list[Script]:
+        """Scripts in ``lang``: everyday ones first (the default on top), therapist-only last."""
+        found = [s for (_, lg), s in self.scripts.items() if lg == lang]
+        return sorted(found, key=lambda s: (s.therapist_only, s.id != DEFAULT_SCRIPT_ID, s.duration_min, s.id))
+
+
+def _script_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.toml") if not p.name.startswith("common."))
+
+
+def discover(user_dir: Path | None = None) -> Catalog:
+    """Shipped scripts, then the user's (a user script with the same id and language replaces the shipped one)."""
+    cat = Catalog()
+    for folder, user in ((builtin_scripts_dir(), False), (user_dir if user_dir is not None else user_scripts_dir(), True)):
+        for path in _script_files(folder):
+            try:
+                script = load_script_file(path, user=user)
+            except ScriptError as err:
+                cat.problems.append(err)
+                continue
+            cat.scripts[(script.id, script.language)] = script
+    return cat
+
+
+def list_scripts(lang: str, user_dir: Path | None = None) -> list[Script]:
+    """Valid scripts in ``lang`` (therapist-only ones included, marked by their flag, listed last)."""
+    check_language(lang)
+    return discover(user_dir).for_language(lang)
+
+
+def load_script(script_id: str, lang: str, therapist_mode: bool = False, user_dir: Path | None = None) -> Script:
+    """The script ``script_id`` in ``lang``; refuses therapist-only scripts without ``therapist_mode``.
+
+    Raises :class:`UserError` with one clear sentence when the script is missing, broken (file,
+    line and field), or therapist-only.
+    """
+    check_language(lang)
+    cat = discover(user_dir)
+    script = cat.scripts.get((script_id, lang))
+    # A broken user file that looks like this script must not be silently replaced by the shipped one.
+    for err in cat.problems:
+        if err.path is not None and err.path.name.startswith(f"{script_id}."):
+            if script is None or script.source != err.path:
+                raise err
+    if script is None:
+        other = [lg for (sid, lg) in cat.scripts if sid == script_id]
+        if other:
+            names = " or ".join(LANGUAGE_NAMES[lg] for lg in other)
+            raise UserError(
+                f"The script '{script_id}' exists in {names} but not in {LANGUAGE_NAMES[lang]}; "
+                f"try --lang {other[0]}."
+            )
+        raise UserError(f"There is no script called '{script_id}'; 'biofeedback scripts --lang {lang}' lists them.")
+    if script.therapist_only and not therapist_mode:
+        raise UserError(
+            f"The script '{script_id}' is meant for use with a therapist only, so it needs therapist mode "
+            "(--therapist); please use it together with your therapist."
+        )
+    return script
+
+
+__all__ = [
+    "ADVANCE_MODES",
+    "Catalog",
+    "CommonTexts",
+    "DEFAULT_SCRIPT_ID",
+    "LANGUAGES",
+    "NON_VISUAL_SENSES",
+    "SENSES",
+    "STEP_KINDS",
+    "Script",
+    "ScriptError",
+    "Step",
+    "builtin_scripts_dir",
+    "check_language",
+    "default_language",
+    "discover",
+    "list_scripts",
+    "load_common",
+    "load_common_file",
+    "load_script",
+    "load_script_file",
+    "parse_script",
+    "user_scripts_dir",
+]

@@ -1,0 +1,86 @@
+"""The app's configuration, read once at the entry point and handed down.
+
+Why: the data folder, the user's scripts folder, the language and the speech engine used to be looked
+up from the environment wherever they were needed, so a test or a second entry point had to patch
+functions deep inside. Now :func:`sessions.cli.main` reads them once
+(:meth:`Settings.from_environment`) and makes them current (:func:`configure`); code below asks
+:func:`current`. Library use without the CLI (tests, benchmarks) gets the environment's settings on
+first use.
+
+Environment (all optional):
+
+``BIOFEEDBACK_DATA_DIR``     the folder with ``sessions/`` and ``profile.json``
+                             (default: the platform's user data dir, e.g. ``~/.local/share/biofeedback``)
+``BIOFEEDBACK_SCRIPTS_DIR``  your own exercise scripts (default: ``<user config dir>/biofeedback/scripts``)
+``LC_ALL``, ``LC_MESSAGES``, ``LANG``, ``LANGUAGE``  Dutch when the first one set starts with ``nl``
+``BIOFEEDBACK_SPEECH``       the speech engine's program (default ``espeak-ng``)
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    """The base folder: recordings in ``sessions/``, the profile beside them."""
+    scripts_dir: Path
+    """The user's own exercise scripts."""
+    language: str
+    """``nl`` or ``en``: the default for every command's ``--lang``."""
+    speech_engine: str = "espeak-ng"
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.data_dir / "sessions"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        base = env.get("BIOFEEDBACK_DATA_DIR")
+        scripts = env.get("BIOFEEDBACK_SCRIPTS_DIR")
+        return cls(
+            data_dir=Path(base) if base else Path(platformdirs.user_data_dir("biofeedback", appauthor=False)),
+            scripts_dir=Path(scripts) if scripts else Path(platformdirs.user_config_dir("biofeedback")) / "scripts",
+            language=_language(env),
+            speech_engine=env.get("BIOFEEDBACK_SPEECH") or "espeak-ng",
+        )
+
+
+def _language(env: Mapping[str, str]) -> str:
+    """``nl`` when the environment's locale is Dutch, else ``en``."""
+    for var in LOCALE_VARIABLES:
+        value = env.get(var)
+        if value:
+            return "nl" if value.lower().startswith("nl") else "en"
+    try:
+        loc = locale.getlocale()[0] or ""
+    except ValueError:
+        loc = ""
+    return "nl" if loc.lower().startswith("nl") else "en"
+
+
+_current: Settings | None = None
+
+
+def configure(settings: Settings | None) -> None:
+    """Make ``settings`` current (None: read the environment again on next use)."""
+    global _current
+    _current = settings
+
+
+def current() -> Settings:
+    """The settings the entry point configured, or the environment's on first use."""
+    global _current
+    if _current is None:
+        _current = Settings.from_environment()
+    return _current
