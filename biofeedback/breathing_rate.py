@@ -113,6 +113,8 @@ class BreathingRateEstimator:
         self.cfg = config or BreathingConfig()
         self._beats: deque[tuple[float, float, bool]] = deque()
         self._raw: deque[tuple[float, float]] = deque()  # (t, spectral rate) of earlier estimates
+        self.last_known: BreathingEstimate | None = None
+        """The most recent estimate with a rate (the pacer may start from it if it is recent)."""
 
     def add(self, t_s: float, rr_ms: float, is_nn: bool) -> None:
         """One labelled beat: its time (s), the RR ending at it (ms), whether it is a normal beat."""
@@ -137,7 +139,10 @@ class BreathingRateEstimator:
         rr = np.fromiter((b[1] for b in nn), float, len(nn))
         raw = analyse_window(t, rr, cfg)
         stable = self._stability(t_s, raw.rates.get("spectral"))
-        return decide(t_s, raw, stable, nn_share, cfg)
+        result = decide(t_s, raw, stable, nn_share, cfg)
+        if result.rate_bpm is not None:
+            self.last_known = result
+        return result
 
     def _stability(self, t_s: float, rate: float | None) -> int:
         """How many earlier raw spectral rates (a second look, within the stability window) agree."""

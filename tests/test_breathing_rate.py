@@ -88,6 +88,7 @@ def test_a_clean_rsa_is_found_after_a_few_looks_and_the_buffer_stays_small():
     known = [r for r in found[10:] if r is not None]
     assert len(known) == len(found[10:])
     assert max(abs(r - 15.0) for r in known) < 0.5
+    assert est.last_known is not None and est.last_known.rate_bpm == known[-1]
 
 
 @settings(max_examples=60, deadline=None)
