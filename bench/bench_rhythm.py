@@ -50,6 +50,27 @@ def minute_scores(rec: MitRecord, cost_ns: list[int] | None = None) -> list[tupl
     return out
 
 
+def onset_delays(rec: MitRecord) -> list[float]:
+    """Seconds from the start of each AF episode (at least a minute long) to the first irregular verdict in it."""
+    rc = RhythmCheck()
+    flags = [rc.add(t, rr).irregular for t, rr in zip(rec.beat_t.tolist(), rec.rr_ms.tolist(), strict=True)]
+    af = [r == "(AFIB" for r in rec.rhythm]
+    out: list[float] = []
+    i = 0
+    while i < len(af):
+        if af[i] and (i == 0 or not af[i - 1]):
+            j = i
+            while j < len(af) and af[j]:
+                j += 1
+            if rec.beat_t[j - 1] - rec.beat_t[i] >= 60.0:
+                hit = next((k for k in range(i, j) if flags[k]), None)
+                out.append(float(rec.beat_t[hit] - rec.beat_t[i]) if hit is not None else float("inf"))
+            i = j
+        else:
+            i += 1
+    return out
+
+
 def pct(a: int, b: int) -> str:
     return f"{100.0 * a / b:5.1f} % ({a}/{b})" if b else "-"
 
@@ -86,6 +107,9 @@ def main() -> None:
         h, na, f, nn, fa, nfa = totals(part)
         print(f"  {name}: AF flagged {pct(h, na)}; non-AF flagged {pct(f, nn)}; "
               f"non-AF in AF records {pct(fa, nfa)}")
+    delays = [d for n in AF_RECORDS for d in onset_delays(mit_record(n))]
+    print(f"\nTime from the start of an AF episode (>= 1 min, {len(delays)} episodes) to the first irregular verdict: "
+          f"median {np.median(delays):.0f} s, max {max(delays):.0f} s")
     c = np.array(cost)
     print(f"\nCost (this machine): add() per beat p50 / p99 = {np.percentile(c, 50) / 1000:.2f} / "
           f"{np.percentile(c, 99) / 1000:.2f} us (perf_counter_ns over {len(c)} beats)")

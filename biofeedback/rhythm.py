@@ -59,7 +59,7 @@ class RhythmConfig:
     """While regular, the share must stay above ``on_share`` this many beats in a row to turn irregular."""
     release_beats: int = 5
     """While irregular, the share must stay below ``off_share`` this many beats in a row to clear."""
-    min_beats: int = 20
+    min_beats: int = 30
     """Beats judged before the first verdict (the share is over the beats so far until the window fills)."""
     max_gap_s: float = 3.0
     """A beat arriving this much later than its RR says starts the history afresh (a lost strap)."""

@@ -118,3 +118,13 @@ def test_mitbih_sinus_with_ectopy_is_not_flagged(num):
     flagged = sum(end - start for start, end in stretches)
     assert flagged <= 0.05 * rec.duration_s  # at most a minute and a half in 30
     assert all(end - start < 30.0 for start, end in stretches)  # and never most of a minute
+
+
+def test_real_polar_h10_with_frequent_pvcs_is_not_af(polar_h10_file):
+    # 10 minutes from a real strap whose wearer has runs close to trigeminy/bigeminy (detectPVC example data).
+    import csv
+
+    with polar_h10_file.open() as fh:
+        rr = [float(x) for row in csv.DictReader(fh) for x in row["rr_ms"].split()]
+    t = (np.cumsum(rr) / 1000).tolist()
+    assert irregular_stretches(t, rr) == []
