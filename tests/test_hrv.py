@@ -177,3 +177,40 @@ def test_recent_dominant_frequency_follows_a_breathing_change_the_64s_spectrum_l
     _, lagging, _ = coherence_from_spectrum(*coherence_spectrum(t, rr, t[-1]))
     assert recent == pytest.approx(0.1, abs=0.01)
     assert abs(lagging - 0.1) > abs(recent - 0.1)
+
+
+def test_spectral_update_and_dominant_frequency_share_one_corrected_series(monkeypatch):
+    """The runner calls both every 5 s: the corrected series is built once per new beat, not per call."""
+    import biofeedback.hrv as hrv
+
+    calls = []
+    real = hrv.corrected_series
+    monkeypatch.setattr(hrv, "corrected_series", lambda beats: calls.append(1) or real(beats))
+    eng = HrvEngine()
+    t, updates = 0.0, 0
+    for i in range(400):
+        rr = int(1024 * (0.9 + 0.08 * math.sin(2 * math.pi * 0.1 * t)))
+        t += rr / 1024
+        eng.add_beat(t, rr)
+        before = len(calls)
+        if eng.spectral_due(t) is not None:
+            assert eng.recent_dominant_hz() is not None
+            assert eng.recent_dominant_hz(16.0) is not None
+            assert len(calls) - before == 1  # built once for the update, reused by both other calls
+            updates += 1
+    assert updates > 40
+
+
+def test_live_lf_hf_equals_the_direct_lomb_sum():
+    """The live LF/HF use the fast Lomb-Scargle; on a 120-s window it equals the direct sum to 1e-4."""
+    from biofeedback.spectral import band_power, lomb_direct
+
+    rng = np.random.default_rng(2)
+    t = np.cumsum(rng.uniform(0.7, 1.0, 150))
+    rr = 850 + 40 * np.sin(2 * np.pi * 0.1 * t) + 20 * np.sin(2 * np.pi * 0.25 * t) + rng.normal(0, 5, len(t))
+    lf, hf = lf_hf(t, rr)
+    df = 1 / (5 * (t[-1] - t[0]))
+    f = np.arange(1, int((0.4 + df) / df) + 1) * df
+    p = lomb_direct(t, rr, f)
+    assert lf == pytest.approx(band_power(f, p, (0.04, 0.15)), rel=1e-4)
+    assert hf == pytest.approx(band_power(f, p, (0.15, 0.4)), rel=1e-4)
