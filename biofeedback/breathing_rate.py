@@ -81,10 +81,11 @@ class BreathingConfig:
     """Spectral concentration needed to report a rate inside the typical range."""
     typical_bpm: tuple[float, float] = (9.0, 24.0)
     """Where resting breathing nearly always lies. Outside it (slow swings below, noise above) a
-    rate is reported only on strong evidence: ``strong_concentration`` and full stability."""
+    rate is reported only on strong evidence: the three thresholds below and one more stable look."""
     strong_concentration: float = 0.5
+    """Outside the typical range the spectral peak must hold this share of the band's power ..."""
     strong_votes: int = 2
-    """Outside the typical range all methods must agree."""
+    """... and all methods must agree."""
     stable_window_s: float = 31.0
     """Earlier raw estimates within this many seconds are checked for stability ..."""
     stable_min: int = 3
