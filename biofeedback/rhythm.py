@@ -79,7 +79,8 @@ class RhythmCheck:
 
     def __init__(self, config: RhythmConfig | None = None) -> None:
         self.cfg = config or RhythmConfig()
-        self._rr: deque[float] = deque(maxlen=max(self.cfg.lags, 2))
+        self._need = max(self.cfg.lags, 2)  # earlier intervals a verdict compares with
+        self._rr: deque[float] = deque(maxlen=self._need)
         self._flags: deque[bool] = deque()
         self._n_irregular = 0
         self._pending: bool | None = None  # the previous beat's verdict, final one beat later
@@ -123,7 +124,7 @@ class RhythmCheck:
         return self._state
 
     def _is_irregular(self, rr: float, mean: float) -> bool | None:
-        if len(self._rr) < self._rr.maxlen:  # type: ignore[operator]
+        if len(self._rr) < self._need:
             return None
         tol = self.cfg.match_frac * mean
         last, before = self._rr[-1], self._rr[-2]
