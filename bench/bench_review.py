@@ -51,9 +51,17 @@ def record_session(folder: Path) -> Path:
         rr.append(b.rr_s * 1000)
         if b.t >= next_metrics:
             win = np.array(rr[-70:])
-            w.metrics(b.t, {"hr_bpm": 60000 / win.mean(), "rmssd_ms": float(np.sqrt(np.mean(np.diff(win) ** 2))),
-                            "sdnn_ms": float(win.std()), "coherence": 1 + np.sin(b.t / 300), "calm": 50 + 20 * np.tanh(b.t / 1800),
-                            "pacer_rate": 6.0})
+            w.metrics(
+                b.t,
+                {
+                    "hr_bpm": 60000 / win.mean(),
+                    "rmssd_ms": float(np.sqrt(np.mean(np.diff(win) ** 2))),
+                    "sdnn_ms": float(win.std()),
+                    "coherence": 1 + np.sin(b.t / 300),
+                    "calm": 50 + 20 * np.tanh(b.t / 1800),
+                    "pacer_rate": 6.0,
+                },
+            )
             next_metrics += 5.0
         if b.t >= next_prompt:
             w.event(b.t, "prompt", {"step": "x", "line": 0, "text": "Notice the air on your skin."})
@@ -116,10 +124,12 @@ def main() -> None:
         path = record_session(Path(tmp))
         import sqlite3
 
-        (beats,), = sqlite3.connect(path).execute("SELECT COUNT(*) FROM beats")
+        ((beats,),) = sqlite3.connect(path).execute("SELECT COUNT(*) FROM beats")
         empty = statistics.median(time_step("pass") for _ in range(3))
-        print(f"2-hour session: {beats} beats; {RUNS} runs each, fresh process, imports included "
-              f"(interpreter start-up {empty:.2f} s subtracted)\n")
+        print(
+            f"2-hour session: {beats} beats; {RUNS} runs each, fresh process, imports included "
+            f"(interpreter start-up {empty:.2f} s subtracted)\n"
+        )
         print("| what | median s | ratio | target |")
         print("|---|---|---|---|")
         base = None

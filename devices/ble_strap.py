@@ -64,23 +64,37 @@ def explain_bluetooth_error(err: BaseException) -> DeviceError | None:
         if reason is R.POWERED_OFF:
             return BluetoothUnavailable("Bluetooth is switched off; switch it on (e.g. `bluetoothctl power on`) and try again.")
         if reason in (R.DENIED_BY_USER, R.DENIED_BY_SYSTEM, R.DENIED_BY_UNKNOWN):
-            return BluetoothUnavailable("this program is not allowed to use Bluetooth; grant it Bluetooth permission in your system settings and try again.")
-        return BluetoothUnavailable("no Bluetooth adapter was found; plug in or enable a Bluetooth LE adapter, or use --simulate.")
+            return BluetoothUnavailable(
+                "this program is not allowed to use Bluetooth; grant it Bluetooth permission in your system settings and try again."
+            )
+        return BluetoothUnavailable(
+            "no Bluetooth adapter was found; plug in or enable a Bluetooth LE adapter, or use --simulate."
+        )
     if isinstance(err, BleakDBusError):
         name = err.dbus_error or ""
         if name.endswith("NotReady"):
-            return BluetoothUnavailable("Bluetooth is switched off; switch it on (e.g. `bluetoothctl power on`) and try again.")
+            return BluetoothUnavailable(
+                "Bluetooth is switched off; switch it on (e.g. `bluetoothctl power on`) and try again."
+            )
         if name.endswith("AccessDenied") or name.endswith("NotPermitted") or name.endswith("NotAuthorized"):
-            return BluetoothUnavailable("this user may not use Bluetooth; add it to the 'bluetooth' group (or ask an administrator) and log in again.")
+            return BluetoothUnavailable(
+                "this user may not use Bluetooth; add it to the 'bluetooth' group (or ask an administrator) and log in again."
+            )
         if name.endswith("ServiceUnknown"):
-            return BluetoothUnavailable("the Bluetooth service (bluetoothd) is not running; start it with `systemctl start bluetooth`, or use --simulate.")
+            return BluetoothUnavailable(
+                "the Bluetooth service (bluetoothd) is not running; start it with `systemctl start bluetooth`, or use --simulate."
+            )
         return None
     if isinstance(err, (FileNotFoundError, ConnectionRefusedError)):
-        return BluetoothUnavailable("Bluetooth is not available here (no system D-Bus / BlueZ); start the Bluetooth service, or use --simulate.")
+        return BluetoothUnavailable(
+            "Bluetooth is not available here (no system D-Bus / BlueZ); start the Bluetooth service, or use --simulate."
+        )
     from bleak.exc import BleakError
 
     if isinstance(err, BleakError) and "adapter" in str(err).lower():
-        return BluetoothUnavailable("no Bluetooth adapter was found; plug in or enable a Bluetooth LE adapter, or use --simulate.")
+        return BluetoothUnavailable(
+            "no Bluetooth adapter was found; plug in or enable a Bluetooth LE adapter, or use --simulate."
+        )
     return None
 
 
@@ -174,12 +188,16 @@ class BleStrap(HeartSource):
         """Find, connect, subscribe; return the client and what it says about itself."""
         device = await self._find(self.target, self.find_timeout)
         if device is None:
-            raise StrapNotFound(f"no strap matching '{self.target}' answered within {self.find_timeout:g} s; {PAIRING_HINT}.")
+            raise StrapNotFound(
+                f"no strap matching '{self.target}' answered within {self.find_timeout:g} s; {PAIRING_HINT}."
+            )
         client = self._client_factory(device, self._on_disconnect)
         await client.connect()
         try:
-            info: dict[str, Any] = {"address": getattr(device, "address", str(device)),
-                                    "name": getattr(device, "name", None)}
+            info: dict[str, Any] = {
+                "address": getattr(device, "address", str(device)),
+                "name": getattr(device, "name", None),
+            }
             info.update(await self._read_info(client))
             await client.start_notify(HEART_RATE_MEASUREMENT_UUID, self._on_notify)
         except BaseException:
@@ -214,18 +232,29 @@ class BleStrap(HeartSource):
                     if not connected_once:
                         if friendly is not None:
                             raise friendly from None
-                        raise StrapNotFound(f"could not connect to '{self.target}' ({_describe(err)}); {PAIRING_HINT}.") from None
+                        raise StrapNotFound(
+                            f"could not connect to '{self.target}' ({_describe(err)}); {PAIRING_HINT}."
+                        ) from None
                     delay = self.backoff.next_delay()
                     log.info("Reconnect to %s failed (%s); next try in %.1f s", self.target, _describe(err), delay)
-                    yield LinkEvent(self._now(), LinkState.RECONNECTING,
-                                    {"target": self.target, "retry_in_s": round(delay, 2), "error": _describe(err)})
+                    yield LinkEvent(
+                        self._now(),
+                        LinkState.RECONNECTING,
+                        {"target": self.target, "retry_in_s": round(delay, 2), "error": _describe(err)},
+                    )
                     await self._sleep(delay)
                     continue
                 self.backoff.reset()
-                yield LinkEvent(self._now(), LinkState.RECONNECTED if connected_once else LinkState.CONNECTED,
-                                {"address": info["address"], "name": info.get("name")})
-                yield LinkEvent(self._now(), LinkState.DEVICE_INFO,
-                                {k: v for k, v in info.items() if k in ("battery_pct", "body_location")})
+                yield LinkEvent(
+                    self._now(),
+                    LinkState.RECONNECTED if connected_once else LinkState.CONNECTED,
+                    {"address": info["address"], "name": info.get("name")},
+                )
+                yield LinkEvent(
+                    self._now(),
+                    LinkState.DEVICE_INFO,
+                    {k: v for k, v in info.items() if k in ("battery_pct", "body_location")},
+                )
                 connected_once = True
                 async for item in self._pump():
                     yield item

@@ -34,18 +34,27 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     pick.add_argument("--device", metavar="NAME|ADDRESS", help="a strap by (part of) its name, e.g. 'Polar H10', or its address")
     pick.add_argument("--simulate", action="store_true", help="a simulated person wearing a strap; no hardware needed")
     pick.add_argument("--replay", metavar="FILE", help="play back an RR file, a notification log or a recorded session")
-    group.add_argument("--person", choices=sorted(PROFILES), default="follows",
-                       help="with --simulate: a person who follows the pacer, ignores it, or has a stress episode (default: follows)")
+    group.add_argument(
+        "--person",
+        choices=sorted(PROFILES),
+        default="follows",
+        help="with --simulate: a person who follows the pacer, ignores it, or has a stress episode (default: follows)",
+    )
     group.add_argument("--seed", type=int, default=1, help="with --simulate: random seed (same seed, same heart)")
-    group.add_argument("--speed", type=positive_float, default=1.0,
-                       help="with --simulate/--replay: play N times faster than real time (default 1)")
+    group.add_argument(
+        "--speed",
+        type=positive_float,
+        default=1.0,
+        help="with --simulate/--replay: play N times faster than real time (default 1)",
+    )
 
 
 async def open_source(args: argparse.Namespace, *, duration_s: float | None = None) -> HeartSource:
     """The source the flags ask for; without flags, the strongest strap nearby."""
     if args.simulate:
-        return SimulatedStrap(person_profile(args.person), seed=args.seed, speed=args.speed,
-                              duration_s=duration_s, profile=args.person)
+        return SimulatedStrap(
+            person_profile(args.person), seed=args.seed, speed=args.speed, duration_s=duration_s, profile=args.person
+        )
     if args.replay:
         return open_replay(args.replay, speed=args.speed)
     if args.device:
@@ -63,7 +72,6 @@ def open_replay(ref: str, *, speed: float | None) -> Replay:
     if not path.exists() and (path.suffix or "/" in ref or "\\" in ref):
         raise UserError(f"{ref}: no such file; check the path.")
     if not path.exists() or is_session_file(path):
-
         session_file = resolve_session(ref) if not path.exists() else path
         with SessionReader(session_file) as reader:
             payloads = [TimedPayload(t, bytes(p)) for t, p in reader.payloads()]  # refuses an unknown format

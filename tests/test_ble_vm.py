@@ -189,17 +189,26 @@ def test_remote_disconnect_is_followed_by_reconnect_and_a_marked_gap(vm: VmOutco
     vm.check("sample" in events[reconnected:], "no sample after the reconnect")
     first = reconnected + events[reconnected:].index("sample")
     vm.check(vm.stream[first].get("after_gap") is True, f"first sample after the reconnect not marked after_gap: {vm.stream[first]}")
-    vm.check("gap" in events[cut:first], f"no 'gap' event between the disconnect and the next sample: {events[cut:first + 1]}")
+    vm.check(
+        "gap" in events[cut:first],
+        f"no 'gap' event between the disconnect and the next sample: {events[cut : first + 1]}",
+    )
     gap = vm.stream[cut + events[cut:first].index("gap")]
-    vm.check("end" in gap and gap.get("start", 1e9) <= vm.stream[cut]["t"],
-             f"the gap {gap} should start at or before the disconnect at t={vm.stream[cut]['t']}")
-    later = [item for item in vm.stream[first + 1:] if item.get("after_gap")]
+    vm.check(
+        "end" in gap and gap.get("start", 1e9) <= vm.stream[cut]["t"],
+        f"the gap {gap} should start at or before the disconnect at t={vm.stream[cut]['t']}",
+    )
+    later = [item for item in vm.stream[first + 1 :] if item.get("after_gap")]
     vm.check(not later, f"samples after the first post-reconnect one are marked after_gap: {later[:3]}")
 
 
 def test_strap_saw_one_remote_drop_one_reconnect_and_a_clean_goodbye(vm: VmOutcome) -> None:
     kinds = [e["event"] for e in vm.strap_events]
-    vm.check(kinds.count("connection") == 2, f"the strap saw {kinds.count('connection')} connections, expected 2: {kinds}")
+    vm.check(
+        kinds.count("connection") == 2, f"the strap saw {kinds.count('connection')} connections, expected 2: {kinds}"
+    )
     end = next((e for e in vm.strap_events if e["event"] == "end"), None)
-    vm.check(end is not None and end.get("central_gone") is True,
-             f"the CLI left the strap connected after it stopped (strap events: {vm.strap_events[-4:]})")
+    vm.check(
+        end is not None and end.get("central_gone") is True,
+        f"the CLI left the strap connected after it stopped (strap events: {vm.strap_events[-4:]})",
+    )

@@ -64,7 +64,10 @@ def test_bad_replay_file_is_one_sentence(tmp_path, capsys):
     bad.write_text("800\nnope\n")
     assert main(["stream", "--replay", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "biofeedback stream: rr.txt, line 2: 'nope' is not a number; each RR interval must be a number of milliseconds."
+    assert (
+        err.strip()
+        == "biofeedback stream: rr.txt, line 2: 'nope' is not a number; each RR interval must be a number of milliseconds."
+    )
 
 
 @pytest.mark.parametrize("argv", [["scan", "--timeout", "1"], ["stream", "--device", "Polar H10"], ["stream"]])

@@ -37,7 +37,12 @@ def test_encode_reproduces_real_captures(hexstr, hr, contact, rr):
 
 def test_uint16_heart_rate_and_energy():
     # flags: uint16 HR | contact supported+detected | energy | RR
-    payload = bytes([0x01 | 0x06 | 0x08 | 0x10]) + (300).to_bytes(2, "little") + (1234).to_bytes(2, "little") + (512).to_bytes(2, "little")
+    payload = (
+        bytes([0x01 | 0x06 | 0x08 | 0x10])
+        + (300).to_bytes(2, "little")
+        + (1234).to_bytes(2, "little")
+        + (512).to_bytes(2, "little")
+    )
     m = decode_hrm(payload)
     assert (m.hr_bpm, m.contact, m.energy_kj, m.rr_ticks) == (300, Contact.DETECTED, 1234, (512,))
 
@@ -61,18 +66,21 @@ def test_energy_without_rr():
     assert (m.energy_kj, m.rr_ticks) == (16, ())
 
 
-@pytest.mark.parametrize("hexstr,kind,keeps_hr", [
-    ("", "empty", False),
-    ("01", "truncated_hr", False),
-    ("0150", "truncated_hr", False),
-    ("00", "truncated_hr", False),
-    ("0848", "truncated_energy", True),
-    ("084810", "truncated_energy", True),
-    ("104819", "odd_rr_bytes", True),
-    ("1048190300", "odd_rr_bytes", True),
-    ("1048", "empty_rr", True),
-    ("004801", "trailing_bytes", True),
-])
+@pytest.mark.parametrize(
+    "hexstr,kind,keeps_hr",
+    [
+        ("", "empty", False),
+        ("01", "truncated_hr", False),
+        ("0150", "truncated_hr", False),
+        ("00", "truncated_hr", False),
+        ("0848", "truncated_energy", True),
+        ("084810", "truncated_energy", True),
+        ("104819", "odd_rr_bytes", True),
+        ("1048190300", "odd_rr_bytes", True),
+        ("1048", "empty_rr", True),
+        ("004801", "trailing_bytes", True),
+    ],
+)
 def test_malformed_payloads(hexstr, kind, keeps_hr):
     payload = bytes.fromhex(hexstr)
     m, problem = parse_hrm(payload)

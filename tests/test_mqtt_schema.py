@@ -40,12 +40,22 @@ def test_events_are_whitelisted_and_prompts_never_published():
     assert step == {"t": 75.0, "ts": 1.0, "kind": "step", "step": "arrive", "index": 0, "step_kind": "imagery",
                     "max_s": 120.0}
     assert schema.event_payload("link", 1.0, {"state": "device_info", "battery_pct": 80}, 0.0) is None
-    assert json.loads(schema.encode(schema.event_payload("distress", 9.0, {"source": "body", "hr_bpm": float("nan")}, 0.0)))["hr_bpm"] is None
+    assert (
+        json.loads(
+            schema.encode(schema.event_payload("distress", 9.0, {"source": "body", "hr_bpm": float("nan")}, 0.0))
+        )["hr_bpm"]
+        is None
+    )
 
 
 def test_addresses_and_passwords():
     assert parse_url("mqtts://therapist@broker.example:8884/clinic/room-2") == (
-        "broker.example", 8884, "clinic/room-2", True, "therapist")
+        "broker.example",
+        8884,
+        "clinic/room-2",
+        True,
+        "therapist",
+    )
     assert parse_url("mqtt://127.0.0.1") == ("127.0.0.1", 1883, "biofeedback", False, None)
     with pytest.raises(UserError, match="Leave the password out"):
         parse_url("mqtt://user:secret@host")
@@ -66,15 +76,28 @@ def test_mqtt_flags_without_mqtt_and_missing_files_are_one_sentence(tmp_path, mo
 
 
 def test_without_aiomqtt_the_core_runs_and_mqtt_says_what_to_install(tmp_path):
-    code = ("import sys; sys.modules['aiomqtt'] = None; from sessions.cli import main; "
-            "sys.exit(main(sys.argv[1:]))")
+    code = "import sys; sys.modules['aiomqtt'] = None; from sessions.cli import main; sys.exit(main(sys.argv[1:]))"
     env = {"BIOFEEDBACK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    ok = subprocess.run([sys.executable, "-c", code, "run", "--simulate", "--speed", "1000", "--duration", "5"],
-                        cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-c", code, "run", "--simulate", "--speed", "1000", "--duration", "5"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
-    no = subprocess.run([sys.executable, "-c", code, "watch", "--mqtt", "mqtt://127.0.0.1/bf"],
-                        cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-    assert no.returncode == 2 and "pip install 'biofeedback-imagery[mqtt]'" in no.stderr and "Traceback" not in no.stderr
+    no = subprocess.run(
+        [sys.executable, "-c", code, "watch", "--mqtt", "mqtt://127.0.0.1/bf"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        no.returncode == 2 and "pip install 'biofeedback-imagery[mqtt]'" in no.stderr and "Traceback" not in no.stderr
+    )
 
 
 def test_following_marks_lost_and_finished_sessions():

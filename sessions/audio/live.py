@@ -42,7 +42,10 @@ def pacer_fill(pacer, lt: np.ndarray) -> np.ndarray:
     """The fill curve at exercise times ``lt`` (rising) from a live pacer's look-ahead."""
     a = pacer.phase_at(float(lt[0]))
     b = pacer.phase_at(float(lt[-1]))
-    spans = {BreathSpan(a.breath_start, a.breath_end, a.inhale_fraction), BreathSpan(b.breath_start, b.breath_end, b.inhale_fraction)}
+    spans = {
+        BreathSpan(a.breath_start, a.breath_end, a.inhale_fraction),
+        BreathSpan(b.breath_start, b.breath_end, b.inhale_fraction),
+    }
     if b.breath > a.breath + 1:  # a block longer than a breath (only at high --speed): walk it
         t = a.breath_end
         while t < b.breath_start:
@@ -97,7 +100,11 @@ class LiveAudio:
         """The runner's ``prompt_hold``: still speaking past the allotted time of the current line."""
         if self._last_prompt is None or self._t_origin is None:
             return False
-        speaking = bool(self._queue) or self._synthesising or self._playing_pos() < self._speaking_until + LINE_PAUSE_S * SAMPLE_RATE
+        speaking = (
+            bool(self._queue)
+            or self._synthesising
+            or self._playing_pos() < self._speaking_until + LINE_PAUSE_S * SAMPLE_RATE
+        )
         now = self.runner.now()
         t0, allotted = self._last_prompt
         over = speaking and now >= t0 + allotted - 0.2
@@ -122,7 +129,9 @@ class LiveAudio:
         pacer = self.runner.breath_pacer
         st = self.runner.state
         if pacer is not None:
-            lt = np.maximum.accumulate(np.asarray([self.runner.exercise_time(float(x)) for x in self._source_t(pos[[0, -1]])]))
+            lt = np.maximum.accumulate(
+                np.asarray([self.runner.exercise_time(float(x)) for x in self._source_t(pos[[0, -1]])])
+            )
             lt_all = np.linspace(lt[0], lt[1], n)
             try:
                 fill = pacer_fill(pacer, lt_all)
@@ -137,7 +146,7 @@ class LiveAudio:
         for clip in self._clips:
             a, b = max(clip.start, self._pos), min(clip.start + clip.samples.size, end)
             if a < b:
-                out[a - self._pos:b - self._pos] += clip.samples[a - clip.start:b - clip.start] * self.volume
+                out[a - self._pos : b - self._pos] += clip.samples[a - clip.start : b - clip.start] * self.volume
             if clip.start + clip.samples.size > end:
                 keep.append(clip)
         self._clips = keep

@@ -9,6 +9,7 @@ import logging
 import signal
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -16,10 +17,11 @@ from devices.ble_strap import BleStrap
 from devices.errors import DeviceError
 from sessions.addons import add_addon_arguments, attached_addons
 from sessions.errors import UserError
-from sessions.exercises import DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, default_language, load_common, load_script
+from sessions.exercises import (DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, CommonTexts, Script, default_language,
+                                load_common, load_script)
 from sessions.i18n import tr
 from sessions.profile import load_profile, save_profile
-from sessions.runner import SessionRunner
+from sessions.runner import RunResult, SessionRunner
 from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
 from sessions.store import SessionWriter, delete_session_file, fresh_session_path, payload_format_of
 from sessions.terminal_view import TerminalView
@@ -35,17 +37,37 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "prompts paced by your heart. q stops (with a short grounding), g says 'this is too "
                     "much', space pauses, n skips to the next step. Everything is recorded locally.",
     )
-    p.add_argument("--script", default=DEFAULT_SCRIPT_ID, help=f"exercise id (see `biofeedback scripts`; default {DEFAULT_SCRIPT_ID})")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the exercise (default: from your system, else English)")
+    p.add_argument(
+        "--script",
+        default=DEFAULT_SCRIPT_ID,
+        help=f"exercise id (see `biofeedback scripts`; default {DEFAULT_SCRIPT_ID})",
+    )
+    p.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=None,
+        help="language of the exercise (default: from your system, else English)",
+    )
     add_source_arguments(p)
     p.add_argument("--headless", action="store_true", help="terminal view even when a display is available")
-    p.add_argument("--snapshot", type=Path, metavar="PATH",
-                   help="save a picture of the window at the end of the session (PNG, or JPEG by suffix), "
-                        "e.g. to share with a therapist; works without a display too")
-    p.add_argument("--duration", type=positive_float, metavar="S", help="stop (with the closing grounding) after S seconds")
-    p.add_argument("--no-pictures", action="store_true",
-                   help="leave out the 'see' variants of prompts (for people who do not think in pictures)")
-    p.add_argument("--therapist", action="store_true", help="therapist mode: allows scripts marked for use with a therapist")
+    p.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="PATH",
+        help="save a picture of the window at the end of the session (PNG, or JPEG by suffix), "
+        "e.g. to share with a therapist; works without a display too",
+    )
+    p.add_argument(
+        "--duration", type=positive_float, metavar="S", help="stop (with the closing grounding) after S seconds"
+    )
+    p.add_argument(
+        "--no-pictures",
+        action="store_true",
+        help="leave out the 'see' variants of prompts (for people who do not think in pictures)",
+    )
+    p.add_argument(
+        "--therapist", action="store_true", help="therapist mode: allows scripts marked for use with a therapist"
+    )
     add_addon_arguments(p)
     p.set_defaults(func=run)
 
@@ -54,11 +76,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
     lang = args.lang or default_language()
     script = load_script(args.script, lang, therapist_mode=args.therapist)
     common = load_common(lang)
-    console.print(common.disclaimer, style="dim", highlight=False)
-    if script.therapist_only:
-        console.print(common.therapist_notice, style="bold", highlight=False)
-        if script.warning:
-            console.print(script.warning, style="bold", highlight=False)
+    _announce(console, common, script)
     profile = load_profile()
     if window == "screen" and not (args.simulate or args.replay or args.device):
         source = await _paired_strap(lang, profile)
@@ -66,13 +84,29 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         source = await open_source(args)
     session_id, path = fresh_session_path()
     senses = NON_VISUAL_SENSES if args.no_pictures else SENSES
-    writer = SessionWriter(path, {
-        "script": script.id, "language": lang, "title": script.title, "source": source.describe(),
-        "senses": list(senses), "therapist_mode": bool(args.therapist),
-        "resonance_rate_used": profile.get("resonance_rate"),
-    }, payload_format=payload_format_of(source))
-    runner = SessionRunner(source, script, common, writer, senses=senses, duration_s=args.duration,
-                           resonance_rate=profile.get("resonance_rate"), stored_baseline=profile.get("baseline"))
+    writer = SessionWriter(
+        path,
+        {
+            "script": script.id,
+            "language": lang,
+            "title": script.title,
+            "source": source.describe(),
+            "senses": list(senses),
+            "therapist_mode": bool(args.therapist),
+            "resonance_rate_used": profile.get("resonance_rate"),
+        },
+        payload_format=payload_format_of(source),
+    )
+    runner = SessionRunner(
+        source,
+        script,
+        common,
+        writer,
+        senses=senses,
+        duration_s=args.duration,
+        resonance_rate=profile.get("resonance_rate"),
+        stored_baseline=profile.get("baseline"),
+    )
     if window is None:
         view = TerminalView(runner, lang, console=console)
     else:
@@ -80,31 +114,12 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
 
         TerminalView(runner, lang, console=console)  # only its transcript, when the output is a pipe or a log
         view = SessionWindow(runner, lang, close_at_end=(window == "offscreen"), snapshot=args.snapshot)
-    loop = asyncio.get_running_loop()
-    interrupts = 0
-    task: asyncio.Task | None = None
-
-    def on_interrupt() -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
-            console.print(tr(lang, "stopping_hint"), style="dim")
-            runner.stop()
-        elif task is not None:
-            task.cancel()
-
-    try:
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
-        loop.add_signal_handler(signal.SIGTERM, on_interrupt)
-    except (NotImplementedError, RuntimeError):  # not on this platform / not the main thread / the Qt loop
-        if window is not None:
-            with contextlib.suppress(ValueError):  # Python runs this between Qt's frames, in the loop's thread
-                signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(on_interrupt))
-                signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(on_interrupt))
+    interrupts = _Interrupts(runner, console, lang)
+    interrupts.install(in_window=window is not None)
     reason = "aborted"
     try:
         async with attached_addons(runner, args, lang, console):  # a bad add-on flag fails here, before any data
-            task = asyncio.create_task(runner.run())
+            task = interrupts.task = asyncio.create_task(runner.run())
             await view.run_live(task)
             result = await task
         reason = result.reason
@@ -120,28 +135,76 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         if writer.db is not None:
             writer.close(end_reason=reason)
     if result is not None:
-        updates = {}
-        if runner.calm is not None and runner.state.baseline_hr:
-            updates["baseline"] = {**runner.calm.baseline.to_dict(), "session": session_id}
-        if result.resonance_rate is not None:
-            updates["resonance_rate"] = result.resonance_rate
-            console.print(f"Resonance rate: {result.resonance_rate:.1f}/min (stored for your next sessions).")
-        if updates and source.name != "replay":
-            save_profile(updates)
+        _remember(runner, result, session_id, source.name != "replay", console)
         calm = ""
         if result.calm_start is not None and result.calm_end is not None:
             calm = f", {tr(lang, 'calm')} {result.calm_start:.0f} → {result.calm_end:.0f}"
-        console.print(f"{tr(lang, 'saved')}: {session_id} ({result.duration_s / 60:.1f} min, {result.beats} beats{calm}).",
-                      highlight=False)
+        console.print(
+            f"{tr(lang, 'saved')}: {session_id} ({result.duration_s / 60:.1f} min, {result.beats} beats{calm}).",
+            highlight=False,
+        )
         console.print(tr(lang, "review_hint", id=session_id), style="dim", highlight=False)
     if window is not None:
         if args.snapshot is not None and result is not None:
             if view.snapshot_error is None:
                 console.print(f"{tr(lang, 'gui_snapshot_saved')}: {args.snapshot}", highlight=False, soft_wrap=True)
             else:
-                console.print(f"{tr(lang, 'gui_snapshot_failed')}: {args.snapshot} ({view.snapshot_error})", highlight=False, soft_wrap=True)
+                console.print(
+                    f"{tr(lang, 'gui_snapshot_failed')}: {args.snapshot} ({view.snapshot_error})",
+                    highlight=False,
+                    soft_wrap=True,
+                )
         await view.linger()
     return 0 if result is not None else 130
+
+
+def _announce(console: Console, common: CommonTexts, script: Script) -> None:
+    """The relaxation-tool line, and for a therapist-only script its notice and warning."""
+    console.print(common.disclaimer, style="dim", highlight=False)
+    if script.therapist_only:
+        console.print(common.therapist_notice, style="bold", highlight=False)
+        if script.warning:
+            console.print(script.warning, style="bold", highlight=False)
+
+
+def _remember(runner: SessionRunner, result: RunResult, session_id: str, store: bool, console: Console) -> None:
+    """What the next session starts from: the resting baseline and the resonance rate (not from a replay)."""
+    updates: dict[str, Any] = {}
+    if runner.calm is not None and runner.state.baseline_hr:
+        updates["baseline"] = {**runner.calm.baseline.to_dict(), "session": session_id}
+    if result.resonance_rate is not None:
+        updates["resonance_rate"] = result.resonance_rate
+        console.print(f"Resonance rate: {result.resonance_rate:.1f}/min (stored for your next sessions).")
+    if updates and store:
+        save_profile(updates)
+
+
+class _Interrupts:
+    """Ctrl-C (or SIGTERM) once stops with the closing grounding; twice quits at once."""
+
+    def __init__(self, runner: SessionRunner, console: Console, lang: str) -> None:
+        self.runner, self.console, self.lang = runner, console, lang
+        self.count = 0
+        self.task: asyncio.Task[RunResult] | None = None
+
+    def __call__(self) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.console.print(tr(self.lang, "stopping_hint"), style="dim")
+            self.runner.stop()
+        elif self.task is not None:
+            self.task.cancel()
+
+    def install(self, in_window: bool) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, self)
+            loop.add_signal_handler(signal.SIGTERM, self)
+        except (NotImplementedError, RuntimeError):  # not on this platform / not the main thread / the Qt loop
+            if in_window:
+                with contextlib.suppress(ValueError):  # Python runs this between Qt's frames, in the loop's thread
+                    signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(self))
+                    signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(self))
 
 
 async def _paired_strap(lang: str, profile: dict) -> BleStrap:

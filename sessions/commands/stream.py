@@ -19,8 +19,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "status event (connected, contact lost, reconnecting, gap, ...).",
     )
     add_source_arguments(p)
-    p.add_argument("--seconds", type=positive_float, help="stop after S seconds of stream time (default: until Ctrl-C or the end of a replay)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line (samples have 't', 'hr_bpm', 'rr_ms', 'contact'; events have 'event')")
+    p.add_argument(
+        "--seconds",
+        type=positive_float,
+        help="stop after S seconds of stream time (default: until Ctrl-C or the end of a replay)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line (samples have 't', 'hr_bpm', 'rr_ms', 'contact'; events have 'event')",
+    )
     p.set_defaults(func=run)
 
 

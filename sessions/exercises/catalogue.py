@@ -13,7 +13,19 @@ from pathlib import Path
 from sessions.errors import UserError
 from sessions import settings
 
-from sessions.exercises.model import ADVANCE_MODES, CommonTexts, DEFAULT_SCRIPT_ID, LANGUAGES, LANGUAGE_NAMES, NON_VISUAL_SENSES, SENSES, STEP_KINDS, Script, ScriptError, Step
+from sessions.exercises.model import (
+    ADVANCE_MODES,
+    CommonTexts,
+    DEFAULT_SCRIPT_ID,
+    LANGUAGES,
+    LANGUAGE_NAMES,
+    NON_VISUAL_SENSES,
+    SENSES,
+    STEP_KINDS,
+    Script,
+    ScriptError,
+    Step,
+)
 from sessions.exercises.validator import load_common_file, load_script_file, parse_script
 
 
@@ -68,7 +80,10 @@ def _script_files(folder: Path) -> list[Path]:
 def discover(user_dir: Path | None = None) -> Catalog:
     """Shipped scripts, then the user's (a user script with the same id and language replaces the shipped one)."""
     cat = Catalog()
-    for folder, user in ((builtin_scripts_dir(), False), (user_dir if user_dir is not None else user_scripts_dir(), True)):
+    for folder, user in (
+        (builtin_scripts_dir(), False),
+        (user_dir if user_dir is not None else user_scripts_dir(), True),
+    ):
         for path in _script_files(folder):
             try:
                 script = load_script_file(path, user=user)
@@ -104,8 +119,7 @@ def load_script(script_id: str, lang: str, therapist_mode: bool = False, user_di
         if other:
             names = " or ".join(LANGUAGE_NAMES[lg] for lg in other)
             raise UserError(
-                f"The script '{script_id}' exists in {names} but not in {LANGUAGE_NAMES[lang]}; "
-                f"try --lang {other[0]}."
+                f"The script '{script_id}' exists in {names} but not in {LANGUAGE_NAMES[lang]}; try --lang {other[0]}."
             )
         raise UserError(f"There is no script called '{script_id}'; 'biofeedback scripts --lang {lang}' lists them.")
     if script.therapist_only and not therapist_mode:

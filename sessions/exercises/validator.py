@@ -17,7 +17,18 @@ from biofeedback.pacer import MAX_RATE, MIN_RATE, PacerSetting, parse_ratio
 from biofeedback.step_pacer import AdvanceMode
 from sessions.events import StepKind
 
-from sessions.exercises.model import ADVANCE_MODES, CommonTexts, LANGUAGES, NON_VISUAL_SENSES, RESERVED_IDS, SENSES, STEP_KINDS, Script, ScriptError, Step
+from sessions.exercises.model import (
+    ADVANCE_MODES,
+    CommonTexts,
+    LANGUAGES,
+    NON_VISUAL_SENSES,
+    RESERVED_IDS,
+    SENSES,
+    STEP_KINDS,
+    Script,
+    ScriptError,
+    Step,
+)
 from sessions.exercises.model import _ID_RE
 from sessions.exercises.toml_lines import _key_lines, _locate
 
@@ -79,7 +90,13 @@ class _Checker:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise self.fail(key, f"must be a number{unit}, not {v!r}", step)
         if (lo is not None and v < lo) or (hi is not None and v > hi):
-            rng = f"between {lo:g} and {hi:g}" if lo is not None and hi is not None else f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
+            rng = (
+                f"between {lo:g} and {hi:g}"
+                if lo is not None and hi is not None
+                else f"at least {lo:g}"
+                if lo is not None
+                else f"at most {hi:g}"
+            )
             raise self.fail(key, f"must be {rng}{unit}, not {v:g}", step)
         return float(v)
 
@@ -114,12 +131,27 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
                 f"{path}, line {line}, column {m.group(2)}: this is not valid TOML ({reason}).", path, line
             ) from None
         line = text.count("\n") + 1
-        raise ScriptError(f"{path}, line {line}: this is not valid TOML ({reason} at the end of the file).", path, line) from None
+        raise ScriptError(
+            f"{path}, line {line}: this is not valid TOML ({reason} at the end of the file).", path, line
+        ) from None
 
 
 _TOP_KEYS = ("id", "language", "title", "purpose", "duration_min", "therapist_only", "meta", "steps")
 _META_KEYS = ("warning", "notes", "author")
-_STEP_KEYS = ("id", "title", "kind", "min_s", "max_s", "typical_s", "advance", "calm_above", "pacer", "text", "then", "senses")
+_STEP_KEYS = (
+    "id",
+    "title",
+    "kind",
+    "min_s",
+    "max_s",
+    "typical_s",
+    "advance",
+    "calm_above",
+    "pacer",
+    "text",
+    "then",
+    "senses",
+)
 _PACER_KEYS = ("rate", "ratio")
 
 
@@ -138,10 +170,16 @@ def _parse_pacer(ck: _Checker, raw: Any, step) -> PacerSetting:
     rate = raw.get("rate", "follow")
     if isinstance(rate, str):
         if rate not in ("follow", "resonance", "off"):
-            raise ck.fail("pacer.rate", f'must be "follow", "resonance", "off" or a number of breaths per minute, not {rate!r}', step)
+            raise ck.fail(
+                "pacer.rate",
+                f'must be "follow", "resonance", "off" or a number of breaths per minute, not {rate!r}',
+                step,
+            )
         return PacerSetting(rate, None, frac)  # type: ignore[arg-type]
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not MIN_RATE <= rate <= MAX_RATE:
-        raise ck.fail("pacer.rate", f"must lie between {MIN_RATE:g} and {MAX_RATE:g} breaths per minute, not {rate!r}", step)
+        raise ck.fail(
+            "pacer.rate", f"must lie between {MIN_RATE:g} and {MAX_RATE:g} breaths per minute, not {rate!r}", step
+        )
     return PacerSetting("fixed", float(rate), frac)
 
 
@@ -181,7 +219,9 @@ def _parse_step(ck: _Checker, raw: Any, index: int, seen: set[str]) -> Step:
     if not isinstance(senses_raw, dict):
         raise ck.fail("senses", "must be a table ([steps.senses]) with sight, sound, touch and body", where)
     ck.unknown(senses_raw, SENSES, "senses.", where)
-    senses = {s: ck.text(senses_raw, s, required=False, prefix="senses.", step=where) for s in SENSES if s in senses_raw}
+    senses = {
+        s: ck.text(senses_raw, s, required=False, prefix="senses.", step=where) for s in SENSES if s in senses_raw
+    }
     if kind == "imagery":
         missing = [s for s in NON_VISUAL_SENSES if s not in senses]
         if missing:
@@ -191,12 +231,26 @@ def _parse_step(ck: _Checker, raw: Any, index: int, seen: set[str]) -> Step:
                 "so that people who do not think in pictures are served too",
                 where,
             )
-    step = Step(id=sid, kind=StepKind(kind), min_s=min_s, max_s=max_s, typical_s=typical, advance=AdvanceMode(advance),
-                calm_above=calm_above, pacer=pacer, text=text, senses=dict(senses), then=then, title=title)
+    step = Step(
+        id=sid,
+        kind=StepKind(kind),
+        min_s=min_s,
+        max_s=max_s,
+        typical_s=typical,
+        advance=AdvanceMode(advance),
+        calm_above=calm_above,
+        pacer=pacer,
+        text=text,
+        senses=dict(senses),
+        then=then,
+        title=title,
+    )
     needed = sum(step.timing().prompt_s)
     if needed > max_s:
         raise ck.fail(
-            "max_s", f"is {max_s:g} s, but saying all of this step's text takes about {needed:.0f} s; shorten the text or raise max_s", where
+            "max_s",
+            f"is {max_s:g} s, but saying all of this step's text takes about {needed:.0f} s; shorten the text or raise max_s",
+            where,
         )
     return step
 
@@ -231,7 +285,11 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
     steps = tuple(_parse_step(ck, raw, i, seen) for i, raw in enumerate(raw_steps))
     if steps[-1].kind != StepKind.GROUNDING:
         last = len(steps) - 1
-        raise ck.fail("kind", 'of the last step must be "grounding": every exercise ends with a short grounding', (last, steps[-1].id))
+        raise ck.fail(
+            "kind",
+            'of the last step must be "grounding": every exercise ends with a short grounding',
+            (last, steps[-1].id),
+        )
     lo, hi = sum(s.min_s for s in steps) / 60, sum(s.max_s for s in steps) / 60
     assert duration is not None
     if not lo / 1.25 <= duration <= hi * 1.25:

@@ -83,8 +83,9 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
     def set_baseline(self, key: str, level: float | None) -> None:
         if level is None or not math.isfinite(level) or key in self._baselines:
             return
-        line = pg.InfiniteLine(pos=level, angle=0, movable=False,
-                               pen=pg.mkPen(style.BASELINE, width=1, style=Qt.PenStyle.DashLine))
+        line = pg.InfiniteLine(
+            pos=level, angle=0, movable=False, pen=pg.mkPen(style.BASELINE, width=1, style=Qt.PenStyle.DashLine)
+        )
         self.plots[key].addItem(line, ignoreBounds=False)
         self._baselines[key] = line
 
@@ -101,8 +102,10 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
             return
         self._marks.append(x)
         for plot in self.plots.values():
-            plot.addItem(pg.InfiniteLine(pos=x, angle=90, movable=False, pen=pg.mkPen(style.STEP_MARK, width=1)),
-                         ignoreBounds=True)
+            plot.addItem(
+                pg.InfiniteLine(pos=x, angle=90, movable=False, pen=pg.mkPen(style.STEP_MARK, width=1)),
+                ignoreBounds=True,
+            )
 
     # --- drawing ---------------------------------------------------------------------------
     def _set_title(self, key: str, value: float | None) -> None:

@@ -206,17 +206,26 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
         buf.write("\t".join("n/a" if np.isnan(v) else f"{v:.4f}" for v in row) + "\n")
     physio = write_private(path / f"{stem}_physio.tsv.gz", gzip.compress(buf.getvalue().encode(), mtime=0))
     sidecar = {
-        "SamplingFrequency": SIGNAL_HZ, "StartTime": 0.0, "Columns": list(cols),
-        "heart_rate": {"Description": "Heart rate from the time-preserving corrected RR series (runs of flagged "
-                                      "beats replaced by equal intervals over the same time), linearly interpolated; "
-                                      "n/a where the strap was lost", "Units": "bpm"},
-        "rr_interval": {"Description": "RR interval of the same corrected series, interpolated as heart_rate", "Units": "ms"},
+        "SamplingFrequency": SIGNAL_HZ,
+        "StartTime": 0.0,
+        "Columns": list(cols),
+        "heart_rate": {
+            "Description": "Heart rate from the time-preserving corrected RR series (runs of flagged "
+            "beats replaced by equal intervals over the same time), linearly interpolated; "
+            "n/a where the strap was lost",
+            "Units": "bpm",
+        },
+        "rr_interval": {
+            "Description": "RR interval of the same corrected series, interpolated as heart_rate",
+            "Units": "ms",
+        },
         "rmssd_ms": {"Description": "RMSSD over the last 60 s, updated every 5 s", "Units": "ms"},
         "coherence": {"Description": "HeartMath-style coherence ratio over the last 64 s, every 5 s", "Units": "ratio"},
         "calm": {"Description": "Calm score, 50 at the session's baseline", "Units": "score 0-100"},
         "pacer_rate": {"Description": "Breathing pacer rate shown", "Units": "breaths/min"},
         "Manufacturer": "Bluetooth Heart Rate Service chest strap",
-        "SoftwareVersions": "biofeedback", "SessionStart": record.meta.get("started_at"),
+        "SoftwareVersions": "biofeedback",
+        "SessionStart": record.meta.get("started_at"),
     }
     side = write_private(path / f"{stem}_physio.json", json.dumps(sidecar, indent=1).encode())
     ev = io.StringIO()
@@ -226,7 +235,7 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
             continue
         dur = "n/a"
         if kind is EventKind.STEP:
-            nxt = next((e.t for e in record.events[i + 1:] if e.kind is EventKind.STEP), record.duration_s)
+            nxt = next((e.t for e in record.events[i + 1 :] if e.kind is EventKind.STEP), record.duration_s)
             dur = f"{nxt - t0:.3f}"
         value = annotation_text(kind, d).replace("\t", " ").replace("\n", " ")
         ev.write(f"{t0:.3f}\t{dur}\t{kind}\t{value}\n")

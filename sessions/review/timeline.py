@@ -14,8 +14,8 @@ from sessions.review.phase_table import phase_label, table_title
 from sessions.review.record import Record
 from sessions.review.words import say
 
-PANELS = tuple((m.key, m.key, m.colour) for m in registry.REPORT)
-"""(key, word, colour) of each panel: the registry's ``report`` metrics."""
+PANELS = tuple((m.key, m.colour) for m in registry.REPORT)
+"""(key, colour) of each panel: the registry's ``report`` metrics."""
 SHADES = ("#f4f6f7", "#e8f0f8")
 STEPPED = "pacer_rate"
 """Drawn as steps (the pacer changes at breath ends), not as a line."""
@@ -41,14 +41,8 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
         axes.append(ax)
     end_min = max(record.duration_s / 60.0, 0.1)
     gaps = record.link_gaps()
-    for ax, (key, word, colour) in zip(axes, PANELS):
-        for j, p in enumerate(record.phases):
-            ax.axvspan(p.start / 60, p.end / 60, color=SHADES[j % 2], lw=0, zorder=0)
-        for a, b in gaps:
-            ax.axvspan(a / 60, b / 60, color="#bdc3c7", alpha=0.8, lw=0, zorder=1)
-        for kind, c in MARKS.items():
-            for t, _k, _d in record.events_of(kind):
-                ax.axvline(t / 60, color=c, lw=1.2, ls="--", zorder=2)
+    for ax, (key, colour) in zip(axes, PANELS):
+        _backdrop(ax, record, gaps)
         y = record.metrics[key]
         ok = ~np.isnan(y)
         if key == STEPPED:
@@ -57,21 +51,7 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
         else:
             ax.plot(record.metric_t[ok] / 60, y[ok], color=colour, lw=1.5, zorder=3)
         if key == BEATS_UNDER and len(record.beat_t):
-            bt, bh = instantaneous_hr(record)
-            nn = record.nn_mask
-            ax.plot(bt[nn], bh[nn], ".", ms=1.2, color="#e6b0aa", zorder=2)
-            lo, hi = 30.0, 200.0
-            valid = bh[nn]
-            if len(valid) > 10:
-                lo, hi = np.percentile(valid, [0.5, 99.5])
-                lo, hi = lo - 5, hi + 5
-                ax.set_ylim(lo, hi)
-            art = record.artefact_mask
-            if art.any():  # drawn at the edge when far outside, so none is hidden
-                ax.plot(bt[art], np.clip(bh[art], lo + 0.5, hi - 0.5), "x", ms=3, color="#000000", mew=0.7, zorder=4)
-            for t, _k, _d in record.events_of(EventKind.PROMPT):
-                ax.plot([t / 60], [1.0], marker="v", ms=3, color="#5d6d7e", transform=ax.get_xaxis_transform(),
-                        clip_on=False, zorder=5)
+            _beats(ax, record)
         ax.set_ylabel(table_title(registry.spec(key), lang), fontsize=7)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3, lw=0.5)
@@ -85,6 +65,36 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
                      ha="center", va="bottom", fontsize=6.5, color="#34495e", clip_on=False)
     axes[-1].set_xlabel(say(lang, "time_min"), fontsize=8)
     return axes
+
+
+def _backdrop(ax, record: Record, gaps: list[tuple[float, float]]) -> None:
+    """Phases shaded, link gaps greyed, distress and grounding marked."""
+    for j, p in enumerate(record.phases):
+        ax.axvspan(p.start / 60, p.end / 60, color=SHADES[j % 2], lw=0, zorder=0)
+    for a, b in gaps:
+        ax.axvspan(a / 60, b / 60, color="#bdc3c7", alpha=0.8, lw=0, zorder=1)
+    for kind, c in MARKS.items():
+        for t, _k, _d in record.events_of(kind):
+            ax.axvline(t / 60, color=c, lw=1.2, ls="--", zorder=2)
+
+
+def _beats(ax, record: Record) -> None:
+    """Every beat's heart rate dotted under the curve, artefacts as crosses, prompts as ticks on top."""
+    bt, bh = instantaneous_hr(record)
+    nn = record.nn_mask
+    ax.plot(bt[nn], bh[nn], ".", ms=1.2, color="#e6b0aa", zorder=2)
+    lo, hi = 30.0, 200.0
+    valid = bh[nn]
+    if len(valid) > 10:
+        lo, hi = np.percentile(valid, [0.5, 99.5])
+        lo, hi = lo - 5, hi + 5
+        ax.set_ylim(lo, hi)
+    art = record.artefact_mask
+    if art.any():  # drawn at the edge when far outside, so none is hidden
+        ax.plot(bt[art], np.clip(bh[art], lo + 0.5, hi - 0.5), "x", ms=3, color="#000000", mew=0.7, zorder=4)
+    for t, _k, _d in record.events_of(EventKind.PROMPT):
+        ax.plot([t / 60], [1.0], marker="v", ms=3, color="#5d6d7e", transform=ax.get_xaxis_transform(),
+                clip_on=False, zorder=5)
 
 
 def legend_text(lang: str) -> str:

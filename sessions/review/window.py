@@ -41,7 +41,7 @@ def build_window(record: Record, lang: str | None = None):
     plots = []
     end_min = max(record.duration_s / 60.0, 0.1)
     prompts = minutes([t for t, _k, _d in record.events_of(EventKind.PROMPT)])
-    for i, (key, word, colour) in enumerate(PANELS):
+    for i, (key, colour) in enumerate(PANELS):
         plot = graphs.addPlot(row=i, col=0)
         plot.setLabel("left", table_title(registry.spec(key), lang))
         plot.setMouseEnabled(x=True, y=False)
@@ -67,24 +67,7 @@ def build_window(record: Record, lang: str | None = None):
         plot.plot(minutes(record.metric_t[ok]), y[ok], pen=pg.mkPen(colour, width=2),
                   stepMode=None, connect="finite")
         if key == BEATS_UNDER and len(record.beat_t):
-            bt, bh = instantaneous_hr(record)
-            nn = record.nn_mask
-            plot.plot(bt[nn], bh[nn], pen=None, symbol="o", symbolSize=2, symbolBrush="#e6b0aa", symbolPen=None)
-            art = record.artefact_mask
-            if art.any():
-                plot.plot(bt[art], np.clip(bh[art], 30, 200), pen=None, symbol="x", symbolSize=7,
-                          symbolBrush="#000000", symbolPen=pg.mkPen("#000000"))
-            top = float(np.nanpercentile(bh[nn], 99.5)) + 3 if nn.any() else 100.0
-            if len(prompts):
-                plot.plot(prompts, np.full(len(prompts), top), pen=None, symbol="t", symbolSize=7,
-                          symbolBrush="#5d6d7e", symbolPen=None)
-            for p in record.phases:
-                label = pg.TextItem(phase_label(p.name, lang), color="#34495e", anchor=(0, 0))
-                label.setPos(p.start / 60, top + 4)
-                plot.addItem(label)
-            if nn.sum() > 10:
-                lo, hi = np.percentile(bh[nn], [0.5, 99.5])
-                plot.setYRange(lo - 5, hi + 8, padding=0)
+            _beats(plot, record, prompts, lang)
         plots.append(plot)
     plots[-1].setLabel("bottom", say(lang, "time_min"))
     plots[0].setXRange(0, end_min, padding=0.01)
@@ -139,3 +122,27 @@ def show(record: Record, lang: str | None = None) -> int:
     win = build_window(record, lang)
     win.show()
     return qapp.exec()
+
+
+def _beats(plot, record: Record, prompts: np.ndarray, lang: str) -> None:
+    """Every beat's heart rate dotted under the curve, artefacts as crosses, prompts and phase names on top."""
+    import pyqtgraph as pg
+
+    bt, bh = instantaneous_hr(record)
+    nn = record.nn_mask
+    plot.plot(bt[nn], bh[nn], pen=None, symbol="o", symbolSize=2, symbolBrush="#e6b0aa", symbolPen=None)
+    art = record.artefact_mask
+    if art.any():
+        plot.plot(bt[art], np.clip(bh[art], 30, 200), pen=None, symbol="x", symbolSize=7,
+                  symbolBrush="#000000", symbolPen=pg.mkPen("#000000"))
+    top = float(np.nanpercentile(bh[nn], 99.5)) + 3 if nn.any() else 100.0
+    if len(prompts):
+        plot.plot(prompts, np.full(len(prompts), top), pen=None, symbol="t", symbolSize=7,
+                  symbolBrush="#5d6d7e", symbolPen=None)
+    for p in record.phases:
+        label = pg.TextItem(phase_label(p.name, lang), color="#34495e", anchor=(0, 0))
+        label.setPos(p.start / 60, top + 4)
+        plot.addItem(label)
+    if nn.sum() > 10:
+        lo, hi = np.percentile(bh[nn], [0.5, 99.5])
+        plot.setYRange(lo - 5, hi + 8, padding=0)

@@ -306,19 +306,39 @@ class VmRun:
 def qemu_command(kernel: Kernel, initramfs: Path, results: Path, *, memory_mb: int = 1024, cpus: int = 2) -> list[str]:
     return [
         str(find_qemu()),
-        "-accel", "tcg", "-cpu", "max",
-        "-smp", str(cpus), "-m", str(memory_mb),
-        "-nic", "none", "-display", "none", "-vga", "none", "-no-reboot",
-        "-monitor", "none",
-        "-serial", f"file:{results / 'console.log'}",
-        "-kernel", str(kernel.image),
-        "-initrd", str(initramfs),
-        "-append", "console=ttyS0 panic=-1 loglevel=4 no_timer_check",
+        "-accel",
+        "tcg",
+        "-cpu",
+        "max",
+        "-smp",
+        str(cpus),
+        "-m",
+        str(memory_mb),
+        "-nic",
+        "none",
+        "-display",
+        "none",
+        "-vga",
+        "none",
+        "-no-reboot",
+        "-monitor",
+        "none",
+        "-serial",
+        f"file:{results / 'console.log'}",
+        "-kernel",
+        str(kernel.image),
+        "-initrd",
+        str(initramfs),
+        "-append",
+        "console=ttyS0 panic=-1 loglevel=4 no_timer_check",
         # multidevs=remap: the host root spans several filesystems; without it inode numbers can
         # collide in the guest (and cache=loose would then mix files up).
-        "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
-        "-virtfs", f"local,path={results},mount_tag=results,security_model=none",
-        "-device", "virtio-rng-pci",
+        "-virtfs",
+        "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+        "-virtfs",
+        f"local,path={results},mount_tag=results,security_model=none",
+        "-device",
+        "virtio-rng-pci",
     ]
 
 
@@ -333,8 +353,14 @@ def preflight() -> Kernel:
     return find_kernel()
 
 
-def boot(results: Path, workdir: Path, *, python: str | None = None, guest_args: list[str] | None = None,
-         timeout_s: float = 240.0) -> VmRun:
+def boot(
+    results: Path,
+    workdir: Path,
+    *,
+    python: str | None = None,
+    guest_args: list[str] | None = None,
+    timeout_s: float = 240.0,
+) -> VmRun:
     """Boot the VM, run the guest script in it, and wait until it powers off (or time runs out).
 
     ``results`` is shared with the guest (it appears there as :data:`GUEST_MOUNT_RESULTS`);
