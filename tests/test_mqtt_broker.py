@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from sessions.mqtt.config import settings_from
+from sessions.mqtt.publisher import WAKE_S, SessionPublisher
+from sessions.runner import LiveState
 from sessions.store import SessionReader
 from tests.mosquitto_broker import HOST, Broker, free_port, have_mosquitto, make_tls_files, password_file
 
@@ -88,8 +94,13 @@ def test_metrics_and_events_reach_mosquitto_sub_and_nothing_personal_leaves(brok
     assert 55 < metrics[-1]["hr"] < 100 and 300 < metrics[-1]["rr"] < 1500 and metrics[-1]["rmssd"] > 0
     ts = [m["t"] for m in metrics]
     assert ts == sorted(ts) and len(ts) == len(set(ts))  # at most one per second of session time, in order
-    # 1 Hz of session time, but at most 10 samples per wall second: at --speed 50, one per ~5 s.
-    assert ts[-1] >= 80 and max(b - a for a, b in zip(ts, ts[1:])) <= 8
+    assert ts[-1] >= 80  # published to the end
+    # At most 10 samples per wall second, by the publisher's own clock (``ts``). A busy machine only
+    # spaces them further, so this holds under any load; how many seconds of session time lie between
+    # two samples at --speed 50 depends on how often the loop got the CPU, and is tested in lockstep
+    # below (test_one_sample_per_second_of_session_time_whenever_the_loop_runs).
+    wall = [m["ts"] for m in metrics[:-1]]  # the last is the final sample at the end, on top of the 10 Hz
+    assert min(b - a for a, b in pairwise(wall)) >= WAKE_S - 0.005
     kinds = [e["kind"] for e in events]
     assert {"step", "stop", "grounding", "done", "link"} <= set(kinds)
     assert kinds.index("stop") < kinds.index("done")
@@ -99,6 +110,63 @@ def test_metrics_and_events_reach_mosquitto_sub_and_nothing_personal_leaves(brok
     assert prompts and not any(p in line for p in prompts for line in map(json.dumps, events + metrics))
     assert "prompt" not in kinds and all("text" not in e for e in events)
     assert "publishing this session as s1" in run.stdout
+
+
+class LockstepRunner:
+    """What the publisher sees of a session: the live state, subscriptions and the add-on status.
+
+    The test moves session time itself, one second per step, so what is sampled does not depend on
+    how fast the machine runs the session.
+    """
+
+    script = SimpleNamespace(id="safe-place")
+
+    def __init__(self) -> None:
+        self.state = LiveState()
+        self.state.phase = "step"  # equal to SessionPhase.STEP
+
+    def subscribe(self, _listener):
+        return lambda: None
+
+    def set_addon_status(self, name: str, status: str) -> None:
+        self.state.addons[name] = status
+
+
+async def test_one_sample_per_second_of_session_time_whenever_the_loop_runs(broker):
+    """Session time moves a second per step, each step 1.5 wake periods of the sampler after the last.
+
+    Whatever the load, asyncio runs timers in the order they fall due, and the sampler's next wake
+    (0.1 s after its last) always falls before the next step (0.15 s after the last step): so the
+    sampler sees every second, and every second must reach the subscriber. A sampler that wakes
+    less often, skips seconds, or an outbox or sender that loses samples fails this; a loaded
+    machine only makes it take longer.
+    """
+    import aiomqtt
+
+    runner = LockstepRunner()
+    received: list[dict] = []
+    steps = 40
+    async with aiomqtt.Client(HOST, broker.port) as sub:
+        await sub.subscribe("bf/lk/metrics")  # returns once the broker confirmed the subscription
+
+        async def collect() -> None:
+            async for message in sub.messages:
+                received.append(json.loads(message.payload))
+                if received[-1]["t"] >= steps:
+                    return
+
+        collecting = asyncio.ensure_future(collect())
+        pub = SessionPublisher(runner, settings_from(broker.url()), session_id="lk")
+        async with pub:
+            while not pub.connected:
+                await asyncio.sleep(0.01)
+            for _ in range(steps):
+                runner.state.t += 1.0
+                await asyncio.sleep(1.5 * WAKE_S)
+        await asyncio.wait_for(collecting, 60)
+    seconds = [m["t"] for m in received]
+    assert seconds[0] <= 1.0 and seconds[-1] == steps
+    assert [b - a for a, b in pairwise(seconds)] == [1.0] * (len(seconds) - 1), seconds
 
 
 def test_last_will_says_offline_after_kill_9(broker, tmp_path):
