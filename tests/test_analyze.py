@@ -219,3 +219,13 @@ def test_segments_sdann_and_sdnn_index(tmp_path, capsys):
     assert out["n_segments"] == 4 and len(out["segments"]) == 4
     assert out["sdann_ms"] == pytest.approx(np.std([700, 800, 900, 1000], ddof=1), rel=0.01)
     assert out["sdnn_index_ms"] == pytest.approx(5.0, rel=0.25)
+
+
+def test_progress_is_reported_while_labelling_a_long_file():
+    from biofeedback.whole_recording import PROGRESS_EVERY, analyze_recording
+
+    rr = [800.0 + 40 * np.sin(i / 4) for i in range(2 * PROGRESS_EVERY + 5)]
+    seen: list[tuple[int, int]] = []
+    analyze_recording(rr, progress=lambda done, total: seen.append((done, total)))
+    assert [d for d, _ in seen] == [0, PROGRESS_EVERY, 2 * PROGRESS_EVERY, len(rr)]
+    assert all(total == len(rr) for _, total in seen)
