@@ -132,7 +132,8 @@ def speaking_rate(tempo: float = 1.0, pacer_rate: float | None = None, base_wpm:
 
 def to_int16(samples: np.ndarray) -> np.ndarray:
     """16-bit PCM (values are clipped at full scale; the mix is kept below it by design)."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+    out: np.ndarray = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+    return out
 
 
 __all__ = [

@@ -169,7 +169,7 @@ class BleStrap(HeartSource):
         self.processor = NotificationProcessor()
         self.device_address: str | None = None
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"kind": self.name, "target": self.target, "address": self.device_address}
 
     def _now(self) -> float:

@@ -28,6 +28,8 @@ Each kind is counted in :attr:`HrmDecoder.problems` and logged once (with its fi
 
 from __future__ import annotations
 
+from typing import Any
+
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -70,7 +72,7 @@ class HeartRateMeasurement:
     energy_kj: int | None
     rr_ticks: tuple[int, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "hr_bpm": self.hr_bpm,
             "contact": self.contact.value,

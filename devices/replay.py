@@ -6,6 +6,8 @@ through the same decoder and beat timing as a live strap.
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -83,7 +85,7 @@ class Replay(HeartSource):
     def now(self) -> float:
         return self.clock.now()
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"kind": self.name, "file": self.label}
 
     async def items(self) -> AsyncIterator[StreamItem]:

@@ -9,6 +9,8 @@ timing as the real strap.
 
 from __future__ import annotations
 
+from typing import Any
+
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -54,7 +56,7 @@ class SimulatedStrap(HeartSource):
     def now(self) -> float:
         return self.clock.now()
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {"kind": self.name, "profile": self.profile, "seed": self.seed}
 
     def _link_down(self, t: float) -> tuple[float, float] | None:

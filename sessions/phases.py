@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sessions import metric_registry as registry
 from sessions.events import EventKind
 from sessions.store import SessionReader
+
+if TYPE_CHECKING:
+    from sessions.salvage import SalvagedReader
 
 PHASE_FIELDS = tuple(m.key for m in registry.PER_PHASE)
 """Averaged per phase: the registry's ``per_phase`` metrics."""
@@ -27,7 +30,7 @@ class Phase:
                 **{k: (None if v is None else round(v, 3)) for k, v in self.means.items()}}
 
 
-def phases(reader: SessionReader) -> list[Phase]:
+def phases(reader: SessionReader | SalvagedReader) -> list[Phase]:
     """Phases from the record's ``step`` events; metrics rows averaged within each."""
     steps = reader.events(EventKind.STEP.value)
     metrics = reader.metrics()

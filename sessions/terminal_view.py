@@ -80,7 +80,7 @@ class TerminalView:
         s: LiveState = self.runner.state
         lang = self.lang
         header = Text(self.runner.script.title, style="bold #9fb8c8")
-        if s.step_id:
+        if s.step_id and s.step_index is not None:
             left = (s.step_max_s or 0) - (s.t - s.step_started)
             header.append(f"   {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
                           f" · ≤ {clock(left)}", style="#6f8594")

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from biofeedback.breath_sound import SAMPLE_RATE
 from sessions.i18n import tr
@@ -28,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def audio_choice(args: argparse.Namespace) -> tuple[bool, float]:
     """On/off and volume from the flags, else the profile; a flag given is stored for next time."""
     profile = load_profile()
-    stored = profile.get("audio") if isinstance(profile.get("audio"), dict) else {}
+    audio = profile.get("audio")
+    stored: dict[str, Any] = audio if isinstance(audio, dict) else {}
     on = args.audio if getattr(args, "audio", None) is not None else bool(stored.get("on", True))
     volume = getattr(args, "volume", None)
     volume = float(stored.get("volume", 0.8)) if volume is None else min(max(volume, 0.0), 1.0)

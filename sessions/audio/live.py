@@ -118,8 +118,10 @@ class LiveAudio:
     def _playing_pos(self) -> int:
         return self._pos - self.sink.buffered()
 
-    def _source_t(self, pos: np.ndarray | int) -> np.ndarray | float:
-        return self._t_origin + np.asarray(pos) / SAMPLE_RATE * self.speed
+    def _source_t(self, pos: np.ndarray | int) -> np.ndarray:
+        assert self._t_origin is not None
+        out: np.ndarray = self._t_origin + np.asarray(pos) / SAMPLE_RATE * self.speed
+        return out
 
     def render_next(self, n: int = BLOCK) -> np.ndarray:
         """The next ``n`` samples: cue (gain 0 while the pacer is hidden or paused) plus speech."""

@@ -51,9 +51,8 @@ def run_list(args: argparse.Namespace) -> int:
             console.print("No sessions recorded yet. Try: biofeedback run --simulate --speed 20")
         return 0
     table = Table(title="Recorded sessions")
-    for col, just in (("id", "left"), ("start", "left"), ("script", "left"), ("lang", "left"),
-                      ("source", "left"), ("minutes", "right"), ("beats", "right")):
-        table.add_column(col, justify=just, no_wrap=col in ("id", "start"))
+    for col in ("id", "start", "script", "lang", "source", "minutes", "beats"):
+        table.add_column(col, justify="right" if col in ("minutes", "beats") else "left", no_wrap=col in ("id", "start"))
     for s in sessions:
         table.add_row(s.id + ("" if s.complete else " (unfinished)"), s.started_at.replace("T", " ")[:16],
                       s.script or "–", s.language or "–", s.source, f"{s.duration_s / 60:.1f}", str(s.beats))

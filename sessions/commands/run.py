@@ -9,12 +9,13 @@ import logging
 import signal
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from devices.ble_strap import BleStrap
 from devices.errors import DeviceError
+from devices.source import HeartSource
 from sessions.addons import add_addon_arguments, attached_addons
 from sessions.errors import UserError
 from sessions.exercises import (DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, CommonTexts, Script, default_language,
@@ -25,6 +26,9 @@ from sessions.runner import RunResult, SessionRunner
 from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
 from sessions.store import SessionWriter, delete_session_file, fresh_session_path, payload_format_of
 from sessions.terminal_view import TerminalView
+
+if TYPE_CHECKING:
+    from sessions.gui.window import SessionWindow
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
     common = load_common(lang)
     _announce(console, common, script)
     profile = load_profile()
+    source: HeartSource
     if window == "screen" and not (args.simulate or args.replay or args.device):
         source = await _paired_strap(lang, profile)
     else:
@@ -107,6 +112,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         resonance_rate=profile.get("resonance_rate"),
         stored_baseline=profile.get("baseline"),
     )
+    view: TerminalView | SessionWindow
     if window is None:
         view = TerminalView(runner, lang, console=console)
     else:
@@ -144,7 +150,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
             highlight=False,
         )
         console.print(tr(lang, "review_hint", id=session_id), style="dim", highlight=False)
-    if window is not None:
+    if not isinstance(view, TerminalView):
         if args.snapshot is not None and result is not None:
             if view.snapshot_error is None:
                 console.print(f"{tr(lang, 'gui_snapshot_saved')}: {args.snapshot}", highlight=False, soft_wrap=True)

@@ -67,11 +67,11 @@ def table(following: Following, lang: str, now: float) -> Table:
     t.add_column(tr(lang, "col_seen"), justify="right")
     for s in sorted(following.sessions.values(), key=lambda s: s.sid):
         shown = s.shown_state(now)
-        m = s.metrics
+        values = s.metrics
         style = {"online": "#a9c9a4", "offline": "#6f8594", "lost": "#d5a07f", "quiet": "#d5a07f"}.get(shown, "")
         t.add_row(s.sid, f"[{style}]{tr(lang, 'state_' + shown) if shown != 'unknown' else '?'}[/]",
-                  clock(m.get("t")), number(m.get("step")), number(m.get("rr")),
-                  *(spec.format(m.get(spec.wire)) for spec in PUBLISHED),
+                  clock(values.get("t")), number(values.get("step")), number(values.get("rr")),
+                  *(spec.format(values.get(spec.wire)) for spec in PUBLISHED),
                   _event_text(s.last_event), f"{now - s.last_rx:.0f} s" if s.last_rx else "–")
     return t
 

@@ -241,7 +241,7 @@ def _parse_step(ck: _Checker, raw: Any, index: int, seen: set[str]) -> Step:
         calm_above=calm_above,
         pacer=pacer,
         text=text,
-        senses=dict(senses),
+        senses={k: v for k, v in senses.items() if v is not None},
         then=then,
         title=title,
     )

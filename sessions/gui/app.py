@@ -19,6 +19,7 @@ def qt_application(offscreen: bool = False):
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["biofeedback"])
+    assert isinstance(app, QApplication)
     # The window decides when the session is over; closing it must not stop the loop under the runner.
     app.setQuitOnLastWindowClosed(False)
     app.setApplicationName("biofeedback")

@@ -91,8 +91,10 @@ class SessionWindow(QWidget):
         root.setSpacing(14)
 
         top = QHBoxLayout()
-        self.header = QLabel(self.runner.script.title, objectName="header")
-        self.status = QLabel("", objectName="status")
+        self.header = QLabel(self.runner.script.title)
+        self.header.setObjectName("header")
+        self.status = QLabel("")
+        self.status.setObjectName("status")
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(self.header, 1)
         top.addWidget(self.status)
@@ -102,7 +104,8 @@ class SessionWindow(QWidget):
         middle.setSpacing(32)
         self.pacer = PacerWidget({k: tr(lang, k) for k in ("breathe_in", "breathe_out", "breathe_free")}
                                  | {"per_min": tr(lang, "gui_per_min")})
-        self.prompt = QLabel("", objectName="prompt")
+        self.prompt = QLabel("")
+        self.prompt.setObjectName("prompt")
         self.prompt.setWordWrap(True)
         self.prompt.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.prompt.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -129,7 +132,8 @@ class SessionWindow(QWidget):
             ("stop", tr(lang, "gui_stop"), "q", self.runner.stop),
             ("fullscreen", tr(lang, "gui_fullscreen"), "f", self.toggle_fullscreen),
         ):
-            button = QPushButton(f"{label}  ({key})", objectName=name)
+            button = QPushButton(f"{label}  ({key})")
+            button.setObjectName(name)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the shortcuts, never twice
             button.clicked.connect(lambda _=False, act=action: act())
             self.buttons[name] = button
@@ -236,7 +240,7 @@ class SessionWindow(QWidget):
         self.shown_beats = s.beats
 
         header = self.runner.script.title
-        if s.step_id is not None and s.phase in (SessionPhase.STEP, SessionPhase.GROUNDING):
+        if s.step_id is not None and s.step_index is not None and s.phase in (SessionPhase.STEP, SessionPhase.GROUNDING):
             left = (s.step_max_s or 0.0) - (s.t - s.step_started)
             header += (f"     {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
                        f" · {tr(lang, 'gui_left', clock=clock(left))}")

@@ -6,6 +6,7 @@ Everything a user can get wrong here is checked before a session starts and said
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import re
@@ -122,7 +123,7 @@ def settings_from(url: str, *, password_file: str | None = None, ca_file: str | 
     return settings
 
 
-def add_broker_arguments(parser, *, url_help: str) -> None:
+def add_broker_arguments(parser: argparse.ArgumentParser, *, url_help: str) -> argparse._ArgumentGroup:
     """The broker flags shared by ``run`` and ``watch``."""
     group = parser.add_argument_group("MQTT (optional: follow a session live from elsewhere)")
     group.add_argument("--mqtt", metavar="URL", help=url_help)

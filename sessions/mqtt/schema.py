@@ -81,10 +81,10 @@ def metrics_payload(state: Any, rr_ms: float | None, ts: float) -> dict[str, Any
 
 def event_payload(kind: EventKind | str, t: float, data: dict[str, Any], ts: float) -> dict[str, Any] | None:
     """The published form of a recorded event, or None when it is not for publishing."""
-    kind = parse_kind(kind) if isinstance(kind, str) and not isinstance(kind, EventKind) else kind
-    fields = EVENT_FIELDS.get(kind) if isinstance(kind, EventKind) else None
-    if fields is None:
+    kind = parse_kind(kind) if not isinstance(kind, EventKind) else kind
+    if not isinstance(kind, EventKind) or kind not in EVENT_FIELDS:
         return None
+    fields = EVENT_FIELDS[kind]
     if kind is EventKind.LINK and data.get("state") not in LINK_STATES:
         return None
     out: dict[str, Any] = {"t": _num(t, 1), "ts": round(ts, 3), "kind": kind.value}

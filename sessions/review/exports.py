@@ -131,7 +131,8 @@ def export_edf(record: Record, path: Path) -> list[Path]:
     n_records = int(np.ceil((len(t)) / (SIGNAL_HZ * EDF_RECORD_S)))
     n_fast = int(n_records * SIGNAL_HZ * EDF_RECORD_S)
     grid_slow = np.arange(n_records) * EDF_RECORD_S
-    data, headers = [], []
+    data: list[np.ndarray] = []
+    headers: list[dict[str, str | int | float | None]] = []
     for label, unit, lo, hi, src in EDF_SIGNALS:
         if src in ("hr", "rr"):
             y = np.full(n_fast, np.nan)

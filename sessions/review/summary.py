@@ -43,31 +43,33 @@ def plain_summary(record: Record, rows: list[PhaseRow], lang: str) -> list[str]:
     out: list[str] = []
     level = record.baseline_hr()
     steps = [r for r in rows if r.kind != StepKind.BASELINE and r.means["hr_bpm"] is not None]
-    if level is not None and steps:
-        lowest = min(steps, key=lambda r: r.means["hr_bpm"])
-        d = level - lowest.means["hr_bpm"]
+    hr = [(r, float(r.means["hr_bpm"] or 0.0)) for r in steps]
+    if level is not None and hr:
+        lowest, low = min(hr, key=lambda p: p[1])
+        d = level - low
         if d >= SAME_BPM:
             out.append(say(lang, "settled_below", d=d, phase=f"‘{phase_label(lowest, lang)}’"))
             when = _settled_from(record, level)
             if when is not None and when > 0:
                 out.append(say(lang, "settled_when", m=max(1.0, when / 60.0)))
-        elif max(abs(level - r.means["hr_bpm"]) for r in steps) < SAME_BPM:
+        elif max(abs(level - v) for _, v in hr) < SAME_BPM:
             out.append(say(lang, "settled_same", d=SAME_BPM))
         else:
-            highest = max(steps, key=lambda r: r.means["hr_bpm"])
-            out.append(say(lang, "settled_above", d=highest.means["hr_bpm"] - level,
-                           phase=f"‘{phase_label(highest, lang)}’"))
-    first = next((r for r in rows if r.means["rmssd_ms"] is not None), None)
-    last = next((r for r in reversed(steps) if r.means["rmssd_ms"] is not None), None)
-    if first is not None and last is not None and first is not last:
-        a, b = first.means["rmssd_ms"], last.means["rmssd_ms"]
-        if b > a * 1.1:
-            out.append(say(lang, "rmssd_up", a=a, b=b))
-        elif b < a * 0.9:
-            out.append(say(lang, "rmssd_down", a=a, b=b))
-    coh = [r for r in steps if r.means["coherence"] is not None]
+            highest, high = max(hr, key=lambda p: p[1])
+            out.append(say(lang, "settled_above", d=high - level, phase=f"‘{phase_label(highest, lang)}’"))
+    rmssd = [(r, r.means["rmssd_ms"]) for r in rows]
+    first = next((v for _, v in rmssd if v is not None), None)
+    last = next((r.means["rmssd_ms"] for r in reversed(steps) if r.means["rmssd_ms"] is not None), None)
+    first_row = next((r for r, v in rmssd if v is not None), None)
+    last_row = next((r for r in reversed(steps) if r.means["rmssd_ms"] is not None), None)
+    if first is not None and last is not None and first_row is not last_row:
+        if last > first * 1.1:
+            out.append(say(lang, "rmssd_up", a=first, b=last))
+        elif last < first * 0.9:
+            out.append(say(lang, "rmssd_down", a=first, b=last))
+    coh = [(r, float(r.means["coherence"] or 0.0)) for r in steps if r.means["coherence"] is not None]
     if coh:
-        out.append(say(lang, "coh_best", phase=f"‘{phase_label(max(coh, key=lambda r: r.means['coherence']), lang)}’"))
+        out.append(say(lang, "coh_best", phase=f"‘{phase_label(max(coh, key=lambda p: p[1])[0], lang)}’"))
     calm = record.metrics["calm"][~np.isnan(record.metrics["calm"])]
     if len(calm) >= 4:
         k = max(1, len(calm) // 20)

@@ -6,6 +6,8 @@ minutes; the steps shaded and named; prompts as ticks, distress, grounding and l
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sessions import metric_registry as registry
@@ -35,7 +37,7 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
     n = len(PANELS)
     gap = 0.012
     h = (height - gap * (n - 1)) / n
-    axes = []
+    axes: list[Any] = []
     for i in range(n):
         ax = fig.add_axes((left, bottom + (n - 1 - i) * (h + gap), width, h), sharex=axes[0] if axes else None)
         axes.append(ax)

@@ -7,6 +7,8 @@ Qt and pyqtgraph are imported here only, so the core CLI runs without them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sessions.private_files import picture_bytes, write_private
@@ -38,7 +40,7 @@ def build_window(record: Record, lang: str | None = None):
     graphs = pg.GraphicsLayoutWidget()
     split.addWidget(graphs)
     minutes = lambda a: np.asarray(a, dtype=float) / 60.0
-    plots = []
+    plots: list[Any] = []
     end_min = max(record.duration_s / 60.0, 0.1)
     prompts = minutes([t for t, _k, _d in record.events_of(EventKind.PROMPT)])
     for i, (key, colour) in enumerate(PANELS):
@@ -59,9 +61,9 @@ def build_window(record: Record, lang: str | None = None):
             gap = pg.LinearRegionItem((a / 60, b / 60), movable=False, brush=pg.mkBrush("#bdc3c7"), pen=pg.mkPen(None))
             gap.setZValue(-10)
             plot.addItem(gap)
-        for kind, c in MARKS.items():
+        for kind, mark_colour in MARKS.items():
             for t, _k, _d in record.events_of(kind):
-                plot.addItem(pg.InfiniteLine(t / 60, angle=90, pen=pg.mkPen(c, width=1.5, style=QtCore.Qt.PenStyle.DashLine)))
+                plot.addItem(pg.InfiniteLine(t / 60, angle=90, pen=pg.mkPen(mark_colour, width=1.5, style=QtCore.Qt.PenStyle.DashLine)))
         y = record.metrics[key]
         ok = ~np.isnan(y)
         plot.plot(minutes(record.metric_t[ok]), y[ok], pen=pg.mkPen(colour, width=2),
@@ -74,12 +76,12 @@ def build_window(record: Record, lang: str | None = None):
     header, body = table_cells(rows, lang)
     table = QtWidgets.QTableWidget(len(body), len(header))
     table.setHorizontalHeaderLabels(header)
-    for r, row in enumerate(body):
-        for c, value in enumerate(row):
-            item = QtWidgets.QTableWidgetItem(value)
+    for i_row, row in enumerate(body):
+        for c, cell in enumerate(row):
+            item = QtWidgets.QTableWidgetItem(cell)
             if c:
                 item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
-            table.setItem(r, c, item)
+            table.setItem(i_row, c, item)
     table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
     table.resizeColumnsToContents()
     split.addWidget(table)
