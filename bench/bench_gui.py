@@ -3,7 +3,8 @@ from a strap payload's arrival to its value painted on screen (offscreen Qt, rea
 
 Each run skips the baseline at full speed, then plays the simulated strap in real time for
 MEASURE_S seconds. Baseline for the ratio: the same session in the same qasync loop without a
-window. Median of RUNS runs. Prints a markdown table.
+window. Median of RUNS runs. Prints a markdown table and whether the frame-rate target (TARGET_FPS
+with a two-hour history) is met; run it on an otherwise idle machine.
 
     .venv/bin/python bench/bench_gui.py
 """
@@ -35,6 +36,10 @@ from sessions.store import SessionWriter  # noqa: E402
 
 MEASURE_S = float(os.environ.get("BENCH_GUI_SECONDS", 20))
 RUNS = int(os.environ.get("BENCH_GUI_RUNS", 3))
+TARGET_FPS = 27.0
+"""Wall-clock target (90 % of the 30-Hz timer) with a two-hour history. It lives here, not in the
+tests: on a loaded machine the frame rate drops for reasons the window does not control
+(tests/test_gui_soak.py asserts frames drawn per frame due and CPU per frame instead)."""
 
 
 class PaintClock(QObject):
@@ -101,6 +106,8 @@ def one_run(folder: Path, with_window: bool, history_s: float, seed: int) -> dic
 
     cpu, wall, frames, n0 = run_in_qt(go())
     out = {"cpu_share": cpu / wall, "fps": frames / wall}
+    if frames:
+        out["cpu_per_frame_ms"] = 1000.0 * cpu / frames
     if window is not None:
         ft = window.frame_times_ms()[-frames:]
         out["frame_median"], out["frame_p99"] = float(np.median(ft)), float(np.percentile(ft, 99))
@@ -137,16 +144,22 @@ def main() -> None:
             print(f"# {label}: {rows[label]}", file=sys.stderr)
     base = rows["no window (baseline)"]["cpu_share"]
     print(f"Median of {RUNS} runs of {MEASURE_S:.0f} s each, offscreen Qt, 2 cores.\n")
-    print("| what | CPU (share of one core) | window's own CPU | ratio to baseline | fps | frame handler median / p99 | frame interval p99 | payload-to-screen latency median / max |")
-    print("|---|---|---|---|---|---|---|---|")
+    columns = ("what", "CPU (share of one core)", "window's own CPU", "ratio to baseline", "fps", "process CPU per frame",
+               "frame handler median / p99", "frame interval p99", "payload-to-screen latency median / max")
+    print("| " + " | ".join(columns) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for label, r in rows.items():
         own = r["cpu_share"] - base
         if "frame_median" in r:
-            extra = (f"{r['fps']:.1f} | {r['frame_median']:.2f} / {r['frame_p99']:.2f} ms | {r['interval_p99']:.1f} ms | "
+            extra = (f"{r['fps']:.1f} | {r['cpu_per_frame_ms']:.1f} ms | "
+                     f"{r['frame_median']:.2f} / {r['frame_p99']:.2f} ms | {r['interval_p99']:.1f} ms | "
                      f"{r['latency_median']:.1f} / {r['latency_max']:.1f} ms (n={r['latency_n']:.0f})")
         else:
-            extra = "– | – | – | –"
+            extra = "– | – | – | – | –"
         print(f"| {label} | {100 * r['cpu_share']:.1f} % | {100 * own:.1f} % | {r['cpu_share'] / base:.1f}x | {extra} |")
+    fps = rows["window, 2-hour history"]["fps"]
+    print(f"\nTarget: at least {TARGET_FPS:.0f} fps with a two-hour history: {fps:.1f} fps, "
+          f"{'met' if fps >= TARGET_FPS else 'NOT met'}.")
 
 
 if __name__ == "__main__":
