@@ -7,7 +7,7 @@ Two estimators, both on the NN series with its own beat times (flagged beats lea
   sin 2wt) are obtained from two FFTs after "extirpolating" each uneven sample onto a regular grid
   (the reverse of Lagrange interpolation: each sample is spread over its ``EXTIRP_ORDER`` nearest
   grid points with the weights that interpolation would have used). Cost O(n + G log G) with G
-  about 4x the number of frequencies; memory O(n + G). It gives the same periodogram as the
+  8x the number of frequencies (at most ``MAX_FREQS``); memory O(n + G). It gives the same periodogram as the
   direct O(n·F) sum (:func:`lomb_direct`, kept as the reference) to about 1e-6 relative where the
   power is, and the same scaling: a one-sided density in ms^2/Hz whose integral is the variance.
 - ``welch``: Kubios's default route. NN series interpolated at 4 Hz (cubic spline), each
@@ -42,6 +42,12 @@ F_MAX = 0.5  # computed up to here; HF ends at 0.4
 OVERSAMPLING = 5  # frequency step 1 / (5 T), like astropy's default
 EXTIRP_ORDER = 6  # Lagrange points per sample (Press & Rybicki use 4; 6 is 30x more accurate here)
 GRID_FACTOR = 8  # FFT grid points per period of the highest frequency (accuracy of extirpolation)
+MAX_FREQS = 1 << 18
+"""Frequencies computed at most: the step 1 / (5 T) is kept up to T = 29 h (a 24-hour Holter file is
+fully resolved); beyond that the step stays at 0.5 Hz / 2^18 = 1.9 µHz, so time and memory stop
+growing with T. The periodogram is then sampled rather than fully resolved: each band power is a
+mean over tens of thousands of periodogram values (LF: about 58 000): on 300 000 MIT-BIH beats
+(69 h) the bands agree with the fully resolved integral to 0.03 % (VLF), 1e-5 (LF, HF)."""
 WELCH_FS = 4.0
 WELCH_SEGMENT_S = 300.0
 METHODS = ("lomb", "welch")
@@ -58,37 +64,34 @@ class Spectrum:
 
 
 def _extirpolate(x: FloatArray, y: FloatArray, size: int) -> FloatArray:
-    """Spread values ``y`` at fractional grid positions ``x`` onto ``size`` integer points.
+    """Spread values ``y`` at fractional grid positions ``x`` (0 <= x < size) onto ``size`` points.
 
     Each value goes to the ``EXTIRP_ORDER`` nearest points with the Lagrange weights of its
     position, so that sum(grid * f(grid)) equals sum(y * f(x)) for any polynomial f of degree
     below the order: smooth functions (our complex exponentials, well oversampled) are summed
-    almost exactly.
+    almost exactly. Points near the end wrap around: the exponentials are periodic on the grid.
     """
     m = EXTIRP_ORDER
-    lo = np.clip(np.floor(x).astype(np.int64) - (m // 2 - 1), 0, size - m)
-    nodes = lo[:, None] + np.arange(m)[None, :]
-    diff = x[:, None] - nodes  # (n, m)
+    lo = np.floor(x).astype(np.int64) - (m // 2 - 1)
     out = np.zeros(size)
-    denominators = [math.prod(i - j for j in range(m) if j != i) for i in range(m)]
     for i in range(m):
         w = np.ones(len(x))
         for j in range(m):
             if j != i:
-                w *= diff[:, j]
-        out += np.bincount(nodes[:, i], weights=y * w / denominators[i], minlength=size)
+                w *= (x - (lo + j)) / (i - j)
+        out += np.bincount((lo + i) % size, weights=y * w, minlength=size)
     return out
 
 
 def _trig_sums(t: FloatArray, h: FloatArray, df: float, nf: int) -> NDArray[np.complex128]:
     """sum_j h_j exp(-2 pi i k df t_j) for k = 1 .. nf, via extirpolation and one real FFT.
 
-    Needs t * df < 1 (the grid must not wrap), true for any oversampled step. The grid has
+    Time wraps modulo 1 / df (exact: every exponential k df is periodic in it). The grid has
     ``GRID_FACTOR`` points per period of the highest frequency. (The sign of the exponent is
     irrelevant to the periodogram: it flips every sine sum together.)
     """
     grid = 1 << int(math.ceil(math.log2(max(64, GRID_FACTOR * (nf + 1)))))
-    x = t * df * grid
+    x = np.mod(t * df, 1.0) * grid
     g = _extirpolate(x, h, grid)
     spec: NDArray[np.complex128] = np.fft.rfft(g)[1:nf + 1]
     return spec
@@ -103,8 +106,6 @@ def lomb_fast(t_s: ArrayLike, y: ArrayLike, df: float, f_max: float = F_MAX) -> 
     n = len(t)
     nf = int(f_max / df)
     freqs = df * np.arange(1, nf + 1)
-    if t[-1] * 2 * df >= 1.0:
-        raise ValueError("frequency step too coarse for the recording length (2 df T >= 1)")
     sums_y = _trig_sums(t, yy, df, nf)
     sums_1 = _trig_sums(t, np.ones(n), 2 * df, nf)  # the 2w sums: same grid size, double step
     ch, sh = sums_y.real, sums_y.imag
@@ -190,7 +191,8 @@ def spectrum(t_s: ArrayLike, rr_ms: ArrayLike, method: str = DEFAULT_METHOD) -> 
         return welch(t, rr_ms)
     if method != "lomb":
         raise ValueError(f"unknown spectral method {method!r}; use one of {METHODS}")
-    return lomb_fast(t, rr_ms, 1.0 / (OVERSAMPLING * (t[-1] - t[0])))
+    df = max(1.0 / (OVERSAMPLING * (t[-1] - t[0])), F_MAX / MAX_FREQS)
+    return lomb_fast(t, rr_ms, df)
 
 
 def frequency_metrics(t_s: ArrayLike, rr_ms: ArrayLike, method: str = DEFAULT_METHOD) -> dict[str, float]:

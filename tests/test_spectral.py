@@ -105,3 +105,16 @@ def test_lomb_matches_neurokit2_lomb_on_mitdb():
     fs_eff = (len(t) - 1) / (t[-1] - t[0])
     assert m["lf_ms2"] * fs_eff / 2 == pytest.approx(ref["HRV_LF"].iloc[0], rel=0.05)
     assert m["hf_ms2"] * fs_eff / 2 == pytest.approx(ref["HRV_HF"].iloc[0], rel=0.05)
+
+
+def test_frequency_step_is_capped_for_very_long_recordings_without_changing_band_powers():
+    """Beyond 29 h the step stops shrinking (memory and time stop growing); the bands stay within 0.1 %."""
+    from biofeedback import spectral
+
+    t, rr = _rsa_series(140_000)  # about 33 hours
+    sp = spectrum(t, rr)
+    assert sp is not None and len(sp.freqs) == spectral.MAX_FREQS
+    full = lomb_fast(t, rr, 1 / (5 * (t[-1] - t[0])))
+    assert len(full.freqs) > spectral.MAX_FREQS
+    for band in (LF_BAND, HF_BAND):
+        assert band_power(sp.freqs, sp.psd, band) == pytest.approx(band_power(full.freqs, full.psd, band), rel=1e-3)
