@@ -298,7 +298,8 @@ class StepPacer:
         run = self._run
         if self.phase is not Phase.STEP or run is None or run.index >= self.grounding_step:
             return []
-        return [StepEvent(t, StepEventKind.STEP_END, step=run.index, reason=StepEndReason.SKIPPED)] + self._start_step(run.index + 1, t)
+        ended = StepEvent(t, StepEventKind.STEP_END, step=run.index, reason=StepEndReason.SKIPPED)
+        return [ended] + self._start_step(run.index + 1, t)
 
     def ground_now(self, t: float) -> list[StepEvent]:
         """The person said "this is too much": the same answer as to distress, at once."""

@@ -65,7 +65,8 @@ def explain_bluetooth_error(err: BaseException) -> DeviceError | None:
             return BluetoothUnavailable("Bluetooth is switched off; switch it on (e.g. `bluetoothctl power on`) and try again.")
         if reason in (R.DENIED_BY_USER, R.DENIED_BY_SYSTEM, R.DENIED_BY_UNKNOWN):
             return BluetoothUnavailable(
-                "this program is not allowed to use Bluetooth; grant it Bluetooth permission in your system settings and try again."
+                "this program is not allowed to use Bluetooth; grant it Bluetooth permission in your system settings "
+                "and try again."
             )
         return BluetoothUnavailable(
             "no Bluetooth adapter was found; plug in or enable a Bluetooth LE adapter, or use --simulate."

@@ -53,6 +53,8 @@ class MetricSpec:
     """A panel of the report's and the review window's timeline."""
     published: bool = False
     """In the MQTT metrics payload (1 Hz) and the watch view."""
+    variability: bool = False
+    """A heart rate variability figure: meaningless, and withheld, while the rhythm is too irregular (AF)."""
 
     def name(self, lang: str) -> str:
         return self.label.get(lang) or self.label["en"]
@@ -86,9 +88,10 @@ METRICS: tuple[MetricSpec, ...] = (
                colour="#c0392b", per_phase=True, change=True, report=True),
     MetricSpec("mean_nn_ms", "nn", "beat:mean_nn_ms", _l("mean NN", "gemiddeld NN"), "ms"),
     MetricSpec("rmssd_ms", "rmssd", "beat:rmssd_ms", _l("RMSSD", "RMSSD"), "ms", colour="#2471a3",
-               gui_colour="#7ea288", live=True, curve=True, per_phase=True, change=True, report=True, published=True),
-    MetricSpec("sdnn_ms", "sdnn", "beat:sdnn_ms", _l("SDNN", "SDNN"), "ms", per_phase=True),
-    MetricSpec("pnn50_pct", "pnn50", "beat:pnn50_pct", _l("pNN50", "pNN50"), "%", "{:.1f}"),
+               gui_colour="#7ea288", live=True, curve=True, per_phase=True, change=True, report=True, published=True,
+               variability=True),
+    MetricSpec("sdnn_ms", "sdnn", "beat:sdnn_ms", _l("SDNN", "SDNN"), "ms", per_phase=True, variability=True),
+    MetricSpec("pnn50_pct", "pnn50", "beat:pnn50_pct", _l("pNN50", "pNN50"), "%", "{:.1f}", variability=True),
     MetricSpec("coherence", "coh", "spectral:coherence", _l("coherence", "coherentie"), fmt="{:.2f}", digits=2,
                colour="#7d3c98", gui_colour="#7d8fb3", live=True, curve=True, per_phase=True, report=True,
                published=True),
@@ -96,6 +99,8 @@ METRICS: tuple[MetricSpec, ...] = (
                "{:.3f}", digits=3),
     MetricSpec("breathing_rate", "br", "session", _l("breathing rate", "ademtempo"), "/min", "{:.1f}",
                colour="#16a085"),
+    MetricSpec("breathing_confidence", "brq", "session", _l("breathing-rate confidence", "betrouwbaarheid ademtempo"),
+               fmt="{:.2f}", digits=2),
     MetricSpec("lf_ms2", "lf", "spectral:lf_ms2", _l("LF power", "LF-vermogen"), "ms²"),
     MetricSpec("hf_ms2", "hf", "spectral:hf_ms2", _l("HF power", "HF-vermogen"), "ms²"),
     MetricSpec("calm", "calm", "session", _l("calm", "kalmte"), fmt="{:.0f}", colour="#1e8449", gui_colour="#c0ae86",
@@ -113,6 +118,7 @@ CURVES = tuple(m for m in METRICS if m.curve)
 PER_PHASE = tuple(m for m in METRICS if m.per_phase)
 REPORT = tuple(m for m in METRICS if m.report)
 PUBLISHED = tuple(m for m in METRICS if m.published)
+VARIABILITY = tuple(m.key for m in METRICS if m.variability)
 FROM_BEAT = tuple((m.key, m.source.partition(":")[2]) for m in METRICS if m.source.startswith("beat:"))
 FROM_SPECTRAL = tuple((m.key, m.source.partition(":")[2]) for m in METRICS if m.source.startswith("spectral:"))
 

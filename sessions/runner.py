@@ -29,9 +29,11 @@ from typing import Any
 from biofeedback.artefacts import LabelledBeat
 from biofeedback.baseline import Baseline, BaselinePhase
 from biofeedback.body import BodyReading
+from biofeedback.breathing_rate import BreathingEstimate, BreathingRateEstimator
 from biofeedback.calm import CalmTracker
 from biofeedback.heart_rate import HeartRateNow, hr_swing, median_or_none
 from biofeedback.hrv import HrvConfig, HrvEngine, SpectralMetrics
+from biofeedback.rhythm import RhythmCheck
 from biofeedback.pacer import BodySignal, BreathPacer, BreathPhase, RateDecision, RateTrial, ResonanceGuide, pick_resonance_rate
 from biofeedback.step_pacer import DistressSource, Phase as PacerPhase, StepEvent, StepEventKind, StepPacer
 from devices.source import HeartSource, PlaybackClock
@@ -46,6 +48,11 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.1
 METRICS_EVERY_S = 5.0
+HOLE_AFTER_S = 3.0
+"""The beat-to-beat heart-rate curve shows a hole where no NN beat came for this long."""
+BREATHING_EVERY_S = 5.0
+"""The breathing rate is estimated on its own 5-s clock from the first beats (it needs 32 s, the 64-s
+coherence spectrum is later), so that it is known when the quiet start ends and the pacer begins."""
 BASELINE_MIN_S = 75.0
 BASELINE_MAX_S = 120.0
 LINK_EVENTS_RECORDED = {
@@ -76,7 +83,7 @@ class LiveState:
     values: dict[str, float | None] = field(default_factory=lambda: {m.key: None for m in registry.METRICS})
     """Every metric of :data:`sessions.metric_registry.METRICS` by key; None while unknown."""
     beat_hr: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=BEAT_RING))
-    """(beat time s, beat-to-beat bpm) of the latest beats; NaN bpm for a flagged beat (a hole in the curve)."""
+    """(beat time s, beat-to-beat bpm) of the latest NN beats; NaN where none came for a while (a hole)."""
     beat_hr_count: int = 0
     """How many points were ever added to ``beat_hr`` (a view draws the ones it has not seen)."""
     baseline_hr: float | None = None
@@ -92,6 +99,9 @@ class LiveState:
     """The latest RR as the strap sent it (raw, also when it is flagged)."""
     addons: dict[str, str] = field(default_factory=dict)
     """Status of add-ons by name, e.g. ``{"mqtt": "connected"}`` (see :meth:`SessionRunner.set_addon_status`)."""
+    irregular_rhythm: bool = False
+    """The rhythm is too irregular for HRV to mean anything (e.g. atrial fibrillation): the calm score and
+    coherence are not shown, the pacer goes on, and the views show one calm sentence."""
     done_reason: str | None = None
 
     def value(self, key: str) -> float | None:
@@ -150,6 +160,11 @@ class SessionRunner:
         self.calm: CalmTracker | None = CalmTracker(stored) if stored else None
         self._baseline_coherence: list[float] = []
         self._heart = HeartRateNow()
+        self._breathing = BreathingRateEstimator()
+        self._breathing_estimate: BreathingEstimate | None = None
+        self._rhythm = RhythmCheck()
+        self._last_nn_t: float | None = None
+        self._next_breathing = BREATHING_EVERY_S
         # The baseline lasts at least 75 s so that the 64-s spectrum (breathing rate from RSA, where
         # the pacer starts) is known when it ends.
         self.steps = StepPacer(script.timings(self.senses), grounding_step=script.grounding_step,
@@ -364,6 +379,8 @@ class SessionRunner:
             self.writer.beat(bt, rr, after_gap)
             for beat in self.engine.add_beat(bt, rr, after_gap):
                 self._on_labelled(beat)
+        if item.t >= self._next_breathing:
+            self._update_breathing(item.t)
         spectral = self.engine.spectral_due(item.t)
         if spectral is not None:
             self._on_spectral(spectral)
@@ -379,16 +396,27 @@ class SessionRunner:
         s.rr_ms = beat.rr_ms
         if not beat.is_nn:
             s.artefacts += 1
-        s.beat_hr.append((beat.t, self._heart.add(beat.t, beat.rr_ms, beat.is_nn)))
-        s.beat_hr_count += 1
+        bpm = self._heart.add(beat.t, beat.rr_ms, beat.is_nn)
+        if math.isfinite(bpm) or self._last_nn_t is None or beat.t - self._last_nn_t > HOLE_AFTER_S:
+            # The curve joins NN beats across a flagged beat or two (a bigeminy still shows its wave) and
+            # leaves a hole only where no NN beat came for a while.
+            if not (s.beat_hr and math.isnan(s.beat_hr[-1][1]) and not math.isfinite(bpm)):
+                s.beat_hr.append((beat.t, bpm))
+                s.beat_hr_count += 1
+        if math.isfinite(bpm):
+            self._last_nn_t = beat.t
         s.values["hr_now_bpm"] = self._heart.bpm
+        self._breathing.add(beat.t, beat.rr_ms, beat.is_nn)
+        self._check_rhythm(beat)
         m = self.engine.metrics
         if m is None or m.n_nn < 2:
             return
         s.values.update(registry.values_from(m, registry.FROM_BEAT))
+        if s.irregular_rhythm:
+            s.values.update(dict.fromkeys(registry.VARIABILITY))  # not shown as if valid
         rmssd = s.values["rmssd_ms"]
         calm = None
-        if self.calm is not None:
+        if self.calm is not None and not s.irregular_rhythm:
             calm = self.calm.update(beat.t, m.hr_bpm, rmssd)
         s.values["calm"] = calm
         # The safety detector needs heart rate now, not the 60-s mean: the short median.
@@ -398,18 +426,43 @@ class SessionRunner:
     def _on_spectral(self, sp: SpectralMetrics) -> None:
         s = self._state
         self._spectral = sp
+        estimate = self._breathing_estimate
+        if s.irregular_rhythm:
+            # No coherence or calm shown as if valid while the rhythm is this irregular.
+            s.values.update({key: None for key, _ in registry.FROM_SPECTRAL})
+            s.values["calm"] = None
+            return
         s.values.update(registry.values_from(sp, registry.FROM_SPECTRAL))
         if s.phase is SessionPhase.BASELINE and math.isfinite(sp.coherence):
             self._baseline_coherence.append(sp.coherence)
         if self.calm is not None and math.isfinite(sp.coherence):
             s.values["calm"] = self.calm.update(sp.t, coherence=sp.coherence)
-        s.values["breathing_rate"] = sp.breathing_rate_bpm if math.isfinite(sp.breathing_rate_bpm) else None
         if self.guide is not None:
             recent = self.engine.recent_dominant_hz()
+            # Only a confident breathing rate may pull the pacer; "unknown" is None, not a guess.
             self.guide.observe(BodySignal(recent if recent is not None else sp.dominant_hz, sp.coherence,
-                                          sp.breathing_rate_bpm))
+                                          estimate.rate_bpm if estimate is not None else None))
         if self._assessment_window is not None and sp.t >= self._assessment_window[0]:
             self._assessment_coh.append(sp.coherence)
+
+    def _update_breathing(self, t: float) -> None:
+        estimate = self._breathing_estimate = self._breathing.estimate(t)
+        self._state.values["breathing_rate"] = estimate.rate_bpm
+        self._state.values["breathing_confidence"] = estimate.confidence
+        while self._next_breathing <= t:
+            self._next_breathing += BREATHING_EVERY_S
+
+    def _check_rhythm(self, beat: LabelledBeat) -> None:
+        """Feed the rhythm check every beat (flagged ones too: AF is what a labeller flags); record changes."""
+        state = self._rhythm.add(beat.t, beat.rr_ms)
+        s = self._state
+        if state.irregular != s.irregular_rhythm:
+            s.irregular_rhythm = state.irregular
+            if state.irregular:
+                s.values["calm"] = None
+                s.values.update(dict.fromkeys(registry.VARIABILITY))
+                s.values.update({key: None for key, _ in registry.FROM_SPECTRAL})
+            self._record(EventKind.RHYTHM, beat.t, irregular=state.irregular, score=round(state.score, 3))
 
     def _write_metrics(self, t: float) -> None:
         """A row every 5 s: every recorded metric of the registry (the spectrum once 64 s of beats are in)."""
@@ -418,7 +471,7 @@ class SessionRunner:
         spectral_keys = {key for key, _ in registry.FROM_SPECTRAL}
         row: dict[str, Any] = {m.key: (s.values.get(m.key) if fresh or m.key not in spectral_keys else None)
                                for m in registry.RECORDED}
-        row.update(step=s.step_id, artefacts=s.artefacts, beats=s.beats)
+        row.update(step=s.step_id, artefacts=s.artefacts, beats=s.beats, irregular=s.irregular_rhythm)
         if s.values.get("calm") is not None:
             self._calm_history.append((t, float(s.values["calm"] or 0.0)))
         self.writer.metrics(t, row)
@@ -548,7 +601,9 @@ class SessionRunner:
             self._pacer_visible = False
             return
         if self.guide is None:
-            self.guide = ResonanceGuide(t0=lt, breathing_rate=self._state.values.get("breathing_rate"),
+            estimate = self._breathing_estimate
+            self.guide = ResonanceGuide(t0=lt, breathing_rate=estimate.rate_bpm if estimate else None,
+                                        breathing_confidence=estimate.confidence if estimate else None,
                                         resonance_rate=self.resonance_rate, inhale_fraction=setting.inhale_fraction)
             self._pacer_history.append((t, self.guide.rate))
             self._record(EventKind.PACER_RATE, t, rate=self.guide.rate, **{"from": None},

@@ -36,7 +36,7 @@ KEYS: dict[str, Callable[[SessionRunner], None]] = {
     "n": SessionRunner.next_step, "r": SessionRunner.resume,
 }
 TRANSCRIBED = frozenset({EventKind.DISTRESS, EventKind.STOP, EventKind.DONE, EventKind.BASELINE,
-                         EventKind.RESONANCE_RATE, EventKind.PAUSE, EventKind.RESUME, EventKind.RHYTHM})
+                         EventKind.RESONANCE_RATE, EventKind.PAUSE, EventKind.RESUME})
 """Events the plain transcript prints with their fields."""
 QUIET_LINK_STATES = frozenset({"device_info", "malformed"})
 
@@ -64,6 +64,9 @@ class TerminalView:
         elif kind in TRANSCRIBED:
             detail = ", ".join(f"{k}={_short(v)}" for k, v in data.items() if v is not None)
             self.console.print(f"[{stamp}] {kind.value} {detail}".rstrip(), highlight=False)
+        elif kind is EventKind.RHYTHM:
+            key = "rhythm_irregular" if data.get("irregular") else "rhythm_regular"
+            self.console.print(f"[{stamp}] {tr(self.lang, key)}", highlight=False)
         elif kind is EventKind.PACER_RATE:
             self.console.print(f"[{stamp}] {tr(self.lang, 'pacer')}: {data['rate']:.1f}/min", highlight=False)
         elif kind is EventKind.LINK and data.get("state") not in QUIET_LINK_STATES:
@@ -115,6 +118,8 @@ class TerminalView:
         for _ in cells:
             numbers.add_column(justify="center")
         numbers.add_row(*cells)
+        if s.irregular_rhythm:
+            prompt.append("\n\n" + tr(lang, "rhythm_irregular"), style="#a9a397")
         keys = Text(tr(lang, "keys") + ("   " + tr(lang, "paused") if s.paused else ""), style="#56656f")
         body = Group(header, Text(""), Align.center(pacer), Text(""), prompt, Text(""), Align.center(numbers), Text(""), keys)
         return Panel(body, border_style="#2d3a42", padding=(1, 2))

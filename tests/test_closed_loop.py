@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from devices.simulator import Person, StressEpisode
+from devices.simulator import Glitches, Person, StressEpisode
 from sessions.exercises import LANGUAGES, discover
 from tests.sessionkit import run_session
 
@@ -142,3 +142,50 @@ async def test_a_prompt_still_being_spoken_holds_the_steps_but_not_the_pacer_or_
     assert late and all(25 <= d <= 35 for d in late[:3])  # the next lines came 30 s later
     # The pacer kept its own clock: the first rate it set is at the same time in both.
     assert plain.events("pacer_rate")[0][0] == pytest.approx(held.events("pacer_rate")[0][0], abs=0.5)
+
+
+async def test_a_fast_breather_is_met_at_their_own_rate_not_at_six(tmp_path):
+    """Someone breathing 18-22/min is never asked for less than 18/min in the pacer's first minute."""
+    ran = await run_session(tmp_path, "safe-place", "en", "fast", duration_s=400)
+    history = ran.result.pacer_history
+    start_t = history[0][0]
+    first_minute = [rate for t, rate in history if t <= start_t + 60.0]
+    assert min(first_minute) >= 18.0
+    steps = [b - a for (_, a), (_, b) in zip(history, history[1:])]
+    assert all(abs(d) <= 1.0 for d in steps)  # no jumps: at most 1/min a step
+    gaps = [t2 - t1 for (t1, _), (t2, _) in zip(history, history[1:])]
+    assert all(g >= 29.0 for g in gaps)  # ... and at most one step per half minute
+
+
+async def test_slow_heart_rate_swings_are_not_taken_for_breathing(tmp_path):
+    """The 'mayer' person has 0.07 Hz swings (4/min) larger than their RSA at about 14/min."""
+    ran = await run_session(tmp_path, "safe-place", "en", "mayer", duration_s=300)
+    start = ran.result.pacer_history[0][1]
+    assert start >= 12.0
+    with_rate = [m["breathing_rate"] for _, m in _metrics(ran) if m.get("breathing_rate") is not None]
+    assert with_rate and min(with_rate) > 10.0  # never the slow wave's 4/min
+
+
+async def test_atrial_fibrillation_is_flagged_and_hrv_feedback_withheld(tmp_path):
+    ran = await run_session(tmp_path, "safe-place", "en", "af", duration_s=300)
+    rhythm = ran.events("rhythm")
+    assert rhythm and rhythm[0][2]["irregular"] is True and rhythm[0][0] <= 60.0
+    after = [m for t, m in _metrics(ran) if t > rhythm[0][0] + 1.0]
+    assert after and all(m["calm"] is None and m["coherence"] is None and m["rmssd_ms"] is None for m in after)
+    assert all(m["hr_bpm"] is not None for m in after)  # heart rate itself is still shown
+    assert all(m["irregular"] for m in after)
+    assert ran.result.pacer_history  # the pacer goes on by itself
+    assert ran.runner.state.irregular_rhythm
+
+
+async def test_frequent_ectopy_is_not_atrial_fibrillation(tmp_path):
+    person = replace(Person(), glitches=Glitches(ectopic_per_min=6.0, bigeminy=((120.0, 60.0),)))
+    ran = await run_session(tmp_path, "safe-place", "en", person, duration_s=300)
+    assert ran.events("rhythm") == []
+
+
+def _metrics(ran):
+    from sessions.store import SessionReader
+
+    with SessionReader(ran.path) as reader:
+        return reader.metrics()

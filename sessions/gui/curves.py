@@ -2,11 +2,12 @@
 
 Which curves, their names, units, number formats and colours come from
 :data:`sessions.metric_registry.CURVES`. Heart rate is drawn beat to beat (the wave that rises on
-the inhale and falls on the exhale), with a hole at every flagged beat; its title shows the short
-median, the number a person recognises as their heart now. Each curve draws from a preallocated :class:`CurveHistory`; the window's frame timer calls
-:meth:`CurvesPanel.refresh`, which touches a curve only when its history moved (about once a
-beat), so a two-hour history costs nothing between beats. The person's baseline level is a quiet
-dashed line; step starts are faint vertical marks.
+the inhale and falls on the exhale), joined across a flagged beat or two and open where no NN beat
+came for a while; its title shows the short median, the number a person recognises as their heart
+now. Each curve draws from a preallocated :class:`CurveHistory`; the window's frame timer calls
+:meth:`CurvesPanel.refresh`, which touches a curve only when its history moved (about once a beat),
+so a two-hour history costs nothing between beats. The person's baseline level is a quiet dashed
+line; step starts are faint vertical marks.
 """
 
 from __future__ import annotations

@@ -100,6 +100,12 @@ class SessionWindow(QWidget):
         top.addWidget(self.status)
         root.addLayout(top)
 
+        self.notice = QLabel(tr(lang, "rhythm_irregular"))
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
+        root.addWidget(self.notice)
+
         middle = QHBoxLayout()
         middle.setSpacing(32)
         self.pacer = PacerWidget({k: tr(lang, k) for k in ("breathe_in", "breathe_out", "breathe_free")}
@@ -236,17 +242,12 @@ class SessionWindow(QWidget):
                 self._baseline_end = s.t
                 self.curves.set_baseline("coherence", self.curves.baseline_coherence(0.0, s.t))
         self.curves.show_values({key: s.value(key) for key in self.curves.specs})
+        if self.notice.isVisible() != s.irregular_rhythm:
+            self.notice.setVisible(s.irregular_rhythm)
         self.curves.refresh()
         self.shown_beats = s.beats
 
-        header = self.runner.script.title
-        if s.step_id is not None and s.step_index is not None and s.phase in (SessionPhase.STEP, SessionPhase.GROUNDING):
-            left = (s.step_max_s or 0.0) - (s.t - s.step_started)
-            header += (f"     {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
-                       f" · {tr(lang, 'gui_left', clock=clock(left))}")
-        elif s.phase is SessionPhase.BASELINE:
-            header += f"     {tr(lang, 'baseline')}"
-        self._set_text(self.header, "header", header)
+        self._set_text(self.header, "header", self.header_text())
 
         if self._close_requests == 0 and not self._finished:
             self._set_text(self.status, "status", self.status_text())
@@ -270,6 +271,18 @@ class SessionWindow(QWidget):
                 self.curves.add(HR_CURVE, t, bpm)
             else:
                 self.curves.add_hole(HR_CURVE, t)
+
+    def header_text(self) -> str:
+        """The exercise's title, and the step and time left (or the quiet start)."""
+        s, lang = self.runner.state, self.lang
+        header = self.runner.script.title
+        if s.step_id is not None and s.step_index is not None and s.phase in (SessionPhase.STEP, SessionPhase.GROUNDING):
+            left = (s.step_max_s or 0.0) - (s.t - s.step_started)
+            header += (f"     {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
+                       f" · {tr(lang, 'gui_left', clock=clock(left))}")
+        elif s.phase is SessionPhase.BASELINE:
+            header += f"     {tr(lang, 'baseline')}"
+        return header
 
     def status_text(self) -> str:
         s = self.runner.state

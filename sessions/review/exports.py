@@ -200,7 +200,8 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     stem = bids_stem(record, subject)
     t, hr, rr = nn_signals(record, SIGNAL_HZ)
-    cols = {"heart_rate": hr, "rr_interval": rr, **{k: metric_on_grid(record, k, t) for k in ("rmssd_ms", "coherence", "calm", "pacer_rate")}}
+    cols = {"heart_rate": hr, "rr_interval": rr,
+            **{k: metric_on_grid(record, k, t) for k in ("rmssd_ms", "coherence", "calm", "pacer_rate")}}
     buf = io.StringIO()
     stacked = np.column_stack(list(cols.values()))
     for row in stacked:

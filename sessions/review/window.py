@@ -63,7 +63,8 @@ def build_window(record: Record, lang: str | None = None):
             plot.addItem(gap)
         for kind, mark_colour in MARKS.items():
             for t, _k, _d in record.events_of(kind):
-                plot.addItem(pg.InfiniteLine(t / 60, angle=90, pen=pg.mkPen(mark_colour, width=1.5, style=QtCore.Qt.PenStyle.DashLine)))
+                pen = pg.mkPen(mark_colour, width=1.5, style=QtCore.Qt.PenStyle.DashLine)
+                plot.addItem(pg.InfiniteLine(t / 60, angle=90, pen=pen))
         y = record.metrics[key]
         ok = ~np.isnan(y)
         plot.plot(minutes(record.metric_t[ok]), y[ok], pen=pg.mkPen(colour, width=2),
