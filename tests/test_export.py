@@ -25,9 +25,15 @@ def sessions_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def recorded(sessions_dir, polar_h10_file):
     base, _ = sessions_dir
-    assert main(["run", "--simulate", "--speed", "1000", "--duration", "300", "--lang", "en", "--seed", "2"]) == 0
-    assert main(["run", "--replay", str(polar_h10_file), "--speed", "1000", "--lang", "nl"]) == 0
-    return sorted((base / "data" / "sessions").glob("*.sqlite"))
+    folder = base / "data" / "sessions"
+    made = []
+    for argv in (["run", "--simulate", "--speed", "1000", "--duration", "300", "--lang", "en", "--seed", "2"],
+                 ["run", "--replay", str(polar_h10_file), "--speed", "1000", "--lang", "nl"]):
+        before = set(folder.glob("*.sqlite"))
+        assert main(argv) == 0
+        (new,) = set(folder.glob("*.sqlite")) - before  # by what each run made: two ids of one second sort oddly
+        made.append(new)
+    return made
 
 
 def test_kubios_text_reads_back_in_our_analyzer(recorded, tmp_path, capsys):
