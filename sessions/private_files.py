@@ -76,4 +76,4 @@ def picture_bytes(widget: Any, suffix: str) -> bytes | None:
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
     ok = widget.grab().save(buf, fmt)
     buf.close()
-    return bytes(data) if ok else None
+    return bytes(data.data()) if ok else None

@@ -164,32 +164,38 @@ class SessionWriter:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
         self.commit()
 
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self.db is None:
+            raise RuntimeError(f"{self.path.name}: the session record is already closed")
+        return self.db
+
     # --- appends ------------------------------------------------------------------------
     def payload(self, t: float, payload: bytes) -> None:
-        self.db.execute("INSERT INTO payloads VALUES (?, ?)", (t, payload))
+        self._conn.execute("INSERT INTO payloads VALUES (?, ?)", (t, payload))
         self._maybe_commit(t)
 
     def beat(self, t: float, rr_ticks: int, after_gap: bool = False) -> int:
         idx = self._next_beat
         self._next_beat += 1
-        self.db.execute("INSERT INTO beats (idx, t, rr_ticks, after_gap) VALUES (?, ?, ?, ?)",
+        self._conn.execute("INSERT INTO beats (idx, t, rr_ticks, after_gap) VALUES (?, ?, ?, ?)",
                         (idx, t, int(rr_ticks), int(after_gap)))
         self._maybe_commit(t)
         return idx
 
     def label(self, idx: int, label: str) -> None:
-        self.db.execute("UPDATE beats SET label = ? WHERE idx = ?", (label, idx))
+        self._conn.execute("UPDATE beats SET label = ? WHERE idx = ?", (label, idx))
 
     def metrics(self, t: float, data: dict[str, Any]) -> None:
-        self.db.execute("INSERT INTO metrics VALUES (?, ?)", (t, _json(data)))
+        self._conn.execute("INSERT INTO metrics VALUES (?, ?)", (t, _json(data)))
         self._maybe_commit(t)
 
     def event(self, t: float, kind: str, data: dict[str, Any] | None = None) -> None:
-        self.db.execute("INSERT INTO events VALUES (?, ?, ?)", (t, kind, _json(data or {})))
+        self._conn.execute("INSERT INTO events VALUES (?, ?, ?)", (t, kind, _json(data or {})))
         self._maybe_commit(t)
 
     def set_meta(self, key: str, value: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
 
     # --- durability ---------------------------------------------------------------------
     def _maybe_commit(self, t: float) -> None:
@@ -200,11 +206,11 @@ class SessionWriter:
             self.commit(t)
 
     def commit(self, t: float | None = None) -> None:
-        self.db.execute("COMMIT")
+        self._conn.execute("COMMIT")
         self._last_commit = time.monotonic()
         if t is not None:
             self._last_commit_t = t
-        self.db.execute("BEGIN")
+        self._conn.execute("BEGIN")
 
     def close(self, **final_meta: Any) -> None:
         if self.db is None:
@@ -212,8 +218,8 @@ class SessionWriter:
         for key, value in final_meta.items():
             self.set_meta(key, value)
         self.set_meta("ended_at", datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"))
-        self.db.execute("COMMIT")
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._conn.execute("COMMIT")
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._leave_wal()
         self.db.close()
         self.db = None
@@ -222,10 +228,9 @@ class SessionWriter:
     def _leave_wal(self) -> None:
         """One file from now on. A reader still attached keeps the file in WAL mode (it is read
         through its WAL then, as while it was written); closing does not wait long for it."""
-        assert self.db is not None
-        self.db.execute("PRAGMA busy_timeout=200")
+        self._conn.execute("PRAGMA busy_timeout=200")
         try:
-            mode = self.db.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+            mode = self._conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
         except sqlite3.OperationalError as err:  # "database is locked": another connection reads it
             mode = str(err)
         if mode != "delete":

@@ -135,6 +135,7 @@ def test_window_runs_a_minute_at_30_fps_with_two_hours_of_history_without_growin
     # starved process runs in few; at 30 Hz this window needs about a sixth of one core).
     assert due >= 0.25 * SOAK_S / period_s, f"the loop ran in only {due} periods of {SOAK_S / period_s:.0f}"
     cpu_per_frame_ms = 1000.0 * cpu / max(frames, 1)
+    print(f"soak: {drawn} frames drawn of {due} due, {frames} in {SOAK_S:.0f} s, {cpu_per_frame_ms:.1f} ms CPU per frame")
     assert cpu_per_frame_ms <= MAX_CPU_PER_FRAME_MS, f"{cpu_per_frame_ms:.1f} ms of CPU per frame"
     assert runner.state.pacer is not None or runner.state.phase == "done"
     settled = [mb for _, mb in rss[10:]]  # after the first 10 s (caches, fonts, first draws)

@@ -238,8 +238,8 @@ def test_tls_with_password_file_followed_by_watch(tmp_path):
     assert watch.returncode == 0, err
     lines = out.splitlines()
     assert any(line.startswith("s4 online (safe-place)") for line in lines)
-    numbers = [line for line in lines if line.startswith("s4 ") and "HR " in line]
-    assert numbers and any("HR –" not in line for line in numbers)
+    numbers = [line for line in lines if line.startswith("s4 ") and "heart rate " in line]
+    assert numbers and any("heart rate –" not in line for line in numbers)
     assert any(line.startswith("s4 ") and " done " in line for line in lines)
     assert lines[-1] == "s4 offline"  # --until-done ended the watch after the session's goodbye
 
