@@ -188,7 +188,8 @@ def test_remote_disconnect_is_followed_by_reconnect_and_a_marked_gap(vm: VmOutco
     reconnected = cut + rest.index("reconnected")
     vm.check("sample" in events[reconnected:], "no sample after the reconnect")
     first = reconnected + events[reconnected:].index("sample")
-    vm.check(vm.stream[first].get("after_gap") is True, f"first sample after the reconnect not marked after_gap: {vm.stream[first]}")
+    vm.check(vm.stream[first].get("after_gap") is True,
+             f"first sample after the reconnect not marked after_gap: {vm.stream[first]}")
     vm.check(
         "gap" in events[cut:first],
         f"no 'gap' event between the disconnect and the next sample: {events[cut : first + 1]}",

@@ -38,7 +38,8 @@ async def main(results: Path) -> None:
         return
     for round_ in (1, 2):
         gone = asyncio.Event()
-        async with BleakClient(device, disconnected_callback=lambda _c: gone.set(), timeout=20) as client:
+        # The callback belongs to this round's client and is used only within the round.
+        async with BleakClient(device, disconnected_callback=lambda _c: gone.set(), timeout=20) as client:  # noqa: B023
             record(step="connected", round=round_, battery=(await client.read_gatt_char(BATTERY))[0])
             await client.start_notify(HRM, lambda _c, data: record(payload=bytes(data).hex()))
             try:
