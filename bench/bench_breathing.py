@@ -48,6 +48,7 @@ from devices.simulator import SimulatedHeart, person_profile  # noqa: E402
 
 SCORE_FROM_S = 64.0
 QUIET_START_S = 90.0
+BREATHING_EVERY_S = 5.0  # the runner's breathing clock (sessions.runner.BREATHING_EVERY_S)
 BASELINE_WINDOW_S = 64.0
 
 
@@ -71,18 +72,25 @@ def run_record(rec: BidmcRecord, cfg: BreathingConfig | None = None) -> RecordRe
     est = BreathingRateEstimator(cfg)
     res = RecordResult(rec.name)
     start_done = False
+    next_estimate = BREATHING_EVERY_S
+    today: float | None = None
     for t, rr in zip(rec.beat_t.tolist(), rec.rr_ms.tolist(), strict=True):
         for b in engine.add_beat(t, int(round(rr * 1.024))):
             c0 = time.perf_counter_ns()
             est.add(b.t, b.rr_ms, b.is_nn)
             res.add_ns.append(time.perf_counter_ns() - c0)
         s = engine.spectral_due(t)
-        if s is None:
+        if s is not None:
+            today = s.breathing_rate_bpm
+        if t < next_estimate:
             continue
+        # As the runner does: an estimate on its own 5-s clock from the first beat (not on the 64-s spectrum's).
+        while next_estimate <= t:
+            next_estimate += BREATHING_EVERY_S
         c0 = time.process_time_ns()
         e = est.estimate(t)
         res.estimate_ns.append(time.process_time_ns() - c0)
-        if not start_done and t + engine.cfg.spectral_every_s > QUIET_START_S:
+        if not start_done and t + BREATHING_EVERY_S > QUIET_START_S:
             # The last 5-s estimate of the quiet start is what the pacer starts from.
             start_done = True
             res.start_estimate = e.rate_bpm
@@ -96,8 +104,8 @@ def run_record(rec: BidmcRecord, cfg: BreathingConfig | None = None) -> RecordRe
             res.ours.append((t, e.rate_bpm, truth))
             peak = e.method_rates.get("spectral")
             res.ceiling.append(peak is not None and abs(peak - truth) <= 2.0)
-        if truth64 is not None:
-            res.today.append((t, s.breathing_rate_bpm, truth64))
+        if truth64 is not None and today is not None:
+            res.today.append((t, today, truth64))
     return res
 
 
