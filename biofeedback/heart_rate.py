@@ -20,6 +20,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 MS_PER_MIN = 60000.0
 
 
@@ -75,6 +77,22 @@ def hr_swing(points: Sequence[tuple[float, float]], rate: float) -> float:
                 edge += period
         window.append(hr)
     return sum(swings) / len(swings) if swings else math.nan
+
+
+def settled_from(t: Sequence[float] | np.ndarray, hr: Sequence[float] | np.ndarray, below: float,
+                 hold_s: float) -> float | None:
+    """The first time from which heart rate stayed under ``below`` for at least ``hold_s`` (NaN skipped)."""
+    start: float | None = None
+    for ti, h in zip(np.asarray(t, float), np.asarray(hr, float)):
+        if math.isnan(h):
+            continue
+        if h < below:
+            start = float(ti) if start is None else start
+            if ti - start >= hold_s:
+                return start
+        else:
+            start = None
+    return None
 
 
 def median_or_none(values: Sequence[float]) -> float | None:

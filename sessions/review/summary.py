@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from biofeedback.heart_rate import settled_from
 from sessions.events import EventKind, StepKind
 from sessions.review.phase_table import PhaseRow, phase_label
 from sessions.review.record import Record
@@ -21,19 +22,7 @@ SETTLED_HOLD_S = 60.0
 
 def _settled_from(record: Record, level: float) -> float | None:
     """First time from which the 5-s heart rate stayed below ``level`` for ``SETTLED_HOLD_S``."""
-    t, hr = record.metric_t, record.metrics["hr_bpm"]
-    ok = ~np.isnan(hr)
-    t, hr = t[ok], hr[ok]
-    below = hr < level - SAME_BPM / 2
-    start = None
-    for ti, b in zip(t, below):
-        if b and start is None:
-            start = ti
-        elif not b:
-            start = None
-        if start is not None and ti - start >= SETTLED_HOLD_S:
-            return float(start)
-    return None
+    return settled_from(record.metric_t, record.metrics["hr_bpm"], level - SAME_BPM / 2, SETTLED_HOLD_S)
 
 
 def plain_summary(record: Record, rows: list[PhaseRow], lang: str) -> list[str]:
