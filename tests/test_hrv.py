@@ -148,7 +148,7 @@ def test_engine_spectral_every_5s():
     eng = HrvEngine()
     t = 0.0
     results = []
-    for i in range(400):
+    for _ in range(400):
         rr = int(1024 * (0.9 + 0.08 * math.sin(2 * math.pi * 0.1 * t)))
         t += rr / 1024
         eng.add_beat(t, rr)
@@ -188,7 +188,7 @@ def test_spectral_update_and_dominant_frequency_share_one_corrected_series(monke
     monkeypatch.setattr(hrv, "corrected_series", lambda beats: calls.append(1) or real(beats))
     eng = HrvEngine()
     t, updates = 0.0, 0
-    for i in range(400):
+    for _ in range(400):
         rr = int(1024 * (0.9 + 0.08 * math.sin(2 * math.pi * 0.1 * t)))
         t += rr / 1024
         eng.add_beat(t, rr)
