@@ -5,18 +5,10 @@ from __future__ import annotations
 import multiprocessing
 import stat
 
-import pytest
-
 from sessions.profile import load_profile, profile_path, save_profile
 
 WRITERS = 6  # six sessions started together is where the race was seen
 ROUNDS = 30
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
 
 
 def _session_ending(n: int, barrier: multiprocessing.synchronize.Barrier) -> None:

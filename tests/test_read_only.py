@@ -77,9 +77,8 @@ def test_read_only_commands_leave_the_sessions_folder_as_it_was(recorded, tmp_pa
     assert _snapshot(mine) == before
 
 
-def test_an_old_wal_mode_record_is_read_without_creating_files(tmp_path, monkeypatch):
-    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
-    folder = tmp_path / "data" / "sessions"
+def test_an_old_wal_mode_record_is_read_without_creating_files(data_dir):
+    folder = data_dir / "sessions"
     folder.mkdir(parents=True)
     path = folder / "20260101-100000.biofeedback.sqlite"
     write_version_1_record(path)  # WAL mode kept at close, as before
@@ -90,9 +89,8 @@ def test_an_old_wal_mode_record_is_read_without_creating_files(tmp_path, monkeyp
     assert _snapshot(folder) == before
 
 
-def test_a_session_being_written_is_still_read_live(tmp_path, monkeypatch):
+def test_a_session_being_written_is_still_read_live(data_dir):
     """The reader of a record in progress (WAL beside it) sees each commit as it comes."""
-    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
     _, path = fresh_session_path()
     writer = SessionWriter(path, {"script": "x"}, commit_interval_s=1000)
     writer.beat(0.8, 820)

@@ -35,19 +35,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data" / "sessions"
+def sessions_dir(data_dir):
+    return data_dir / "sessions"
 
 
-def test_files_are_private_and_in_wal_mode(data_dir):
+def test_files_are_private_and_in_wal_mode(sessions_dir):
     sid, path = fresh_session_path()
     writer = SessionWriter(path, {"script": "safe-place"})
     writer.beat(1.0, 800)
     writer.commit()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
-    for extra in data_dir.iterdir():
+    assert stat.S_IMODE(sessions_dir.stat().st_mode) == 0o700
+    for extra in sessions_dir.iterdir():
         assert stat.S_IMODE(extra.stat().st_mode) == 0o600, extra
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     writer.close()
@@ -185,11 +184,11 @@ def rr_file(tmp_path):
     return path
 
 
-def test_the_record_says_what_format_its_payloads_are_in(data_dir, rr_file, capsys):
+def test_the_record_says_what_format_its_payloads_are_in(sessions_dir, rr_file, capsys):
     def recorded(*args: str) -> Path:
-        before = set(data_dir.glob("*.sqlite")) if data_dir.exists() else set()
+        before = set(sessions_dir.glob("*.sqlite")) if sessions_dir.exists() else set()
         assert main(["run", *args, "--speed", "1000", "--duration", "40"]) == 0
-        (new,) = set(data_dir.glob("*.sqlite")) - before
+        (new,) = set(sessions_dir.glob("*.sqlite")) - before
         return new
 
     first = recorded("--simulate")
@@ -204,7 +203,7 @@ def test_the_record_says_what_format_its_payloads_are_in(data_dir, rr_file, caps
     assert formats == [PAYLOAD_FORMAT_STRAP, PAYLOAD_FORMAT_FROM_RR, PAYLOAD_FORMAT_FROM_RR]
 
 
-def test_a_record_in_an_unknown_payload_format_is_refused_in_one_sentence(data_dir, capsys):
+def test_a_record_in_an_unknown_payload_format_is_refused_in_one_sentence(sessions_dir, capsys):
     _, path = fresh_session_path()
     writer = SessionWriter(path, {"script": "safe-place"}, payload_format="ble-hrm-0x2a37-v9")
     writer.payload(1.0, b"\x10\x4b\x40\x03")
@@ -217,6 +216,6 @@ def test_a_record_in_an_unknown_payload_format_is_refused_in_one_sentence(data_d
     assert "ble-hrm-0x2a37-v9" in err and "cannot be replayed" in err
     # Nothing lost, nothing added: the record is as it was and its beats still read.
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
-    assert sorted(data_dir.iterdir()) == [path]
+    assert sorted(sessions_dir.iterdir()) == [path]
     with SessionReader(path) as reader:
         assert [b[2] for b in reader.beats()] == [832]
