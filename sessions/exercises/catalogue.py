@@ -77,8 +77,40 @@ def _script_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.toml") if not p.name.startswith("common."))
 
 
+class OverrideRefused(ScriptError):
+    """A user copy that would turn a shipped therapist-only script into an everyday one: not used.
+
+    Listed with the other problems (``biofeedback scripts`` shows it), but it does not make the
+    shipped script unusable: :func:`load_script` goes on with the shipped one.
+    """
+
+
+def _would_open_the_gate(shipped: Script, copy: Script) -> bool:
+    return not shipped.user and shipped.therapist_only and not copy.therapist_only
+
+
+def _refuse_override(path: Path, script: Script, shipped: Script) -> OverrideRefused:
+    from sessions.exercises.toml_lines import _key_lines, _locate
+
+    try:
+        line = _locate(_key_lines(path.read_text(encoding="utf-8")), "therapist_only")
+    except (OSError, UnicodeDecodeError):
+        line = 1
+    return OverrideRefused(
+        f"{path}, line {line}: field 'therapist_only' must be true in a copy of '{script.id}', which is meant for "
+        f"use with a therapist only; this copy is not used and the shipped '{shipped.title}' stays.",
+        path,
+        line,
+        "therapist_only",
+    )
+
+
 def discover(user_dir: Path | None = None) -> Catalog:
-    """Shipped scripts, then the user's (a user script with the same id and language replaces the shipped one)."""
+    """Shipped scripts, then the user's (a user script with the same id and language replaces the shipped one).
+
+    Except: a shipped therapist-only script is never replaced by a user copy that is not itself
+    therapist-only (else copying a file would open the therapist gate); such a copy is refused.
+    """
     cat = Catalog()
     for folder, user in (
         (builtin_scripts_dir(), False),
@@ -89,6 +121,10 @@ def discover(user_dir: Path | None = None) -> Catalog:
                 script = load_script_file(path, user=user)
             except ScriptError as err:
                 cat.problems.append(err)
+                continue
+            shipped = cat.scripts.get((script.id, script.language))
+            if user and shipped is not None and _would_open_the_gate(shipped, script):
+                cat.problems.append(_refuse_override(path, script, shipped))
                 continue
             cat.scripts[(script.id, script.language)] = script
     return cat
@@ -111,6 +147,8 @@ def load_script(script_id: str, lang: str, therapist_mode: bool = False, user_di
     script = cat.scripts.get((script_id, lang))
     # A broken user file that looks like this script must not be silently replaced by the shipped one.
     for err in cat.problems:
+        if isinstance(err, OverrideRefused):
+            continue  # the shipped therapist-only script stays, and is refused below without therapist mode
         if err.path is not None and err.path.name.startswith(f"{script_id}."):
             if script is None or script.source != err.path:
                 raise err
@@ -124,8 +162,8 @@ def load_script(script_id: str, lang: str, therapist_mode: bool = False, user_di
         raise UserError(f"There is no script called '{script_id}'; 'biofeedback scripts --lang {lang}' lists them.")
     if script.therapist_only and not therapist_mode:
         raise UserError(
-            f"The script '{script_id}' is meant for use with a therapist only, so it needs therapist mode "
-            "(--therapist); please use it together with your therapist."
+            f"The script '{script_id}' is meant to be done together with a therapist only, so it does not start "
+            "on its own here; please use it together with your therapist."
         )
     return script
 
@@ -133,6 +171,7 @@ def load_script(script_id: str, lang: str, therapist_mode: bool = False, user_di
 __all__ = [
     "ADVANCE_MODES",
     "Catalog",
+    "OverrideRefused",
     "CommonTexts",
     "DEFAULT_SCRIPT_ID",
     "LANGUAGES",

@@ -88,6 +88,19 @@ class Step:
 
 
 @dataclass(frozen=True)
+class HomeVersion:
+    """What a therapist adds so that a therapist-only script may be rendered as a take-home recording.
+
+    Alone at home there is no therapist, no distress detection and no stop grounding, so the
+    recording must say so itself: its own warning first, its own closing and where to find help last.
+    """
+
+    warning: str
+    closing: str
+    help: str
+
+
+@dataclass(frozen=True)
 class Script:
     id: str
     language: str
@@ -101,6 +114,8 @@ class Script:
     source: Path | None = None
     user: bool = False
     """True when the file came from the user's config dir."""
+    home: HomeVersion | None = None
+    """Set when the script declares ``[meta] home_version = true`` (therapist-only scripts only)."""
 
     @property
     def grounding_step(self) -> int:

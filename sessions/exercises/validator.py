@@ -20,6 +20,7 @@ from sessions.events import StepKind
 from sessions.exercises.model import (
     ADVANCE_MODES,
     CommonTexts,
+    HomeVersion,
     LANGUAGES,
     NON_VISUAL_SENSES,
     RESERVED_IDS,
@@ -137,7 +138,8 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 
 _TOP_KEYS = ("id", "language", "title", "purpose", "duration_min", "therapist_only", "meta", "steps")
-_META_KEYS = ("warning", "notes", "author")
+_META_KEYS = ("warning", "notes", "author", "home_version", "home_warning", "home_closing", "home_help")
+_HOME_KEYS = ("home_warning", "home_closing", "home_help")
 _STEP_KEYS = (
     "id",
     "title",
@@ -278,6 +280,7 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
     ck.unknown(meta, _META_KEYS, "meta.")
     warning = ck.text(meta, "warning", required=therapist_only, prefix="meta.")
     notes = ck.text(meta, "notes", required=False, prefix="meta.")
+    home = _parse_home(ck, meta, therapist_only)
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise ck.fail("steps", "is missing: a script needs at least one [[steps]] table")
@@ -295,7 +298,24 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
     if not lo / 1.25 <= duration <= hi * 1.25:
         raise ck.fail("duration_min", f"says {duration:g} minutes, but the steps take {lo:.0f} to {hi:.0f} minutes")
     assert title and purpose
-    return Script(sid, language, title, purpose, duration, therapist_only, steps, warning, notes, path, user)
+    return Script(sid, language, title, purpose, duration, therapist_only, steps, warning, notes, path, user, home=home)
+
+
+def _parse_home(ck: _Checker, meta: Mapping[str, Any], therapist_only: bool) -> HomeVersion | None:
+    """``[meta] home_version = true`` with its own warning, closing and help line, or nothing at all."""
+    declared = meta.get("home_version", False)
+    if not isinstance(declared, bool):
+        raise ck.fail("meta.home_version", "must be true or false")
+    if not declared:
+        for key in _HOME_KEYS:
+            if key in meta:
+                raise ck.fail(f"meta.{key}", "only applies with home_version = true")
+        return None
+    if not therapist_only:
+        raise ck.fail("meta.home_version", "only applies to therapist-only scripts (therapist_only = true)")
+    warning, closing, help_line = (ck.text(meta, key, prefix="meta.") for key in _HOME_KEYS)
+    assert warning and closing and help_line
+    return HomeVersion(warning, closing, help_line)
 
 
 def load_script_file(path: Path | str, *, user: bool = False) -> Script:
