@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -107,7 +106,7 @@ def test_a_session_being_written_is_still_read_live(data_dir):
 
 def test_a_session_closed_while_someone_reads_it_stays_whole(data_dir):
     """A reader attached at the writer's close keeps the file in WAL mode (its -wal and -shm stay, and
-    later readers read through them); nothing is lost, and the close does not wait for the reader."""
+    later readers read through them); nothing is lost."""
     _, path = fresh_session_path()
     writer = SessionWriter(path, {"script": "x"})
     writer.beat(0.8, 820)
@@ -115,9 +114,7 @@ def test_a_session_closed_while_someone_reads_it_stays_whole(data_dir):
     with SessionReader(path) as reader:
         assert len(reader.beats()) == 1
         writer.beat(1.6, 830)
-        started = time.process_time()
         writer.close(end_reason="completed")  # cannot leave WAL mode now: the reader holds the file
-        assert time.process_time() - started < 0.5  # gives up on the switch (busy timeout 0.2 s), no spinning
         assert len(reader.beats()) == 2
     with SessionReader(path) as reader:
         assert [b[2] for b in reader.beats()] == [820, 830] and reader.summary().complete
