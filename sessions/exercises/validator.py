@@ -137,7 +137,7 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
         ) from None
 
 
-_TOP_KEYS = ("id", "language", "title", "purpose", "duration_min", "therapist_only", "meta", "steps")
+_TOP_KEYS = ("id", "language", "title", "purpose", "duration_min", "therapist_only", "quiet_start", "meta", "steps")
 _META_KEYS = ("warning", "notes", "author", "home_version", "home_warning", "home_closing", "home_help")
 _HOME_KEYS = ("home_warning", "home_closing", "home_help")
 _STEP_KEYS = (
@@ -274,6 +274,8 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
     therapist_only = data.get("therapist_only", False)
     if not isinstance(therapist_only, bool):
         raise ck.fail("therapist_only", "must be true or false")
+    if not isinstance(data.get("quiet_start", True), bool):
+        raise ck.fail("quiet_start", "must be true or false")
     meta = data.get("meta", {})
     if not isinstance(meta, dict):
         raise ck.fail("meta", "must be a table ([meta])")
@@ -325,7 +327,22 @@ def load_script_file(path: Path | str, *, user: bool = False) -> Script:
     return parse_script(path, data, text, user=user)
 
 
-_COMMON_KEYS = ("language", "disclaimer", "baseline", "distress", "recovered", "stop_grounding", "therapist_notice")
+_COMMON_KEYS = (
+    "language",
+    "disclaimer",
+    "baseline",
+    "distress",
+    "recovered",
+    "stop_grounding",
+    "therapist_notice",
+    "too_much_ack",
+    "care_orientation",
+    "care_grounding",
+    "care_settled",
+    "care_closing",
+    "aroused_start",
+    "resume_ack",
+)
 
 
 def load_common_file(path: Path | str) -> CommonTexts:
