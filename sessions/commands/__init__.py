@@ -17,4 +17,6 @@ COMMANDS = [
     "report",
     "export",
     "trends",
+    "therapist",
+    "help",
 ]
