@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -294,3 +295,86 @@ def test_every_shipped_step_has_a_title_in_its_own_language_and_user_steps_may_l
     own.write_text(en.source.read_text().replace('id = "safe-place"', 'id = "quiet-evening"')
                    .replace('title = "Arriving"\n', ""))
     assert load_script_file(own).steps[0].title == "Arrive"  # from the id
+
+
+# --- the texts of care (issue 14) ---------------------------------------------------------
+
+def _raw(name: str) -> dict:
+    """A shipped file as plain TOML, so these checks hold whatever the loader keeps."""
+    import tomllib
+
+    return tomllib.loads((ex.builtin_scripts_dir() / name).read_text(encoding="utf-8"))
+
+
+CARE_LISTS = ("too_much_ack", "distress", "care_orientation", "care_grounding", "care_settled", "care_closing",
+              "aroused_start", "resume_ack", "recovered", "stop_grounding")
+EVERYDAY = [sid for sid in SHIPPED if not load_script_file(ex.builtin_scripts_dir() / f"{sid}.en.toml").therapist_only]
+PROMISES_SLEEP = ("let sleep come", "sleep may come", "sleep will come", "you will sleep", "fall asleep",
+                  "laat de slaap", "slaap mag komen", "slaap komt", "je zult slapen", "in slaap vallen")
+
+
+def _lines(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("sid", EVERYDAY)
+def test_every_everyday_opening_says_the_person_may_stop_when_it_gets_too_much(sid, lang):
+    # The heart cannot see freezing or dissociation; the person can, so the first step tells them.
+    first = load_script(sid, lang).steps[0]
+    too_much = "too much" if lang == "en" else "te veel"
+    assert any("stop" in line.lower() and too_much in line.lower() for line in first.text), first.text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_after_a_nightmare_is_a_short_eyes_open_grounding_without_quiet_start(lang):
+    assert _raw(f"after-nightmare.{lang}.toml")["quiet_start"] is False
+    s = load_script("after-nightmare", lang)
+    assert getattr(s, "quiet_start", False) is False
+    assert not s.therapist_only and {st.kind for st in s.steps} == {"grounding"}
+    assert all(st.pacer.mode in ("off", "follow") for st in s.steps)  # never slow pacing
+    assert 180 <= sum(st.typical_s or (st.min_s + st.max_s) / 2 for st in s.steps) <= 300  # three to five minutes
+    said = " ".join(line for st in s.steps for line in st.text).lower()
+    needed = ("eyes open", "light", "dream", "feet") if lang == "en" else ("ogen open", "lamp", "droom", "voeten")
+    for words in needed:
+        assert words in said
+    assert not any(p in said for p in PROMISES_SLEEP)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_care_texts_open_the_eyes_first_never_promise_sleep_and_name_where_help_is(lang):
+    c = _raw(f"common.{lang}.toml")
+    for key in CARE_LISTS:
+        lines = _lines(c[key])
+        assert lines and all(line.strip() for line in lines), key
+        for line in lines:
+            low = line.lower()
+            assert not any(p in low for p in PROMISES_SLEEP), (key, line)
+            # Say what to do, never what the heart does (that can feed health anxiety).
+            assert not re.search(r"\b(heart|hart|hartslag)\b", low), (key, line)
+    eyes = "eyes" if lang == "en" else "ogen"
+    assert eyes in _lines(c["distress"])[0].lower() and eyes in _lines(c["care_orientation"])[0].lower()
+    assert eyes in " ".join(_lines(c["too_much_ack"])).lower()
+    assert 2 <= len(c["too_much_ack"]) <= 3 and len(c["care_settled"]) == 2 and 2 <= len(c["aroused_start"]) <= 3
+    assert 8 <= len(c["care_grounding"]) <= 12 and 5 <= len(c["care_closing"]) <= 8
+    closing = " ".join(c["care_closing"])
+    help_words = ("GP", "out-of-hours", "113", "112") if lang == "en" else ("huisarts", "huisartsenpost", "113",
+                                                                             "0800-0113", "112")
+    for word in help_words:
+        assert word in closing, word
+    assert "sleepy" in closing or "slaperig" in closing  # stimulus control: back to bed only when sleepy
+
+
+def test_dutch_and_english_care_texts_say_the_same_number_of_things():
+    nl, en = _raw("common.nl.toml"), _raw("common.en.toml")
+    assert {k: len(_lines(nl[k])) for k in CARE_LISTS} == {k: len(_lines(en[k])) for k in CARE_LISTS}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_resonance_assessment_never_asks_for_shallower_breathing_against_air_hunger(lang):
+    s = load_script("resonance-assessment", lang)
+    said = " ".join(line for st in s.steps for line in st.text).lower()
+    assert "shallow" not in said and "minder diep" not in said
+    assert ("own pace" if lang == "en" else "eigen tempo") in said  # the way out: breathe at your own pace
+    first_rate = next(st for st in s.steps if st.kind == "assessment")
+    assert ("first minute" if lang == "en" else "eerste minuut") in " ".join(first_rate.text).lower()
