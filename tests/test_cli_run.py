@@ -47,9 +47,10 @@ def test_replay_of_a_recorded_session_and_of_the_polar_file(data_dir, polar_h10_
     assert len(rr) == 798
 
 
-def test_therapist_only_script_needs_the_flag(data_dir, capsys):
+def test_therapist_only_script_is_refused_without_advertising_the_flag(data_dir, capsys):
     assert main(["run", "--simulate", "--script", "nightmare-rehearsal"]) == 2
-    assert "--therapist" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--therapist" not in err and "together with your therapist" in err
 
 
 def test_unknown_script_is_one_sentence(data_dir, capsys):

@@ -1,4 +1,10 @@
-"""``biofeedback render-audio``: an exercise as a WAV file, to listen to in bed without screen or strap."""
+"""``biofeedback render-audio``: an exercise as a WAV file, to listen to in bed without screen or strap.
+
+A recording has no therapist, no distress detection and no stop grounding, so a therapist-only script
+is rendered only when the therapist made a home version of it (``[meta] home_version = true`` with its
+own spoken warning, closing and help line) and gives the passphrase; the home warning is said first,
+the closing and the help line last.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ from pathlib import Path
 from sessions.errors import UserError
 from sessions.exercises import DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, default_language, load_script
 from sessions.i18n import tr
+from sessions.exercises.model import Script
 from sessions.profile import load_profile
+from sessions.therapist import add_passphrase_argument, home_recording, open_gate, read_passphrase
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +45,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="pacer rate in breaths/min (default: your stored resonance rate, else 6)")
     p.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume 0-1 (default 1)")
     p.add_argument("--no-pictures", action="store_true", help="leave out the 'see' variants of prompts")
-    p.add_argument("--therapist", action="store_true", help="allow scripts marked for use with a therapist")
+    p.add_argument("--therapist", action="store_true",
+                   help="therapist mode (asks for the therapist's passphrase): renders the home version a "
+                        "therapist made of a therapist-only exercise")
+    add_passphrase_argument(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE.wav", help="the WAV file to write")
     p.set_defaults(func=run)
+
+
+def _gated_script(args: argparse.Namespace, lang: str) -> Script:
+    """The script to render; a therapist-only one only as its home version, and only with the passphrase."""
+    script = load_script(args.script, lang, therapist_mode=args.therapist)
+    if script.therapist_only and script.home is None:
+        raise UserError(
+            f"The script '{script.id}' is meant to be done with a therapist, and no home version of it has been "
+            "made, so it is not written as a recording to listen to alone."
+        )
+    if args.therapist:
+        open_gate(script, read_passphrase(args.passphrase_file))
+    return home_recording(script) if script.therapist_only else script
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"The output file must end in .wav, not {out.name!r}.")
     if not out.parent.is_dir():
         raise UserError(f"The folder {str(out.parent)!r} does not exist.")
-    script = load_script(args.script, lang, therapist_mode=args.therapist)
+    script = _gated_script(args, lang)
     rate = args.rate or load_profile().get("resonance_rate") or 6.0
     try:
         speech = open_speech(lang)

@@ -26,6 +26,7 @@ from sessions.runner import RunResult, SessionRunner
 from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
 from sessions.store import SessionWriter, delete_session_file, fresh_session_path, payload_format_of
 from sessions.terminal_view import TerminalView
+from sessions.therapist import add_passphrase_argument, open_gate, read_passphrase, therapist_intro
 
 if TYPE_CHECKING:
     from sessions.gui.window import SessionWindow
@@ -70,8 +71,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="leave out the 'see' variants of prompts (for people who do not think in pictures)",
     )
     p.add_argument(
-        "--therapist", action="store_true", help="therapist mode: allows scripts marked for use with a therapist"
+        "--therapist", action="store_true",
+        help="therapist mode (asks for the therapist's passphrase): for exercises the therapist unlocked for you",
     )
+    add_passphrase_argument(p)
     add_addon_arguments(p)
     p.set_defaults(func=run)
 
@@ -165,12 +168,23 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
 
 
 def _announce(console: Console, common: CommonTexts, script: Script) -> None:
-    """The relaxation-tool line, and for a therapist-only script its notice and warning."""
+    """The relaxation-tool line; for a therapist-only script its notice, warning, the question and the notes."""
     console.print(common.disclaimer, style="dim", highlight=False)
     if script.therapist_only:
         console.print(common.therapist_notice, style="bold", highlight=False)
         if script.warning:
             console.print(script.warning, style="bold", highlight=False)
+        for line in therapist_intro(script, script.language):
+            console.print(line, style="bold", highlight=False)
+
+
+def _open_therapist_gate(args: argparse.Namespace) -> None:
+    """Therapist mode only with the therapist's passphrase (and a therapist-only script unlocked for this client).
+
+    Asked here, before any window or event loop, so the terminal prompt is not blocked by either.
+    """
+    script = load_script(args.script, args.lang or default_language(), therapist_mode=True)
+    open_gate(script, read_passphrase(args.passphrase_file))
 
 
 def _remember(runner: SessionRunner, result: RunResult, session_id: str, store: bool, console: Console) -> None:
@@ -248,6 +262,8 @@ def _window_mode(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     reject_stray_flags(args)
+    if args.therapist:
+        _open_therapist_gate(args)
     console = Console(stderr=False)
     window = _window_mode(args)
     if window is None:

@@ -1,7 +1,7 @@
 """``biofeedback scripts``: which exercises there are, in which language, and how long they take.
 
 Therapist-only exercises are listed (a therapist needs to find them) but marked, sorted last, and
-never the default; running one needs therapist mode. Files that fail to load are reported with
+never the default; running one needs the therapist (see :mod:`sessions.therapist`). Files that fail to load are reported with
 file, line and field, but do not hide the scripts that are fine.
 """
 
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from sessions.i18n import tr
+    from sessions.therapist import listing_mark
     from rich.table import Table
 
     console = Console()
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             sid += f" ({tr(lang, 'yours')})"
         title = s.title
         if s.therapist_only:
-            title = f"{s.title}\n[yellow]{tr(lang, 'therapist_only')}[/yellow]"
+            title = f"{s.title}\n[yellow]{listing_mark(lang)}[/yellow]"
         table.add_row(sid, title, f"~{s.duration_min:g}", s.purpose)
     console.print(table)
     console.print(load_common(lang).disclaimer, style="dim")
