@@ -378,3 +378,15 @@ def test_the_resonance_assessment_never_asks_for_shallower_breathing_against_air
     assert ("own pace" if lang == "en" else "eigen tempo") in said  # the way out: breathe at your own pace
     first_rate = next(st for st in s.steps if st.kind == "assessment")
     assert ("first minute" if lang == "en" else "eerste minuut") in " ".join(first_rate.text).lower()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_help_numbers_in_the_care_closing_are_said_digit_by_digit(lang):
+    from sessions.audio.speech import spoken_numbers
+
+    said = spoken_numbers(" ".join(_raw(f"common.{lang}.toml")["care_closing"]))
+    assert "1 1 2" in said and "1 1 3" in said  # not "one hundred and twelve"
+    assert re.search(r"(?<![\d-])\d{3}(?![\d-])", said) is None
+    if lang == "nl":
+        assert "0800-0113" in said  # espeak-ng already says a number with a leading zero digit by digit
+    assert spoken_numbers("Breathe 6.5 times a minute, for 1000 steps.") == "Breathe 6.5 times a minute, for 1000 steps."

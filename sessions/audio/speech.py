@@ -35,6 +35,17 @@ class SpeechUnavailable(RuntimeError):
     """No speech engine on this machine (the session goes on with cues only)."""
 
 
+_PHONE_NUMBER = re.compile(r"(?<![\d,.-])\d{3}(?![\d,.-]?\d)")
+
+
+def spoken_numbers(text: str) -> str:
+    """Three-digit numbers in prompts are phone numbers (112, 113, 911, 999): said digit by digit.
+
+    espeak-ng would say "one hundred and twelve"; someone looking for help must hear "one one two".
+    """
+    return _PHONE_NUMBER.sub(lambda m: " ".join(m.group()), text)
+
+
 def split_phrases(text: str) -> list[str]:
     """Sentences of a prompt line: each is placed on its own so that none talks over an inhale start."""
     return [p for p in (s.strip() for s in PHRASE_SPLIT.split(text)) if p]
@@ -58,7 +69,7 @@ class EspeakSpeech:
     def synthesize(self, text: str, wpm: float = 150.0) -> np.ndarray:
         """Speech samples for ``text`` at ``wpm`` words per minute, peak-normalised, silence trimmed."""
         proc = subprocess.run(
-            [self.exe, "-v", self.voice, "-s", str(int(round(wpm))), "-g", "4", "--stdout", text],
+            [self.exe, "-v", self.voice, "-s", str(int(round(wpm))), "-g", "4", "--stdout", spoken_numbers(text)],
             capture_output=True, timeout=60, check=False,
         )
         if proc.returncode != 0 or not proc.stdout:
