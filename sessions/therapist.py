@@ -161,8 +161,13 @@ def _verify(passphrase: str) -> tuple[dict[str, Any], _Keys]:
             "Therapist mode has not been set up on this computer, so it stays closed; your therapist sets it up "
             "with you."
         )
-    keys = _derive(passphrase, bytes.fromhex(data["salt"]), int(data["n"]), int(data["r"]), int(data["p"]))
-    if not hmac.compare_digest(keys.verifier, bytes.fromhex(data["verifier"])):
+    try:
+        keys = _derive(passphrase, bytes.fromhex(data["salt"]), int(data["n"]), int(data["r"]), int(data["p"]))
+        verifier = bytes.fromhex(data["verifier"])
+    except (TypeError, ValueError, MemoryError):
+        raise TherapistGateClosed(f"The therapist settings in {gate_path()} are damaged, so therapist mode stays "
+                                  "closed.") from None
+    if not hmac.compare_digest(keys.verifier, verifier):
         raise TherapistGateClosed(
             "That is not the therapist passphrase for this computer, so therapist mode stays closed."
         )

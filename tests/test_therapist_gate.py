@@ -202,6 +202,18 @@ def test_a_hand_edited_unlock_list_does_not_unlock(data_dir, right):
     assert _sessions(data_dir) == []
 
 
+def test_damaged_settings_keep_it_closed_with_one_sentence(data_dir, right):
+    set_passphrase(RIGHT)
+    stored = json.loads(gate_path().read_text())
+    for key, value in (("n", 2**40), ("salt", "not hex"), ("verifier", None)):
+        gate_path().write_text(json.dumps({**stored, key: value}))
+        with pytest.raises(TherapistGateClosed, match="damaged"):
+            check_passphrase(RIGHT)
+    gate_path().write_text("{")
+    proc = _run_therapist(NIGHTMARE, right)
+    assert proc.returncode == 2 and "cannot be read" in _one_sentence(proc.stderr)
+
+
 def test_the_right_passphrase_opens_an_unlocked_script_and_asks_if_the_therapist_is_there(data_dir, right):
     assert _cli("therapist", "set-passphrase", "--new-passphrase-file", right).returncode == 0
     proc = _cli("therapist", "unlock", NIGHTMARE, "--passphrase-file", right)
