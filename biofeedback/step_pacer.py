@@ -26,11 +26,12 @@ import math
 import statistics
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from biofeedback.baseline import Baseline, BaselinePhase
 from biofeedback.body import BodyReading, BodyState, known
+from biofeedback.care import CareConfig, CareOrigin, CareRun, CareStage, CareTiming
 from biofeedback.distress import DistressConfig, DistressDetector, DistressState
 
 Advance = Literal["time", "settled", "calm"]
@@ -63,6 +64,11 @@ class DoneReason(enum.StrEnum):
     COMPLETED = "completed"
     STOPPED = "stopped"
     DISTRESS = "distress"
+    """After care that the body's distress started."""
+    TOO_MUCH = "too_much"
+    """After care the person asked for ("this is too much")."""
+    AROUSED = "aroused"
+    """After care for a start far above the person's resting level, when the body did not settle."""
 
 
 class DistressSource(enum.StrEnum):
@@ -94,6 +100,8 @@ class StepTiming:
     advance: Advance = "settled"
     calm_above: float | None = None
     prompt_s: tuple[float, ...] = ()
+    by_hand: bool = False
+    """In therapist mode a narrative step moves on only when the therapist says so (``skip``)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_s <= self.max_s:
@@ -123,13 +131,21 @@ class PacingConfig:
     """Prompt gaps are stretched by this factor while aroused ..."""
     distress_tempo: float = 1.8
     """... and by this one after distress."""
+    aroused_start_bpm: float = 12.0
+    aroused_start_frac: float = 0.15
+    """The quiet start counts as aroused when its heart rate is above the stored resting level by
+    min(this many bpm, this fraction of it): care first, and distress judged against the stored level."""
+    alert_only: bool = False
+    """Therapist mode: distress is recorded and shown to the therapist, but the exercise is not switched
+    (moderate arousal is expected in this work), and imagery steps move on only by hand."""
+    care: CareConfig = field(default_factory=CareConfig)
 
 
 class Phase(enum.Enum):
     BASELINE = "baseline"
     STEP = "step"
-    GROUNDING = "grounding"
-    """The script's grounding step, jumped to because of distress."""
+    CARE = "care"
+    """The care sequence (:mod:`biofeedback.care`): after distress, "too much", or an aroused start."""
     STOPPING = "stopping"
     DONE = "done"
 
@@ -143,8 +159,12 @@ class StepEventKind(enum.Enum):
     PROMPT = "prompt"
     STEP_END = "step_end"
     DISTRESS = "distress"
-    """Say the distress message (stopping is fine) and stop slowing the breath (``ResonanceGuide.hold``);
-    the prompts slow down by themselves and the grounding step follows (unless already grounding)."""
+    """Distress noticed (or "too much" asked): stop slowing the breath (``ResonanceGuide.hold``); care
+    follows (CARE_START), except in therapist mode, where it is an alert only."""
+    CARE_START = "care_start"
+    CARE_PROMPT = "care_prompt"
+    CARE_SETTLED = "care_settled"
+    """The body settled during care: the choice (back to the exercise, or finish) is open."""
     RECOVERED = "recovered"
     STOP = "stop"
     STOP_PROMPT = "stop_prompt"
@@ -166,6 +186,11 @@ class StepEvent:
     line: int | None = None
     reason: StepEndReason | DoneReason | DistressSource | None = None
     baseline: Baseline | None = None
+    care_stage: CareStage | None = None
+    origin: CareOrigin | None = None
+    """Why care began (CARE_START, CARE_PROMPT)."""
+    aroused: bool = False
+    """BASELINE_DONE: the quiet start was far above the stored resting level."""
 
 
 @dataclass
@@ -180,11 +205,14 @@ class _StepRun:
 class StepPacer:
     """The session's timeline: baseline, then the script's steps, with distress and stop handling.
 
-    ``steps``: the timings of the script's steps; ``grounding_step``: the index of the step to jump
-    to on distress (by convention the script's closing grounding step); ``stop_lines``: seconds per
-    line of the stop-grounding text. Pass ``baseline`` to skip the baseline phase (e.g. a second
-    exercise in the same sitting). Call ``start(t)``, then ``update(t, reading)`` regularly (at
-    least once a second); each call returns the events that became due.
+    ``steps``: the timings of the script's steps; ``grounding_step``: the index of the script's
+    closing grounding step (never skipped past); ``stop_lines``: seconds per line of the
+    stop-grounding text. Pass ``baseline`` to skip the baseline phase (e.g. a second exercise in the
+    same sitting), or ``quiet_start=False`` for an exercise that has none (after a nightmare: no
+    minute of quiet first). ``stored_baseline`` is the person's resting level from earlier sessions:
+    a quiet start far above it begins with care, and distress is then judged against it. ``care``:
+    the seconds per line of the care sequence. Call ``start(t)``, then ``update(t, reading)``
+    regularly (at least once a second); each call returns the events that became due.
     """
 
     def __init__(
@@ -197,6 +225,9 @@ class StepPacer:
         baseline_phase: BaselinePhase | None = None,
         distress: DistressConfig | None = None,
         config: PacingConfig | None = None,
+        care: CareTiming | None = None,
+        stored_baseline: Baseline | None = None,
+        quiet_start: bool = True,
     ) -> None:
         if not steps:
             raise ValueError("a session needs at least one step")
@@ -209,8 +240,15 @@ class StepPacer:
         self.stop_lines = tuple(stop_lines)
         self.config = config or PacingConfig()
         self._distress_cfg = distress
-        self._baseline_phase = None if baseline is not None else (baseline_phase or BaselinePhase())
+        self._baseline_phase = (None if baseline is not None or not quiet_start
+                                else (baseline_phase or BaselinePhase()))
+        self.stored_baseline = stored_baseline
+        baseline = baseline if baseline is not None or quiet_start else stored_baseline
         self.baseline: Baseline | None = baseline
+        self.care_timing = care or CareTiming(opening={}, orientation=(), grounding=self.stop_lines,
+                                              settled=(), closing=self.stop_lines[-1:])
+        self._care: CareRun | None = None
+        self._care_calm_since: float | None = None
         self.detector = DistressDetector(baseline, distress)
         self.phase = Phase.BASELINE
         self.tempo = 1.0
@@ -227,7 +265,17 @@ class StepPacer:
 
     @property
     def step(self) -> int | None:
-        return self._run.index if self._run is not None and self.phase in (Phase.STEP, Phase.GROUNDING) else None
+        return self._run.index if self._run is not None and self.phase is Phase.STEP else None
+
+    @property
+    def care(self) -> CareRun | None:
+        """The care sequence under way (None outside care)."""
+        return self._care if self.phase is Phase.CARE else None
+
+    @property
+    def can_resume(self) -> bool:
+        """In care, with an exercise step to go back to."""
+        return self.phase is Phase.CARE and self.resume_step is not None
 
     @property
     def done(self) -> bool:
@@ -253,13 +301,14 @@ class StepPacer:
         if self.phase is Phase.BASELINE:
             assert self._baseline_phase is not None
             if self._baseline_phase.update(t, reading):
-                self.baseline = self._baseline_phase.result
-                self.detector = DistressDetector(self.baseline, self._distress_cfg)
-                events.append(StepEvent(t, StepEventKind.BASELINE_DONE, baseline=self.baseline))
-                events += self._start_step(0, t)
+                return events + self._after_quiet_start(t, self._baseline_phase.result)
             return events
         if self.phase is Phase.STOPPING:
             return events + self._stopping(t)
+        if self.phase is Phase.CARE:
+            if reading is not None:
+                self.detector.update(reading)
+            return events + self._tick_care(t)
 
         if reading is not None:
             change = self.detector.update(reading)
@@ -272,16 +321,22 @@ class StepPacer:
         return events
 
     def stop(self, t: float) -> list[StepEvent]:
-        """The person pressed stop: switch to the stop grounding (a second stop skips to its last line)."""
+        """The person pressed stop: switch to the stop grounding (a second stop skips to its last line).
+
+        In care, stop goes to the care's own closing (it says where to get help), not the stop grounding."""
         if self.phase is Phase.DONE:
             return []
+        if self.phase is Phase.CARE and self._care is not None:
+            self._care.close(t)
+            self.resume_step = None
+            return self._tick_care(t)
         if self.phase is Phase.STOPPING:
             if self._stop_line < len(self.stop_lines) - 1:
                 self._stop_line = len(self.stop_lines) - 1
                 self._stop_next_t = t
             return self._stopping(t)
         events = []
-        if self._run is not None and self.phase in (Phase.STEP, Phase.GROUNDING):
+        if self._run is not None and self.phase is Phase.STEP:
             events.append(StepEvent(t, StepEventKind.STEP_END, step=self._run.index, reason=StepEndReason.STOP))
         self.phase = Phase.STOPPING
         self._stop_t0 = t
@@ -302,22 +357,22 @@ class StepPacer:
         return [ended] + self._start_step(run.index + 1, t)
 
     def ground_now(self, t: float) -> list[StepEvent]:
-        """The person said "this is too much": the same answer as to distress, at once."""
-        if self.phase in (Phase.DONE, Phase.STOPPING) or self._run is None:
-            return self.stop(t) if self.phase is Phase.BASELINE else []
+        """The person said "this is too much": care at once, whatever the exercise was doing (also in
+        therapist mode: the person's word counts more than any setting)."""
+        if self.phase in (Phase.DONE, Phase.STOPPING, Phase.CARE):
+            return []
         return self._on_distress(t, reason=DistressSource.ASKED)
 
     def resume(self, t: float) -> list[StepEvent]:
-        """After a distress grounding, go back to the step that was interrupted (the person chose to)."""
-        if self.resume_step is None or self.phase is not Phase.GROUNDING:
+        """From care, go back to the step that was interrupted (the person chose to)."""
+        if self.resume_step is None or self.phase is not Phase.CARE:
             return []
         index, self.resume_step = self.resume_step, None
-        events = []
-        if self._run is not None:
-            events.append(StepEvent(t, StepEventKind.STEP_END, step=self._run.index, reason=StepEndReason.RESUME))
+        self._care = None
         self._distressed = False
+        self.detector = DistressDetector(self.baseline, self._distress_cfg)  # a fresh judgement from here on
         self.phase = Phase.STEP
-        return events + self._start_step(index, t)
+        return self._start_step(index, t)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -357,8 +412,7 @@ class StepPacer:
 
     def _start_step(self, index: int, t: float) -> list[StepEvent]:
         self._run = _StepRun(index, t, 0, t)
-        if self.phase is not Phase.GROUNDING:
-            self.phase = Phase.STEP
+        self.phase = Phase.STEP
         events = [StepEvent(t, StepEventKind.STEP_START, step=index)]
         return events + self._prompts(t)
 
@@ -395,7 +449,9 @@ class StepPacer:
         settled_long = run.settled_since is not None and t - run.settled_since >= self.config.settle_s
 
         reason: StepEndReason | None = None
-        if elapsed >= timing.max_s:
+        if timing.by_hand:
+            pass  # the therapist moves on (skip), whatever the clock says
+        elif elapsed >= timing.max_s:
             reason = StepEndReason.MAX
         elif elapsed >= timing.min_s and all_said:
             if timing.advance == "time":
@@ -410,10 +466,7 @@ class StepPacer:
         if reason is None:
             return events
         events.append(StepEvent(t, StepEventKind.STEP_END, step=run.index, reason=reason))
-        if self.phase is Phase.GROUNDING:
-            self.phase = Phase.DONE
-            events.append(StepEvent(t, StepEventKind.DONE, reason=DoneReason.DISTRESS))
-        elif run.index + 1 < len(self.steps):
+        if run.index + 1 < len(self.steps):
             events += self._start_step(run.index + 1, t)
         else:
             self.phase = Phase.DONE
@@ -424,14 +477,68 @@ class StepPacer:
         self._distressed = True
         self.tempo = self.config.distress_tempo
         run = self._run
-        assert run is not None
-        events = [StepEvent(t, StepEventKind.DISTRESS, step=run.index, reason=reason)]
-        if self.phase is Phase.GROUNDING or run.index == self.grounding_step:
-            return events  # already grounding: slow down and say it, nothing to jump to
-        self.resume_step = run.index
-        events.append(StepEvent(t, StepEventKind.STEP_END, step=run.index, reason=StepEndReason.DISTRESS))
-        self.phase = Phase.GROUNDING
-        return events + self._start_step(self.grounding_step, t)
+        events = [StepEvent(t, StepEventKind.DISTRESS, step=self.step, reason=reason)]
+        if self.config.alert_only and reason is DistressSource.BODY:
+            return events  # therapist mode: an alert, the therapist decides
+        if run is not None and self.phase is Phase.STEP:
+            self.resume_step = run.index
+            events.append(StepEvent(t, StepEventKind.STEP_END, step=run.index, reason=StepEndReason.DISTRESS))
+        origin = CareOrigin.ASKED if reason is DistressSource.ASKED else CareOrigin.BODY
+        return events + self._start_care(t, origin)
+
+    def _after_quiet_start(self, t: float, measured: Baseline | None) -> list[StepEvent]:
+        """The quiet start is over: its baseline, and either the first step or, when the body is far
+        more awake than this person's stored resting level, care first (judged against that level)."""
+        self.baseline = measured
+        stored, cfg = self.stored_baseline, self.config
+        aroused = (measured is not None and stored is not None and measured.hr_bpm > stored.hr_bpm
+                   + min(cfg.aroused_start_bpm, cfg.aroused_start_frac * stored.hr_bpm))
+        if aroused:
+            self.baseline = stored
+        self.detector = DistressDetector(self.baseline, self._distress_cfg)
+        events = [StepEvent(t, StepEventKind.BASELINE_DONE, baseline=measured, aroused=aroused)]
+        if aroused:
+            self.resume_step = 0
+            return events + self._start_care(t, CareOrigin.AROUSED_START)
+        return events + self._start_step(0, t)
+
+    def _start_care(self, t: float, origin: CareOrigin) -> list[StepEvent]:
+        self.phase = Phase.CARE
+        self._care = CareRun(t, origin, self.care_timing, self.config.care)
+        self._care_calm_since = None
+        return [StepEvent(t, StepEventKind.CARE_START, origin=origin)] + self._tick_care(t)
+
+    def _tick_care(self, t: float) -> list[StepEvent]:
+        care = self._care
+        assert care is not None
+        events = []
+        if not care.settled and care.may_settle and self._calm_for(t) >= self.config.settle_s:
+            care.settle(t)
+            events.append(StepEvent(t, StepEventKind.CARE_SETTLED, origin=care.origin))
+        for line in care.due(t):
+            events.append(StepEvent(line.t, StepEventKind.CARE_PROMPT, line=line.line, care_stage=line.stage,
+                                    origin=care.origin))
+        if care.finished:
+            if care.origin is CareOrigin.AROUSED_START and care.settled and self.resume_step is not None:
+                return events + self.resume(t)  # settled after an aroused start: the exercise begins
+            self.phase = Phase.DONE
+            self._care = None
+            done = {CareOrigin.BODY: DoneReason.DISTRESS, CareOrigin.ASKED: DoneReason.TOO_MUCH,
+                    CareOrigin.AROUSED_START: DoneReason.AROUSED}[care.origin]
+            events.append(StepEvent(t, StepEventKind.DONE, reason=done))
+        return events
+
+    def _calm_for(self, t: float) -> float:
+        """How long the body has looked settled (or at least not aroused, with distress cleared)."""
+        state = self.body_state(t)
+        calm = (state in (BodyState.SETTLED, BodyState.NEUTRAL)
+                and self.detector.state is DistressState.CALM)
+        if not calm:
+            self._care_calm_since = None
+            return 0.0
+        if self._care_calm_since is None:
+            self._care_calm_since = t
+        return t - self._care_calm_since
 
     def _stopping(self, t: float) -> list[StepEvent]:
         events = []

@@ -36,6 +36,7 @@ class EventKind(enum.StrEnum):
     PACER_DECISION = "pacer_decision"
     DISTRESS = "distress"
     GROUNDING = "grounding"
+    CARE = "care"
     RECOVERED = "recovered"
     STOP = "stop"
     DONE = "done"
@@ -55,7 +56,8 @@ class SessionPhase(enum.StrEnum):
     STARTING = "starting"
     BASELINE = "baseline"
     STEP = "step"
-    GROUNDING = "grounding"
+    CARE = "care"
+    """After distress, "this is too much", or an aroused start: orientation and grounding until settled."""
     STOPPING = "stopping"
     DONE = "done"
 
@@ -75,6 +77,7 @@ class GroundingReason(enum.StrEnum):
 
     DISTRESS = "distress"
     ASKED = "asked"
+    AROUSED = "aroused_start"
     STOP = "stop"
 
 
@@ -100,7 +103,8 @@ EVENTS: Mapping[EventKind, Mapping[str, FieldSpec]] = {
     EventKind.STEP_END: {"step": _f(*TEXT, published=True), "index": _f(int, published=True),
                          "reason": _f(*TEXT, published=True)},
     EventKind.BASELINE: {"hr_bpm": _f(*NUM, published=True), "rmssd_ms": _f(*NUM, published=True),
-                         "breathing_rate": _f(*NUM, published=True), "stored_hr_bpm": _f(*NUM)},
+                         "breathing_rate": _f(*NUM, published=True), "stored_hr_bpm": _f(*NUM),
+                         "aroused": _f(bool, published=True)},
     EventKind.PROMPT: {"step": _f(*TEXT), "line": _f(int), "text": _f(*TEXT)},
     EventKind.PACER_RATE: {"rate": _f(*NUM, published=True), "from": _f(*NUM), "inhale_fraction": _f(*NUM)},
     EventKind.PACER_DECISION: {"action": _f(*TEXT), "from": _f(*NUM), "to": _f(*NUM), "reason": _f(*TEXT)},
@@ -109,6 +113,7 @@ EVENTS: Mapping[EventKind, Mapping[str, FieldSpec]] = {
                          "reference_hr_bpm": _f(*NUM), "baseline_hr": _f(*NUM, published=True),
                          "rmssd_ms": _f(*NUM), "baseline_rmssd_ms": _f(*NUM)},
     EventKind.GROUNDING: {"reason": _f(*TEXT, published=True)},
+    EventKind.CARE: {"stage": _f(*TEXT, published=True), "origin": _f(*TEXT, published=True)},
     EventKind.RECOVERED: {},
     EventKind.STOP: {"reason": _f(*TEXT, published=True)},
     EventKind.DONE: {"reason": _f(*TEXT, published=True)},

@@ -9,7 +9,7 @@ WORDS: dict[str, dict[str, str]] = {
         "coherence": "coherence", "calm": "calm", "rest": "rest",
         "link_connected": "strap connected", "link_connecting": "connecting…", "link_disconnected": "strap lost",
         "link_reconnecting": "reconnecting…",
-        "keys": "q stop · g this is too much · space pause · n next step", "paused": "paused",
+        "keys": "q stop · g this is too much · space pause · n next step · h help", "paused": "paused",
         "stopping_hint": "Stopping… a short grounding follows (Ctrl-C again to quit at once).",
         "saved": "Session saved", "review_hint": "Look back with: biofeedback sessions show {id}",
         "watch_window_waiting": "Waiting for sessions…", "watch_window_count": "{n} session(s) followed",
@@ -43,6 +43,12 @@ WORDS: dict[str, dict[str, str]] = {
                             "trusted and is not shown. Irregular rhythms have many causes; if this happens often, "
                             "it is worth asking a doctor. The breathing guide carries on.",
         "rhythm_regular": "Your heart rhythm is regular again; the feedback is back.",
+        "gui_resume_exercise": "Back to the exercise", "care_title": "grounding, at your own pace",
+        "gui_not_medical": "A relaxation tool, not a medical device: it diagnoses and treats nothing. "
+                           "Help: press h.",
+        "gui_alert": "Distress noticed (therapist mode: the exercise goes on; you decide).",
+        "care_keys": "r back to the exercise · q finish · h help", "care_keys_closing": "q finish · h help",
+        "gui_help": "Help", "gui_finish": "Finish",
         "gui_snapshot_saved": "Picture of the window saved", "gui_snapshot_failed": "Could not save the picture of the window",
         "pair_title": "Choose your strap", "pair_scanning": "Looking for straps nearby…",
         "pair_none": "No strap found. Put the strap on (moisten the electrodes) and look again.",
@@ -59,7 +65,7 @@ WORDS: dict[str, dict[str, str]] = {
         "coherence": "coherentie", "calm": "kalmte", "rest": "rust",
         "link_connected": "band verbonden", "link_connecting": "verbinden…", "link_disconnected": "band kwijt",
         "link_reconnecting": "opnieuw verbinden…",
-        "keys": "q stoppen · g dit is te veel · spatie pauze · n volgende stap", "paused": "gepauzeerd",
+        "keys": "q stoppen · g dit is te veel · spatie pauze · n volgende stap · h hulp", "paused": "gepauzeerd",
         "stopping_hint": "We stoppen… er volgt een korte grounding (nogmaals Ctrl-C om meteen te stoppen).",
         "saved": "Sessie bewaard", "review_hint": "Terugkijken: biofeedback sessions show {id}",
         "watch_window_waiting": "Wachten op sessies…", "watch_window_count": "{n} sessie(s) gevolgd",
@@ -96,6 +102,12 @@ WORDS: dict[str, dict[str, str]] = {
                             "hartslag niet, en die laten we even weg. Een onregelmatig ritme kan veel oorzaken hebben; "
                             "gebeurt dit vaker, vraag dan je huisarts ernaar. De ademgids gaat gewoon door.",
         "rhythm_regular": "Je hartritme is weer regelmatig; de feedback is terug.",
+        "gui_resume_exercise": "Terug naar de oefening", "care_title": "gronden, in je eigen tempo",
+        "gui_not_medical": "Een hulpmiddel om te ontspannen, geen medisch hulpmiddel: het stelt geen diagnose en "
+                           "behandelt niets. Hulp: druk op h.",
+        "gui_alert": "Spanning opgemerkt (therapeutmodus: de oefening gaat door; jij beslist).",
+        "care_keys": "r terug naar de oefening · q afronden · h hulp", "care_keys_closing": "q afronden · h hulp",
+        "gui_help": "Hulp", "gui_finish": "Afronden",
         "gui_snapshot_saved": "Afbeelding van het venster bewaard",
         "gui_snapshot_failed": "Kon de afbeelding van het venster niet bewaren",
         "pair_title": "Kies je band", "pair_scanning": "Zoeken naar banden in de buurt…",

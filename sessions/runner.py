@@ -35,7 +35,8 @@ from biofeedback.heart_rate import HeartRateNow, hr_swing, median_or_none
 from biofeedback.hrv import HrvConfig, HrvEngine, SpectralMetrics
 from biofeedback.rhythm import RhythmCheck
 from biofeedback.pacer import BodySignal, BreathPacer, BreathPhase, RateDecision, RateTrial, ResonanceGuide, pick_resonance_rate
-from biofeedback.step_pacer import DistressSource, Phase as PacerPhase, StepEvent, StepEventKind, StepPacer
+from biofeedback.care import CareOrigin, CareStage
+from biofeedback.step_pacer import DistressSource, DoneReason, PacingConfig, StepEvent, StepEventKind, StepPacer
 from devices.source import HeartSource, PlaybackClock
 from devices.stream import HeartSample, LinkEvent, LinkState
 from sessions import metric_registry as registry
@@ -43,11 +44,14 @@ from sessions.events import EventKind, GroundingReason, SessionPhase, StepKind, 
 from sessions.exercises import SENSES, CommonTexts, Script, Step
 from sessions.i18n import tr
 from sessions.store import SessionWriter
+from sessions.therapist import therapist_intro
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.1
 METRICS_EVERY_S = 5.0
+MIN_PROMPT_S = 3.0
+"""No line is on screen for less than this (see :func:`reading_seconds`)."""
 HOLE_AFTER_S = 3.0
 """The beat-to-beat heart-rate curve shows a hole where no NN beat came for this long."""
 BREATHING_EVERY_S = 5.0
@@ -62,6 +66,7 @@ LINK_EVENTS_RECORDED = {
 }
 
 
+QUIET_ENDINGS = frozenset({DoneReason.DISTRESS, DoneReason.TOO_MUCH, DoneReason.AROUSED, DoneReason.STOPPED})
 BEAT_RING = 512
 """Beat-to-beat heart-rate points kept in :attr:`LiveState.beat_hr` for the live curve (a few minutes)."""
 
@@ -99,6 +104,13 @@ class LiveState:
     """The latest RR as the strap sent it (raw, also when it is flagged)."""
     addons: dict[str, str] = field(default_factory=dict)
     """Status of add-ons by name, e.g. ``{"mqtt": "connected"}`` (see :meth:`SessionRunner.set_addon_status`)."""
+    banner: str | None = None
+    """Words that stay on screen while they matter: the care's opening (why we stopped) and its closing
+    (what to do next, where to find help)."""
+    can_resume: bool = False
+    """In care, once settled: the exercise can be resumed (key r, the window's button)."""
+    alert: bool = False
+    """Therapist mode: distress was noticed (shown to the therapist; the exercise goes on)."""
     irregular_rhythm: bool = False
     """The rhythm is too irregular for HRV to mean anything (e.g. atrial fibrillation): the calm score and
     coherence are not shown, the pacer goes on, and the views show one calm sentence."""
@@ -106,6 +118,12 @@ class LiveState:
 
     def value(self, key: str) -> float | None:
         return self.values.get(key)
+
+    @property
+    def quiet_view(self) -> bool:
+        """During care and stopping: no curves and no numbers, only the pacer (if any) and the words."""
+        return self.phase in (SessionPhase.CARE, SessionPhase.STOPPING) or (
+            self.phase is SessionPhase.DONE and self.done_reason in QUIET_ENDINGS)
 
     @property
     def pacer_rate(self) -> float | None:
@@ -147,6 +165,7 @@ class SessionRunner:
         resonance_rate: float | None = None,
         stored_baseline: dict[str, float] | None = None,
         hrv_config: HrvConfig | None = None,
+        therapist_mode: bool = False,
     ) -> None:
         self.source = source
         self.script = script
@@ -167,9 +186,15 @@ class SessionRunner:
         self._next_breathing = BREATHING_EVERY_S
         # The baseline lasts at least 75 s so that the 64-s spectrum (breathing rate from RSA, where
         # the pacer starts) is known when it ends.
-        self.steps = StepPacer(script.timings(self.senses), grounding_step=script.grounding_step,
-                               stop_lines=common.stop_timing(),
-                               baseline_phase=BaselinePhase(min_s=BASELINE_MIN_S, max_s=BASELINE_MAX_S))
+        # Therapist mode: distress is an alert, and the therapist moves narrative steps on by hand.
+        self.therapist_mode = therapist_mode and script.therapist_only
+        self.steps = StepPacer(script.timings(self.senses, by_hand=self.therapist_mode),
+                               grounding_step=script.grounding_step, stop_lines=common.stop_timing(),
+                               baseline_phase=BaselinePhase(min_s=BASELINE_MIN_S, max_s=BASELINE_MAX_S),
+                               care=common.care_timing(), stored_baseline=stored, quiet_start=script.quiet_start,
+                               config=PacingConfig(alert_only=self.therapist_mode))
+        self._display: deque[tuple[str, str, int]] = deque()
+        self._shown_until = -math.inf
         self.guide: ResonanceGuide | None = None
         self._state = LiveState()
         self.listeners: list[Listener] = []
@@ -257,7 +282,20 @@ class SessionRunner:
         self._handle(self.steps.skip(self._steps_t()))
 
     def resume(self) -> None:
-        """After a distress grounding, go back to the step that was interrupted (the person chose to)."""
+        """From care, go back to the step that was interrupted (the person chose to)."""
+        if not self.steps.can_resume:
+            return
+        t = self._t
+        self._record(EventKind.CARE, t, stage="resumed", origin=self._care_origin())
+        self._display.clear()
+        self._state.banner = None
+        self._state.can_resume = False
+        self._state.distress = False
+        if self.guide is not None:
+            d = self.guide.hold(False, self._logic_t())
+            if d:
+                self._record_decision(t, d)
+        self._say(t, self.common.resume_ack, "care-resumed")
         self._handle(self.steps.resume(self._steps_t()))
 
     def toggle_pause(self) -> None:
@@ -300,6 +338,11 @@ class SessionRunner:
         self._started = True
         self._record(EventKind.SESSION_START, 0.0, script=self.script.id, language=self.script.language,
                      source=str(self.source.describe()))
+        intro = therapist_intro(self.script, self.script.language) if self.therapist_mode else []
+        if intro:
+            # "Is your therapist with you now?" said and shown, the therapist's notes on screen until the first step.
+            self._state.banner = "\n".join(intro)
+            self._say(0.0, intro[:1], "therapist")
         self._handle(self.steps.start(0.0))
 
     async def _ticker(self) -> None:
@@ -351,6 +394,7 @@ class SessionRunner:
             return
         lt = self._logic_t()
         reading, self._new_reading = self._new_reading, None
+        self._show_due(t)
         self._update_hold(lt)
         self._handle(self.steps.update(self._steps_t(), reading))
         if self.guide is not None:
@@ -511,6 +555,7 @@ class SessionRunner:
 
     def _on_distress(self, t: float, ev: StepEvent, reason: str | None) -> None:
         self._state.distress = True
+        self._state.alert = self.therapist_mode
         if self.guide is not None:
             d = self.guide.hold(True, t)
             if d:
@@ -526,9 +571,47 @@ class SessionRunner:
         else:
             self._record(EventKind.DISTRESS, t, source=source, hr_bpm=self._heart.bpm,
                          baseline_hr=self._state.baseline_hr, rmssd_ms=self._state.values.get("rmssd_ms"))
-        self._record(EventKind.GROUNDING, t,
-                     reason=GroundingReason.ASKED if source is DistressSource.ASKED else GroundingReason.DISTRESS)
-        self._say(t, self.common.distress, "distress")
+
+    def _on_care_start(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        """Care begins: what was still waiting to be shown is dropped, the opening words stay on screen."""
+        origin = ev.origin or CareOrigin.BODY
+        s = self._state
+        s.phase = SessionPhase.CARE
+        s.distress = origin is not CareOrigin.AROUSED_START
+        self._display.clear()
+        self._shown_until = -math.inf
+        s.banner = " ".join(self.common.care_lines(CareStage.OPENING, origin)) or None
+        s.can_resume = False
+        if self.guide is not None:
+            d = self.guide.hold(True, self._logic_t())
+            if d:
+                self._record_decision(t, d)
+        self._record(EventKind.GROUNDING, t, reason={CareOrigin.ASKED: GroundingReason.ASKED,
+                                                     CareOrigin.BODY: GroundingReason.DISTRESS,
+                                                     CareOrigin.AROUSED_START: GroundingReason.AROUSED}[origin])
+        self._record(EventKind.CARE, t, stage="start", origin=origin)
+
+    def _on_care_prompt(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        if ev.care_stage is None or ev.line is None:
+            return
+        origin = ev.origin or CareOrigin.BODY
+        lines = self.common.care_lines(ev.care_stage, origin)
+        if not lines:
+            return
+        if ev.care_stage is CareStage.CLOSING and ev.line == 0:
+            # The closing stays readable as a whole: what to do next, and where to find help.
+            self._state.banner = " ".join(lines)
+            self._state.can_resume = False
+            self._record(EventKind.CARE, t, stage="closing", origin=origin)
+        self._say(t, (lines[ev.line % len(lines)],), f"care-{ev.care_stage.value}", ev.line)
+
+    def _on_care_settled(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        self._state.can_resume = self.steps.can_resume and ev.origin is not CareOrigin.AROUSED_START
+        self._record(EventKind.CARE, t, stage="settled", origin=ev.origin or CareOrigin.BODY)
+
+    def _care_origin(self) -> CareOrigin:
+        care = self.steps.care
+        return care.origin if care is not None else CareOrigin.BODY
 
     def _on_recovered(self, t: float, ev: StepEvent, reason: str | None) -> None:
         self._state.distress = False
@@ -537,6 +620,8 @@ class SessionRunner:
 
     def _on_stop(self, t: float, ev: StepEvent, reason: str | None) -> None:
         self._state.phase = SessionPhase.STOPPING
+        self._display.clear()  # the stop's words come now, not after what was still waiting
+        self._shown_until = -math.inf
         self._pacer_visible = self.guide is not None
         if self.guide is not None:
             self.guide.hold(True, self._logic_t())  # no more slowing while winding down
@@ -561,15 +646,18 @@ class SessionRunner:
             if baseline.rmssd_ms:
                 coherence = median_or_none(self._baseline_coherence) or 0.0
                 self.calm = CalmTracker(Baseline(baseline.hr_bpm, baseline.rmssd_ms, coherence))
+        stored = self.steps.stored_baseline
         self._record(EventKind.BASELINE, t, hr_bpm=baseline.hr_bpm if baseline else None,
-                     rmssd_ms=baseline.rmssd_ms if baseline else None, breathing_rate=s.values.get("breathing_rate"))
+                     rmssd_ms=baseline.rmssd_ms if baseline else None, breathing_rate=s.values.get("breathing_rate"),
+                     stored_hr_bpm=stored.hr_bpm if stored else None, aroused=ev.aroused)
 
     def _on_step_start(self, t: float, ev: StepEvent, reason: str | None) -> None:
         assert ev.step is not None
         index = ev.step
         step = self.script.steps[index]
         s = self._state
-        s.phase = SessionPhase.GROUNDING if self.steps.phase is PacerPhase.GROUNDING else SessionPhase.STEP
+        s.phase = SessionPhase.STEP
+        s.banner, s.can_resume, s.distress = None, False, False
         s.step_index, s.step_id, s.step_kind, s.step_started, s.step_max_s = index, step.id, step.kind, t, step.max_s
         self._record(EventKind.STEP, t, step=step.id, title=step.title, index=index, kind=step.kind, max_s=step.max_s)
         self._apply_pacer(t, step)
@@ -588,6 +676,9 @@ class SessionRunner:
         StepEventKind.PROMPT: _on_prompt,
         StepEventKind.STEP_END: _on_step_end,
         StepEventKind.DISTRESS: _on_distress,
+        StepEventKind.CARE_START: _on_care_start,
+        StepEventKind.CARE_PROMPT: _on_care_prompt,
+        StepEventKind.CARE_SETTLED: _on_care_settled,
         StepEventKind.RECOVERED: _on_recovered,
         StepEventKind.STOP: _on_stop,
         StepEventKind.STOP_PROMPT: _on_stop_prompt,
@@ -636,10 +727,19 @@ class SessionRunner:
 
     # --- output ------------------------------------------------------------------------------
     def _say(self, t: float, lines: Sequence[str], where: str, line: int | None = None) -> None:
+        """Lines to show and say: each stays on screen at least its reading time before the next replaces it
+        (lines that come together used to overwrite each other in the same moment)."""
         for i, text in enumerate(lines):
+            self._display.append((text, where, line if line is not None else i))
+        self._show_due(t)
+
+    def _show_due(self, t: float) -> None:
+        while self._display and t >= self._shown_until:
+            text, where, line = self._display.popleft()
             self._state.prompt = text
             self._state.prompt_t = t
-            self._record(EventKind.PROMPT, t, step=where, line=line if line is not None else i, text=text)
+            self._shown_until = t + reading_seconds(text)
+            self._record(EventKind.PROMPT, t, step=where, line=line, text=text)
 
     def _record_decision(self, t: float, d: RateDecision) -> None:
         self._record(EventKind.PACER_DECISION, t, action=d.action, **{"from": d.old_rate}, to=d.new_rate,
@@ -657,7 +757,14 @@ class SessionRunner:
             except Exception:  # noqa: BLE001 - a view must never break the session
                 log.exception("A session view failed on a %s event; the session goes on.", kind.value)
 
+    def _flush_display(self) -> None:
+        """At the end nothing waits unseen: the last lines are shown (and recorded) in turn."""
+        while self._display:
+            self._shown_until = min(self._shown_until, self._t)
+            self._show_due(self._t)
+
     def _finish(self) -> RunResult:
+        self._flush_display()
         # The last beat's label becomes final only now: record it like every other.
         for beat in self.engine.flush():
             self._on_labelled(beat)
@@ -674,6 +781,11 @@ class SessionRunner:
             pacer_history=list(self._pacer_history), calm_history=list(self._calm_history),
         )
         return self.result
+
+
+def reading_seconds(text: str) -> float:
+    """How long a line stays on screen at least: calm reading (about 180 words a minute), never under 3 s."""
+    return max(MIN_PROMPT_S, len(text.split()) * 60.0 / 180.0 + 1.0)
 
 
 def _stored_baseline(stored: dict[str, Any] | None) -> Baseline | None:

@@ -26,6 +26,7 @@ from rich.text import Text
 from sessions import metric_registry as registry
 from sessions.events import EventKind, SessionPhase
 from sessions.formatting import clock
+from sessions.help_texts import help_lines, help_title, not_medical_device
 from sessions.i18n import tr
 from sessions.runner import LiveState, SessionRunner
 
@@ -35,6 +36,7 @@ KEYS: dict[str, Callable[[SessionRunner], None]] = {
     "q": SessionRunner.stop, "\x1b": SessionRunner.stop, "g": SessionRunner.too_much, " ": SessionRunner.toggle_pause,
     "n": SessionRunner.next_step, "r": SessionRunner.resume,
 }
+HELP_KEY = "h"
 TRANSCRIBED = frozenset({EventKind.DISTRESS, EventKind.STOP, EventKind.DONE, EventKind.BASELINE,
                          EventKind.RESONANCE_RATE, EventKind.PAUSE, EventKind.RESUME})
 """Events the plain transcript prints with their fields."""
@@ -50,6 +52,7 @@ class TerminalView:
         self.console = console or Console()
         self.plain = (not self.console.is_terminal) if plain is None else plain
         self._last_status = -1e9
+        self.showing_help = False
         runner.subscribe(self._on_event)
 
     # --- plain (transcript) mode -------------------------------------------------------------
@@ -83,7 +86,9 @@ class TerminalView:
         s: LiveState = self.runner.state
         lang = self.lang
         header = Text(self.runner.script.title, style="bold #9fb8c8")
-        if s.step_id and s.step_index is not None:
+        if s.phase is SessionPhase.CARE:
+            header.append(f"   {tr(lang, 'care_title')}", style="#6f8594")
+        elif s.step_id and s.step_index is not None:
             left = (s.step_max_s or 0) - (s.t - s.step_started)
             header.append(f"   {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
                           f" · ≤ {clock(left)}", style="#6f8594")
@@ -118,9 +123,18 @@ class TerminalView:
         for _ in cells:
             numbers.add_column(justify="center")
         numbers.add_row(*cells)
-        if s.irregular_rhythm:
+        if s.irregular_rhythm and not s.quiet_view:
             prompt.append("\n\n" + tr(lang, "rhythm_irregular"), style="#a9a397")
-        keys = Text(tr(lang, "keys") + ("   " + tr(lang, "paused") if s.paused else ""), style="#56656f")
+        if self.showing_help:
+            prompt = Text("\n\n".join([help_title(lang), *help_lines(lang), not_medical_device(lang)]),
+                          style="#e6e1d3", justify="left")
+        banner = s.banner or (tr(lang, "gui_alert") if s.alert else "")
+        if banner:
+            prompt = Text.assemble((banner + "\n\n", "#d8d1c1"), prompt, justify="center")
+        if s.quiet_view:
+            numbers = Table.grid()  # care and stopping: no numbers, only the pacer and the words
+        key_line = "care_keys" if s.can_resume else ("care_keys_closing" if s.phase is SessionPhase.CARE else "keys")
+        keys = Text(tr(lang, key_line) + ("   " + tr(lang, "paused") if s.paused else ""), style="#56656f")
         body = Group(header, Text(""), Align.center(pacer), Text(""), prompt, Text(""), Align.center(numbers), Text(""), keys)
         return Panel(body, border_style="#2d3a42", padding=(1, 2))
 
@@ -136,6 +150,10 @@ class TerminalView:
             live.update(self.render())
 
     def _on_key(self, key: str) -> None:
+        if key.lower() == HELP_KEY:
+            self.showing_help = not self.showing_help  # h again (or any control key) hides it
+            return
+        self.showing_help = False
         control = KEYS.get(key.lower())
         if control is not None:
             control(self.runner)

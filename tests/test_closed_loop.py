@@ -38,20 +38,107 @@ async def test_a_person_who_ignores_the_pacer_is_not_dragged_along(tmp_path):
     assert ran.result.reason == "completed"
 
 
-async def test_stress_episode_brings_grounding_within_20_seconds(tmp_path):
+async def test_distress_brings_care_that_stays_until_the_body_settles_and_closes_with_help(tmp_path):
     onset = 300.0
     person = replace(Person(), stress=StressEpisode(onset_s=onset, duration_s=150))
     ran = await run_session(tmp_path, "safe-place", "en", person)
+    common = ran.runner.common
     grounding = [e for e in ran.events("grounding") if e[2]["reason"] == "distress"]
-    distress = ran.events("distress")
-    assert distress and grounding
-    assert onset < grounding[0][0] <= onset + 20
-    # It says that stopping is fine, and the record shows the jump to the grounding step.
-    prompts = [e[2]["text"] for e in ran.events("prompt") if e[0] >= grounding[0][0]]
-    assert any("Stopping is fine" in p for p in prompts)
-    steps_after = [e[2]["step"] for e in ran.events("step") if e[0] >= grounding[0][0]]
-    assert steps_after[0] == ran.runner.script.steps[-1].id
+    assert ran.events("distress") and grounding
+    start = grounding[0][0]
+    assert onset < start <= onset + 20
+    prompts = [(t, d["text"]) for t, _, d in ran.events("prompt") if t >= start]
+    texts = [p for _, p in prompts]
+    # Eyes open first, then orientation, then grounding lines for as long as the body needs ...
+    assert texts[0] == common.distress[0] and "Open your eyes" in texts[0]
+    assert texts[len(common.distress)] == common.care_orientation[0]
+    care = {d["stage"]: t for t, _, d in ran.events("care")}
+    assert care["start"] == start and care["settled"] > onset + 150  # the stress lasted 150 s: care stayed
+    grounding_lines = [t for t, p in prompts if p in common.care_grounding]
+    assert grounding_lines and grounding_lines[-1] > onset + 150
+    # ... and no exercise step after it; it closes with what to do next and where to find help.
+    assert not [e for e in ran.events("step") if e[0] > start]
+    assert texts[-len(common.care_closing):] == list(common.care_closing)
+    assert any("112" in p for p in texts[-len(common.care_closing):])
     assert ran.result.reason == "distress"
+    # Nothing a calm ending says is said to an aroused person.
+    closing_step = ran.runner.script.steps[-1]
+    assert not set(closing_step.lines()) & set(texts)
+
+
+async def test_too_much_is_acknowledged_on_screen_at_once(tmp_path):
+    seen = {}
+
+    def press(runner, kind, t, data):
+        if kind == "step" and data["index"] == 1 and "pressed" not in seen:
+            seen["pressed"] = t
+            runner.too_much()
+            seen["prompt"], seen["banner"], seen["phase"] = runner.state.prompt, runner.state.banner, runner.state.phase
+            seen["quiet"] = runner.state.quiet_view
+
+    ran = await run_session(tmp_path, "safe-place", "nl", "follows", control=press)
+    ack = ran.runner.common.too_much_ack
+    assert seen["prompt"] == ack[0] and seen["banner"] == " ".join(ack)  # in the same call, not a tick later
+    assert seen["phase"] == "care" and seen["quiet"]  # no curves or numbers now
+    first = [e for e in ran.events("prompt") if e[0] >= seen["pressed"]][0]
+    assert first[0] == seen["pressed"] and first[2]["text"] == ack[0]
+    assert ran.result.reason == "too_much"
+
+
+async def test_with_no_sound_every_care_line_is_on_screen_for_its_minimum_time(tmp_path):
+    from sessions.runner import reading_seconds
+
+    def press(runner, kind, t, data):
+        if kind == "step" and data["index"] == 1:
+            runner.too_much()
+
+    ran = await run_session(tmp_path, "coat-rack", "en", "follows", control=press)
+    start = ran.events("care")[0][0]
+    shown = [(t, d["text"]) for t, _, d in ran.events("prompt") if t >= start]
+    assert len(shown) > 10
+    for (t0, text), (t1, _) in zip(shown, shown[1:]):
+        assert t1 - t0 >= reading_seconds(text) - 1e-6, text
+
+
+async def test_the_person_can_go_back_to_the_exercise(tmp_path):
+    seen = {}
+
+    def control(runner, kind, t, data):
+        if kind == "step" and data["index"] == 1 and "pressed" not in seen:
+            seen["pressed"] = t
+            runner.too_much()
+        elif kind == "care" and data["stage"] == "settled" and "resumed" not in seen:
+            seen["resumed"] = t
+            assert runner.state.can_resume
+            runner.resume()
+
+    ran = await run_session(tmp_path, "safe-place", "en", "follows", control=control)
+    assert "resumed" in seen
+    steps_after = [d for t, _, d in ran.events("step") if t >= seen["resumed"]]
+    assert steps_after[0]["index"] == 1  # the interrupted step, from its start
+    assert ran.result.reason == "completed"
+    texts = [d["text"] for t, _, d in ran.events("prompt") if t >= seen["resumed"]]
+    assert texts[0] == ran.runner.common.resume_ack[0]
+
+
+async def test_an_aroused_start_is_recognised_against_the_stored_baseline(tmp_path):
+    # The person's usual resting level is 58 bpm; tonight they start at 74 (the simulated person's start).
+    stored = {"hr_bpm": 58.0, "rmssd_ms": 40.0, "coherence": 0.5}
+    ran = await run_session(tmp_path, "safe-place", "en", "follows", stored_baseline=stored)
+    (t, _, base), = ran.events("baseline")
+    assert base["aroused"] is True and base["stored_hr_bpm"] == 58.0 and base["hr_bpm"] > 68
+    care = ran.events("care")
+    assert care[0][2] == {"stage": "start", "origin": "aroused_start"} and care[0][0] == t
+    texts = [d["text"] for tt, _, d in ran.events("prompt") if tt >= t]
+    assert texts[0] == ran.runner.common.aroused_start[0]
+    assert ran.runner.steps.detector.baseline.hr_bpm == 58.0  # distress judged against the stored level
+
+
+async def test_after_a_nightmare_there_is_no_quiet_start(tmp_path):
+    ran = await run_session(tmp_path, "after-nightmare", "en", "stress")
+    steps = ran.events("step")
+    assert steps[0][0] == 0.0 and steps[0][2]["kind"] != "baseline"
+    assert ran.events("baseline") == []
 
 
 async def test_no_distress_without_stress(tmp_path):
@@ -82,7 +169,8 @@ async def test_this_is_too_much_goes_to_grounding_at_once(tmp_path):
     asked = ran.events("grounding")
     assert asked[0][2]["reason"] == "asked"
     steps = [e[2]["step"] for e in ran.events("step")]
-    assert steps[-1] == ran.runner.script.steps[-1].id and len(steps) == 5  # baseline, steps 0-2, grounding
+    assert len(steps) == 4  # baseline and steps 0-2: care follows, not the script's closing step
+    assert ran.events("care")[0][2]["origin"] == "asked"
 
 
 async def test_resonance_assessment_picks_the_simulated_resonance(tmp_path):
@@ -107,9 +195,11 @@ async def test_every_exercise_runs_to_its_end(tmp_path, script, lang):
     ran = await run_session(tmp_path, script, lang, "follows")
     assert ran.result.reason == "completed"
     recorded = [e[2]["step"] for e in ran.events("step")]
-    assert recorded == ["baseline"] + [s.id for s in ran.runner.script.steps]
+    quiet_start = ["baseline"] if ran.runner.script.quiet_start else []
+    assert recorded == quiet_start + [s.id for s in ran.runner.script.steps]
     kinds = {k for _, k, _ in ran.events()}
-    assert {"step", "pacer_rate", "prompt", "baseline", "link", "done"} <= kinds
+    assert {"step", "prompt", "link", "done"} <= kinds
+    assert not quiet_start or {"baseline", "pacer_rate"} <= kinds
     assert ran.result.beats > 300
 
 

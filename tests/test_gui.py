@@ -221,6 +221,7 @@ def test_keys_pause_ground_skip_and_stop_the_session(qapp, tmp_path, shots):
     runner = _runner(tmp_path, lang="nl", speed=40.0, duration_s=None)
     window = SessionWindow(runner, "nl", close_at_end=True)
     pressed: list[str] = []
+    seen: dict[str, object] = {}
 
     def press(_t: float) -> None:
         s = runner.state
@@ -239,6 +240,8 @@ def test_keys_pause_ground_skip_and_stop_the_session(qapp, tmp_path, shots):
             QTest.keyClick(window, Qt.Key.Key_G)
             pressed.append("g")
         elif pressed[-1:] == ["g"] and s.distress:
+            seen["care"] = (window.curves.isVisible(), window.banner.isVisible(), window.banner.text())
+            window.grab().save(str(shots / "too-much-nl.png"))
             QTest.keyClick(window, Qt.Key.Key_Q)
             pressed.append("q")
 
@@ -258,8 +261,17 @@ def test_keys_pause_ground_skip_and_stop_the_session(qapp, tmp_path, shots):
         ends = reader.events("step_end")
     assert "pause" in kinds and "resume" in kinds
     assert any(d.get("reason") in ("skipped", "skip") for _, _, d in ends)
-    assert "distress" in kinds and "stop" in kinds and result.reason == "stopped"
+    # "Too much": care at once, calm (no curves), its opening words stay on screen; q then finishes with
+    # the care's own closing (what to do next, where to find help), not the stop grounding.
+    assert seen["care"] == (False, True, " ".join(runner.common.too_much_ack))
+    stages = [d["stage"] for _, k, d in reader_events(runner) if k == "care"]
+    assert "distress" in kinds and stages[0] == "start" and "closing" in stages and result.reason == "too_much"
     assert window.buttons["pause"].text().startswith("Pauze")
+
+
+def reader_events(runner):
+    with SessionReader(runner.writer.path) as reader:
+        return reader.events()
 
 
 # --- pairing ---------------------------------------------------------------------------------------

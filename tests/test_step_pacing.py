@@ -240,21 +240,39 @@ def script_like() -> StepPacer:
     return StepPacer(steps, grounding_step=4, stop_lines=(6, 6, 6), baseline=BASE)
 
 
-def test_distress_slows_down_and_switches_to_grounding_within_20_s():
+def test_distress_slows_down_and_switches_to_care_within_20_s():
     p = script_like()
     p.start(0.0)
     onset = 130.0
-    ev = drive(p, lambda t: 62.0 if t < onset else min(62.0 + (t - onset) * 8, 100.0), 400)
+    ev = drive(p, lambda t: 62.0 if t < onset else min(62.0 + (t - onset) * 8, 100.0), 900)
     kinds = [e.kind for e in ev]
     i = kinds.index(StepEventKind.DISTRESS)
     assert onset < ev[i].t <= onset + 20
     assert ev[i + 1].kind is StepEventKind.STEP_END and ev[i + 1].reason == "distress"
-    grounding_start = ev[i + 2]
-    assert grounding_start.kind is StepEventKind.STEP_START and grounding_start.step == 4
-    assert grounding_start.t - onset <= 20
+    care_start = ev[i + 2]
+    assert care_start.kind is StepEventKind.CARE_START and care_start.origin == "body"
+    assert care_start.t - onset <= 20
     assert p.tempo > 1.0
-    assert ev[-1].kind is StepEventKind.DONE and ev[-1].reason == "distress"
     assert kinds.count(StepEventKind.DISTRESS) == 1
+    # The body never settles here: care keeps grounding for its five minutes, then closes; it does not
+    # fall silent after the script's last step as it used to.
+    care = [e for e in ev if e.kind is StepEventKind.CARE_PROMPT]
+    grounding = [e for e in care if e.care_stage == "grounding"]
+    assert grounding[-1].t - grounding[0].t >= 280
+    assert care[-1].care_stage == "closing"
+    assert ev[-1].kind is StepEventKind.DONE and ev[-1].reason == "distress"
+    assert not [e for e in ev[i:] if e.kind is StepEventKind.STEP_START]
+
+
+def test_care_ends_sooner_once_the_body_settles_and_offers_the_choice():
+    p = script_like()
+    p.start(0.0)
+    ev = drive(p, lambda t: 62.0 if t < 130 or t > 170 else 100.0, 900)
+    kinds = [e.kind for e in ev]
+    assert StepEventKind.CARE_SETTLED in kinds
+    settled = ev[kinds.index(StepEventKind.CARE_SETTLED)]
+    assert settled.t < 130 + 300  # before the five minutes are up
+    assert ev[-1].kind is StepEventKind.DONE and ev[-1].reason == "distress"
 
 
 def test_after_distress_the_person_may_resume():
@@ -262,20 +280,81 @@ def test_after_distress_the_person_may_resume():
     p.start(0.0)
     ev = drive(p, lambda t: 62.0 if t < 70 else 100.0, 110)
     interrupted = next(e.step for e in ev if e.kind is StepEventKind.DISTRESS)
-    assert p.phase is Phase.GROUNDING and p.resume_step == interrupted
+    assert p.phase is Phase.CARE and p.resume_step == interrupted and p.can_resume
     ev = p.resume(111.0)
-    assert [e.kind for e in ev][:2] == [StepEventKind.STEP_END, StepEventKind.STEP_START]
-    assert ev[1].step == interrupted and p.step == interrupted and p.phase is Phase.STEP
+    assert ev[0].kind is StepEventKind.STEP_START
+    assert ev[0].step == interrupted and p.step == interrupted and p.phase is Phase.STEP
 
 
-def test_no_distress_jump_during_the_closing_grounding():
+def test_distress_during_the_closing_step_also_brings_care():
     p = script_like()
     p.start(0.0)
     drive(p, lambda t: 62.0, 245.0)
     assert p.step == 4
     ev = drive(p, lambda t: 100.0, 400, t0=245.0)
     assert [e.kind for e in ev if e.kind is StepEventKind.DISTRESS] == [StepEventKind.DISTRESS]
+    assert StepEventKind.CARE_START in [e.kind for e in ev]
     assert not [e for e in ev if e.kind is StepEventKind.STEP_START]
+
+
+def test_too_much_is_answered_at_once_and_stop_in_care_goes_to_the_care_closing():
+    p = script_like()
+    p.start(0.0)
+    drive(p, 62.0, 75)
+    ev = p.ground_now(75.5)
+    assert [e.kind for e in ev][:3] == [StepEventKind.DISTRESS, StepEventKind.STEP_END, StepEventKind.CARE_START]
+    assert ev[0].reason == "asked" and ev[2].origin == "asked" and ev[2].t == 75.5
+    ev = p.stop(80.0)
+    assert ev[0].kind is StepEventKind.CARE_PROMPT and ev[0].care_stage == "closing"
+    ev = drive(p, 62.0, 200, t0=80.0)
+    assert ev[-1].kind is StepEventKind.DONE and ev[-1].reason == "too_much"
+
+
+def test_therapist_mode_alerts_without_switching():
+    from biofeedback.step_pacer import PacingConfig
+
+    steps = [StepTiming(min_s=40, max_s=90, prompt_s=(5,)) for _ in range(5)]
+    p = StepPacer(steps, grounding_step=4, stop_lines=(6, 6, 6), baseline=BASE, config=PacingConfig(alert_only=True))
+    p.start(0.0)
+    ev = drive(p, lambda t: 62.0 if t < 30 else 100.0, 120)
+    kinds = [e.kind for e in ev]
+    assert StepEventKind.DISTRESS in kinds and StepEventKind.CARE_START not in kinds
+    assert p.phase is Phase.STEP
+
+
+def test_an_aroused_start_begins_with_care_and_is_judged_against_the_stored_level():
+    stored = Baseline(hr_bpm=60.0, rmssd_ms=45.0)
+    steps = [StepTiming(min_s=40, max_s=90, prompt_s=(5,)) for _ in range(5)]
+    p = StepPacer(steps, grounding_step=4, stop_lines=(6, 6, 6), stored_baseline=stored,
+                  baseline_phase=BaselinePhase(min_s=60, max_s=90))
+    p.start(0.0)
+    # Awake after a nightmare: 95 bpm in the quiet start, settling to 64 during care.
+    ev = drive(p, lambda t: 95.0 if t < 100 else 64.0, 600)
+    done = next(e for e in ev if e.kind is StepEventKind.BASELINE_DONE)
+    assert done.aroused and done.baseline is not None and done.baseline.hr_bpm == 95.0
+    care = next(e for e in ev if e.kind is StepEventKind.CARE_START)
+    assert care.origin == "aroused_start" and care.t == done.t
+    assert p.detector.baseline == stored  # distress is judged against the person's own resting level
+    # Settled: the exercise begins with its first step.
+    starts = [e for e in ev if e.kind is StepEventKind.STEP_START]
+    assert starts and starts[0].step == 0 and starts[0].t > care.t
+
+
+def test_no_quiet_start_after_a_nightmare():
+    steps = [StepTiming(min_s=40, max_s=90, prompt_s=(5,)) for _ in range(2)]
+    p = StepPacer(steps, grounding_step=1, stop_lines=(6,), quiet_start=False)
+    ev = p.start(0.0)
+    assert ev[0].kind is StepEventKind.STEP_START and ev[0].step == 0
+
+
+def test_a_step_by_hand_waits_for_the_therapist():
+    steps = [StepTiming(min_s=40, max_s=90, prompt_s=(5,), by_hand=True), StepTiming(min_s=40, max_s=90)]
+    p = StepPacer(steps, grounding_step=1, stop_lines=(6,), baseline=BASE)
+    p.start(0.0)
+    drive(p, 62.0, 400)
+    assert p.step == 0
+    ev = p.skip(401.0)
+    assert ev[-1].kind is StepEventKind.STEP_START and ev[-1].step == 1
 
 
 # --- stop ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 
+from biofeedback.care import CareOrigin, CareStage, CareTiming
 from biofeedback.pacer import PacerSetting
 from biofeedback.step_pacer import AdvanceMode, StepTiming, speech_seconds
 from sessions.errors import UserError
@@ -70,8 +71,10 @@ class Step:
         chosen = tuple(self.senses[s] for s in senses if s in self.senses)
         return self.text + chosen + self.then
 
-    def timing(self, senses: Sequence[str] = SENSES) -> StepTiming:
-        """The step's timing for :class:`biofeedback.step_pacer.StepPacer` (prompt times from word counts)."""
+    def timing(self, senses: Sequence[str] = SENSES, *, by_hand: bool = False) -> StepTiming:
+        """The step's timing for :class:`biofeedback.step_pacer.StepPacer` (prompt times from word counts).
+
+        ``by_hand``: the therapist moves a narrative (imagery) step on; other kinds keep their clock."""
         return StepTiming(
             min_s=self.min_s,
             max_s=self.max_s,
@@ -79,6 +82,7 @@ class Step:
             advance=self.advance.value,
             calm_above=self.calm_above,
             prompt_s=tuple(speech_seconds(line) for line in self.lines(senses)),
+            by_hand=by_hand and self.kind is StepKind.IMAGERY,
         )
 
     @property
@@ -116,14 +120,16 @@ class Script:
     """True when the file came from the user's config dir."""
     home: HomeVersion | None = None
     """Set when the script declares ``[meta] home_version = true`` (therapist-only scripts only)."""
+    quiet_start: bool = True
+    """False for an exercise that begins at once (after a nightmare: no minute of quiet first)."""
 
     @property
     def grounding_step(self) -> int:
         """Index of the step the runner jumps to on distress: the closing grounding step."""
         return len(self.steps) - 1
 
-    def timings(self, senses: Sequence[str] = SENSES) -> tuple[StepTiming, ...]:
-        return tuple(s.timing(senses) for s in self.steps)
+    def timings(self, senses: Sequence[str] = SENSES, *, by_hand: bool = False) -> tuple[StepTiming, ...]:
+        return tuple(s.timing(senses, by_hand=by_hand) for s in self.steps)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -156,7 +162,36 @@ class CommonTexts:
     """Said after stop: a short grounding that ends in calm sentences."""
     therapist_notice: str
     """Shown before any therapist-only script, in addition to its own warning."""
+    too_much_ack: tuple[str, ...] = ()
+    """Said and shown at once when the person presses "this is too much"."""
+    care_orientation: tuple[str, ...] = ()
+    care_grounding: tuple[str, ...] = ()
+    """Said in a slow cycle during care, until the body settles (or about five minutes)."""
+    care_settled: tuple[str, ...] = ()
+    care_closing: tuple[str, ...] = ()
+    """The closing after care: too much for now, nothing done wrong, what next, where to find help."""
+    aroused_start: tuple[str, ...] = ()
+    resume_ack: tuple[str, ...] = ()
 
     def stop_timing(self) -> tuple[float, ...]:
         """Seconds per stop-grounding line, for ``StepPacer(stop_lines=...)``."""
         return tuple(speech_seconds(line) for line in self.stop_grounding)
+
+    def care_lines(self, stage: CareStage, origin: CareOrigin) -> tuple[str, ...]:
+        """The lines of one part of the care sequence (the opening depends on why care began)."""
+        if stage is CareStage.OPENING:
+            return {CareOrigin.ASKED: self.too_much_ack, CareOrigin.BODY: self.distress,
+                    CareOrigin.AROUSED_START: self.aroused_start}[origin]
+        return {CareStage.ORIENTATION: self.care_orientation, CareStage.GROUNDING: self.care_grounding,
+                CareStage.SETTLED: self.care_settled, CareStage.CLOSING: self.care_closing}[stage]
+
+    def care_timing(self) -> CareTiming:
+        """Seconds per line of each part of care, for ``StepPacer(care=...)``."""
+        def secs(lines: tuple[str, ...]) -> tuple[float, ...]:
+            return tuple(speech_seconds(line) for line in lines)
+
+        return CareTiming(
+            opening={origin: secs(self.care_lines(CareStage.OPENING, origin)) for origin in CareOrigin},
+            orientation=secs(self.care_orientation), grounding=secs(self.care_grounding or self.stop_grounding),
+            settled=secs(self.care_settled), closing=secs(self.care_closing or self.stop_grounding[-1:]),
+        )

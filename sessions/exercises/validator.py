@@ -300,7 +300,8 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
     if not lo / 1.25 <= duration <= hi * 1.25:
         raise ck.fail("duration_min", f"says {duration:g} minutes, but the steps take {lo:.0f} to {hi:.0f} minutes")
     assert title and purpose
-    return Script(sid, language, title, purpose, duration, therapist_only, steps, warning, notes, path, user, home=home)
+    return Script(sid, language, title, purpose, duration, therapist_only, steps, warning, notes, path, user, home=home,
+                  quiet_start=bool(data.get("quiet_start", True)))
 
 
 def _parse_home(ck: _Checker, meta: Mapping[str, Any], therapist_only: bool) -> HomeVersion | None:
@@ -362,4 +363,11 @@ def load_common_file(path: Path | str) -> CommonTexts:
         recovered=ck.lines(data, "recovered"),
         stop_grounding=ck.lines(data, "stop_grounding"),
         therapist_notice=notice,
+        too_much_ack=ck.lines(data, "too_much_ack"),
+        care_orientation=ck.lines(data, "care_orientation"),
+        care_grounding=ck.lines(data, "care_grounding"),
+        care_settled=ck.lines(data, "care_settled"),
+        care_closing=ck.lines(data, "care_closing"),
+        aroused_start=ck.lines(data, "aroused_start"),
+        resume_ack=ck.lines(data, "resume_ack"),
     )

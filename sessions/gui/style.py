@@ -30,8 +30,9 @@ QWidget {{ background: {BACKGROUND}; color: {TEXT}; font-size: 11pt; }}
 QLabel#prompt {{ color: {PROMPT}; font-size: {PROMPT_POINT_SIZE}pt; }}
 QLabel#header {{ color: {TEXT}; font-size: 13pt; }}
 QLabel#status, QLabel#keys {{ color: {TEXT_DIM}; font-size: 10pt; }}
-QLabel#notice {{ color: {TEXT}; font-size: 12pt; background: {PANEL}; border: 1px solid {BORDER};
+QLabel#notice, QLabel#banner {{ color: {TEXT}; font-size: 12pt; background: {PANEL}; border: 1px solid {BORDER};
                  border-radius: 6px; padding: 10px 14px; }}
+QLabel#banner {{ color: {PROMPT}; font-size: 14pt; }}
 QPushButton {{
     background: {PANEL}; color: {TEXT}; border: 1px solid {BORDER}; border-radius: 6px;
     padding: 8px 14px;

@@ -73,6 +73,7 @@ class SessionWindow(QWidget):
         self._prompt_since = 0.0
         self._texts: dict[str, str] = {}
         self._finished = False
+        self.help_dialog: Any = None
         self.setWindowTitle(f"{runner.script.title} · biofeedback")
         self.setStyleSheet(style.STYLE_SHEET)
         self.resize(1180, 780)
@@ -105,6 +106,11 @@ class SessionWindow(QWidget):
         self.notice.setWordWrap(True)
         self.notice.setVisible(False)
         root.addWidget(self.notice)
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        root.addWidget(self.banner)
 
         middle = QHBoxLayout()
         middle.setSpacing(32)
@@ -135,7 +141,9 @@ class SessionWindow(QWidget):
             ("pause", tr(lang, "gui_pause"), space, self.toggle_pause),
             ("too_much", tr(lang, "gui_too_much"), "g", self.runner.too_much),
             ("next", tr(lang, "gui_next"), "n", self.runner.next_step),
+            ("resume", tr(lang, "gui_resume_exercise"), "r", self.runner.resume),
             ("stop", tr(lang, "gui_stop"), "q", self.runner.stop),
+            ("help", tr(lang, "gui_help"), "h", self.show_help),
             ("fullscreen", tr(lang, "gui_fullscreen"), "f", self.toggle_fullscreen),
         ):
             button = QPushButton(f"{label}  ({key})")
@@ -143,13 +151,19 @@ class SessionWindow(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the shortcuts, never twice
             button.clicked.connect(lambda _=False, act=action: act())
             self.buttons[name] = button
-            if name == "fullscreen":
+            if name == "help":
                 controls.addStretch(1)
             controls.addWidget(button)
         root.addLayout(controls)
+        self.buttons["resume"].setVisible(False)
+        self.disclaimer = QLabel(tr(lang, "gui_not_medical"))
+        self.disclaimer.setObjectName("keys")
+        self.disclaimer.setWordWrap(True)
+        root.addWidget(self.disclaimer)
 
         for keys, action in (
             (("Space",), self.toggle_pause), (("G",), self.runner.too_much), (("N",), self.runner.next_step),
+            (("R",), self.runner.resume), (("H", "F1"), self.show_help),
             (("Q",), self.runner.stop), (("F", "F11"), self.toggle_fullscreen), (("Escape",), self._escape),
         ):
             for key in keys:
@@ -158,6 +172,15 @@ class SessionWindow(QWidget):
                 shortcut.activated.connect(action)
 
     # --- controls ----------------------------------------------------------------------------
+    def show_help(self) -> None:
+        """Where to find help, over the window; the exercise goes on (reading it is never a failure)."""
+        from sessions.gui.help_dialog import HelpDialog
+
+        if self.help_dialog is None:
+            self.help_dialog = HelpDialog(self.lang, self)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
+
     def toggle_pause(self) -> None:
         if not self._finished:
             self.runner.toggle_pause()
@@ -242,8 +265,7 @@ class SessionWindow(QWidget):
                 self._baseline_end = s.t
                 self.curves.set_baseline("coherence", self.curves.baseline_coherence(0.0, s.t))
         self.curves.show_values({key: s.value(key) for key in self.curves.specs})
-        if self.notice.isVisible() != s.irregular_rhythm:
-            self.notice.setVisible(s.irregular_rhythm)
+        self._draw_care(s)
         self.curves.refresh()
         self.shown_beats = s.beats
 
@@ -261,6 +283,25 @@ class SessionWindow(QWidget):
         pause = tr(lang, "gui_resume" if s.paused else "gui_pause")
         self._set_text(self.buttons["pause"], "pause", f"{pause}  ({tr(lang, 'gui_key_space')})")
 
+    def _draw_care(self, s: LiveState) -> None:
+        """Care and stopping look calm: no curves and no numbers, the words that matter stay on screen."""
+        quiet = s.quiet_view
+        if self.curves.isVisible() == quiet:
+            self.curves.setVisible(not quiet)
+        if self.notice.isVisible() != (s.irregular_rhythm and not quiet):
+            self.notice.setVisible(s.irregular_rhythm and not quiet)
+        banner = s.banner or (tr(self.lang, "gui_alert") if s.alert else "")
+        self._set_text(self.banner, "banner", banner)
+        if self.banner.isVisible() != bool(banner):
+            self.banner.setVisible(bool(banner))
+        if self.buttons["resume"].isVisible() != s.can_resume:
+            self.buttons["resume"].setVisible(s.can_resume)
+        for name in ("too_much", "next"):  # nothing to skip or to call too much once care has begun
+            if self.buttons[name].isVisible() == quiet:
+                self.buttons[name].setVisible(not quiet)
+        finish = s.phase is SessionPhase.CARE
+        self._set_text(self.buttons["stop"], "stop", f"{tr(self.lang, 'gui_finish' if finish else 'gui_stop')}  (q)")
+
     def _draw_beats(self, s: LiveState) -> None:
         """Heart rate beat to beat: the points added since the last frame, a hole at each flagged beat."""
         new = min(s.beat_hr_count - self._beat_hr_seen, len(s.beat_hr))
@@ -276,7 +317,9 @@ class SessionWindow(QWidget):
         """The exercise's title, and the step and time left (or the quiet start)."""
         s, lang = self.runner.state, self.lang
         header = self.runner.script.title
-        if s.step_id is not None and s.step_index is not None and s.phase in (SessionPhase.STEP, SessionPhase.GROUNDING):
+        if s.phase is SessionPhase.CARE:
+            header += f"     {tr(lang, 'care_title')}"
+        elif s.step_id is not None and s.step_index is not None and s.phase is SessionPhase.STEP:
             left = (s.step_max_s or 0.0) - (s.t - s.step_started)
             header += (f"     {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
                        f" · {tr(lang, 'gui_left', clock=clock(left))}")
