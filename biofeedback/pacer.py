@@ -45,6 +45,19 @@ DEFAULT_INHALE_FRACTION = 0.4
 """Inhale 4 : exhale 6. A longer exhale is the usual calm-breathing advice."""
 
 
+RAMP_S = 60.0
+"""A script's fixed rate far from where the pacer is (an assessment's first 6.5/min after a start near
+12/min) is reached over this long, in steps of at most ``RAMP_STEP``, never in one jump."""
+RAMP_STEP = 1.0
+
+
+def ramp_rates(current: float, target: float, max_step: float = RAMP_STEP) -> list[float]:
+    """The rates to pass through from ``current`` to ``target`` (target last), each step at most ``max_step``."""
+    delta = target - current
+    n = max(1, math.ceil(abs(delta) / max_step - 1e-9))
+    return [round(current + delta * k / n, 2) for k in range(1, n + 1)]
+
+
 def clamp_rate(rate: float) -> float:
     """A rate held inside the pacer's bounds (4-20 breaths/min)."""
     return min(MAX_RATE, max(MIN_RATE, float(rate)))

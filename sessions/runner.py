@@ -34,7 +34,8 @@ from biofeedback.calm import CalmTracker
 from biofeedback.heart_rate import HeartRateNow, hr_swing, median_or_none
 from biofeedback.hrv import HrvConfig, HrvEngine, SpectralMetrics
 from biofeedback.rhythm import RhythmCheck
-from biofeedback.pacer import BodySignal, BreathPacer, BreathPhase, RateDecision, RateTrial, ResonanceGuide, pick_resonance_rate
+from biofeedback.pacer import (RAMP_S, BodySignal, BreathPacer, BreathPhase, RateDecision, RateTrial, ResonanceGuide,
+                               pick_resonance_rate, ramp_rates)
 from biofeedback.care import CareOrigin, CareStage
 from biofeedback.step_pacer import DistressSource, DoneReason, PacingConfig, StepEvent, StepEventKind, StepPacer
 from devices.source import HeartSource, PlaybackClock
@@ -194,6 +195,8 @@ class SessionRunner:
                                care=common.care_timing(), stored_baseline=stored, quiet_start=script.quiet_start,
                                config=PacingConfig(alert_only=self.therapist_mode))
         self._display: deque[tuple[str, str, int]] = deque()
+        self._ramp: list[tuple[float, float]] = []
+        """(exercise time, rate) still to request on the way to a script's fixed rate."""
         self._shown_until = -math.inf
         self.guide: ResonanceGuide | None = None
         self._state = LiveState()
@@ -398,6 +401,8 @@ class SessionRunner:
         self._update_hold(lt)
         self._handle(self.steps.update(self._steps_t(), reading))
         if self.guide is not None:
+            while self._ramp and lt >= self._ramp[0][0]:
+                self.guide.pacer.request_rate(self._ramp.pop(0)[1])
             tick, decisions = self.guide.advance(lt)
             self._state.pacer = tick.phase if self._pacer_visible else None
             for d in decisions:
@@ -701,14 +706,20 @@ class SessionRunner:
                          inhale_fraction=round(setting.inhale_fraction, 3))
         self._pacer_visible = True
         if setting.mode == "follow":
+            self._ramp = []
             d = self.guide.hold(False, lt)
         else:
             rate = setting.rate if setting.mode == "fixed" and setting.rate else (self.resonance_rate or 6.0)
             d = self.guide.hold(True, lt)
-            self.guide.pacer.request_rate(rate, setting.inhale_fraction)
+            # Never a jump: far from the current rate, the new one is reached over a minute, 1/min at a time.
+            rates = ramp_rates(self.guide.pacer.target_rate, rate)
+            self.guide.pacer.request_rate(rates[0], setting.inhale_fraction)
+            interval = RAMP_S / len(rates)
+            self._ramp = [(lt + interval * k, r) for k, r in enumerate(rates[1:], start=1)]
             if step.kind == StepKind.ASSESSMENT:
-                # Measure from the second breath at the new rate on.
-                start = self.guide.pacer.breath_end + 60.0 / rate
+                # Measure from the second breath at the new rate on, once the ramp has arrived.
+                arrived = lt + RAMP_S if self._ramp else self.guide.pacer.breath_end
+                start = max(arrived, self.guide.pacer.breath_end) + 60.0 / rate
                 self._assessment_window = (start + (t - lt), math.inf)
                 self._assessment_coh = []
         if d is not None:

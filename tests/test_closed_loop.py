@@ -279,3 +279,10 @@ def _metrics(ran):
 
     with SessionReader(ran.path) as reader:
         return reader.metrics()
+
+
+async def test_the_assessment_ramps_into_its_first_rate_without_a_jump(tmp_path):
+    ran = await run_session(tmp_path, "resonance-assessment", "en", "follows")
+    rates = [d["rate"] for _, _, d in ran.events("pacer_rate")]
+    assert rates[0] > 7.5  # it started near the person's own breathing
+    assert all(abs(b - a) <= 1.0 + 1e-9 for a, b in zip(rates, rates[1:]))

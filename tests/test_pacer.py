@@ -308,3 +308,13 @@ def test_a_default_start_catches_up_with_a_fast_breather_in_steps():
     assert max(c.new_rate for c in changes) <= 20.0  # ... and never past the person
     for a, b in zip(changes, changes[1:], strict=False):
         assert b.t - a.t >= 30.0 - 1e-9
+
+
+def test_a_fixed_rate_far_away_is_reached_in_steps_of_at_most_one_per_minute():
+    from biofeedback.pacer import ramp_rates
+
+    assert ramp_rates(12.0, 6.5) == [11.08, 10.17, 9.25, 8.33, 7.42, 6.5]
+    assert ramp_rates(6.0, 6.5) == [6.5]
+    assert ramp_rates(6.0, 6.0) == [6.0]
+    steps = [12.0, *ramp_rates(12.0, 4.5)]
+    assert all(abs(b - a) <= 1.0 + 1e-9 for a, b in zip(steps, steps[1:]))
