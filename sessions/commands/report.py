@@ -12,7 +12,7 @@ from sessions.store import resolve_session
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report", help="write a report of a session (HTML, PDF or PNG)",
-        description="The timeline, the per-phase table, the artefact share, the whole-session HRV (neurokit2) and a "
+        description="The timeline, the per-phase table, the artefact share, the whole-session HRV (Kubios-grade) and a "
                     "summary in plain words. HTML files carry their images inside, so the file stands alone. "
                     "No medical claims: the report says what the numbers are not.",
     )
@@ -27,7 +27,6 @@ def run(args: argparse.Namespace) -> int:
     path = resolve_session(args.id)
     try:
         import matplotlib  # noqa: F401
-        import neurokit2  # noqa: F401
     except ImportError as err:
         raise UserError(f"the report needs the review extras ({err.name} is missing).") from None
     from sessions.review.record import load_record

@@ -45,8 +45,9 @@ WORDS: dict[str, dict[str, str]] = {
         "trends_title": "Trends over your sessions", "date": "date", "calm_change_col": "calm change",
         "rmssd_rest": "RMSSD at rest (ms)", "resonance": "resonance rate (/min)", "practised": "minutes practised",
         "week": "week", "no_sessions": "No sessions recorded yet.",
-        "hrv_method": "Computed with neurokit2 on the NN intervals (beats flagged as artefacts left out; no values "
-                      "invented across signal gaps); frequency powers in ms² (Welch on the interpolated series).",
+        "hrv_method": "Computed on the NN intervals at the record's own resolution (beats flagged as artefacts left "
+                      "out; no values invented across signal gaps); frequency powers in ms² by Lomb-Scargle on the "
+                      "uneven series. Definitions next to Kubios's: docs/metrics.md.",
         "hrv_too_short": "The session is too short for this part of the analysis.",
         "per_phase_note": "Means of the 5-second values within each phase; the change is against the quiet start.",
         "review_title": "Review", "time_min": "time (min)",
@@ -89,8 +90,9 @@ WORDS: dict[str, dict[str, str]] = {
         "trends_title": "Verloop over je sessies", "date": "datum", "calm_change_col": "verandering kalmte",
         "rmssd_rest": "RMSSD in rust (ms)", "resonance": "resonantietempo (/min)", "practised": "minuten geoefend",
         "week": "week", "no_sessions": "Nog geen sessies opgenomen.",
-        "hrv_method": "Berekend met neurokit2 op de NN-intervallen (als artefact gemarkeerde slagen weggelaten; niets "
-                      "verzonnen over signaalgaten); vermogens in ms² (Welch op de geïnterpoleerde reeks).",
+        "hrv_method": "Berekend op de NN-intervallen met de eigen resolutie van de opname (als artefact gemarkeerde "
+                      "slagen weggelaten; niets verzonnen over signaalgaten); vermogens in ms² met Lomb-Scargle op de "
+                      "ongelijk verdeelde reeks. De definities naast die van Kubios: docs/metrics.md.",
         "hrv_too_short": "De sessie is te kort voor dit deel van de analyse.",
         "per_phase_note": "Gemiddelden van de 5-secondewaarden binnen elke fase; de verandering is t.o.v. de rustige "
                           "start.",
