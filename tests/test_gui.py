@@ -24,6 +24,7 @@ pytest.importorskip("qasync")
 from PySide6.QtCore import QObject, Qt, Signal  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from biofeedback.pacer import BreathPacer  # noqa: E402
 from devices.ble_strap import FoundStrap  # noqa: E402
@@ -359,3 +360,68 @@ def test_a_lost_strap_leaves_a_hole_in_the_curves_not_a_line_across_it():
     t, v = h.view()
     assert list(t) == [1.0, 2.0, 4.0]
     assert v[0] == 70.0 and math.isnan(v[1]) and v[2] == 72.0
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_distress_in_the_window_is_calm_and_the_closing_stays_readable(qapp, tmp_path, shots, lang):
+    """The stressed simulated person: care in the window (no curves, the opening words kept on screen),
+    and a closing whose help lines stay readable as a whole. Pictures: distress-*.png, care-closing-*.png."""
+    from dataclasses import replace
+
+    from devices.simulator import Person, StressEpisode
+
+    person = replace(Person(), stress=StressEpisode(onset_s=200.0, duration_s=150))
+    source = SimulatedStrap(person, seed=3, speed=400.0)
+    writer = SessionWriter(tmp_path / f"care-{lang}.biofeedback.sqlite", {"script": "safe-place", "language": lang})
+    runner = SessionRunner(source, load_script("safe-place", lang), load_common(lang), writer)
+    window = SessionWindow(runner, lang, close_at_end=True)
+    seen: dict[str, object] = {}
+    runner.subscribe(lambda kind, t, data: window.frame() if kind is EventKind.PROMPT else None)
+
+    def watch(_t: float) -> None:
+        s = runner.state
+        care = runner.steps.care
+        if "distress" not in seen and care is not None and care.stage == "orientation":
+            QApplication.sendPostedEvents()
+            window.grab().save(str(shots / f"distress-{lang}.png"))
+            seen["distress"] = (window.curves.isVisible(), window.banner.isVisible(), window.banner.text())
+        if "closing" not in seen and care is not None and care.stage == "closing" and s.banner:
+            QApplication.sendPostedEvents()
+            window.grab().save(str(shots / f"care-closing-{lang}.png"))
+            seen["closing"] = (window.curves.isVisible(), window.banner.text(), window.buttons["stop"].text())
+
+    window.frame_listeners.append(watch)
+
+    async def go():
+        task = asyncio.ensure_future(runner.run())
+        await window.run_live(task)
+        result = await task
+        runner.writer.close(end_reason=result.reason)
+        return result
+
+    result = run_in_qt(go())
+    common = runner.common
+    assert result.reason == "distress"
+    assert seen["distress"] == (False, True, " ".join(common.distress))
+    curves, banner, stop = seen["closing"]
+    assert not curves and banner == " ".join(common.care_closing) and "112" in banner
+    assert stop.startswith({"nl": "Afronden", "en": "Finish"}[lang])
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_help_opens_over_the_window_with_h(qapp, tmp_path, shots, lang):
+    runner = _runner(tmp_path, lang=lang)
+    window = SessionWindow(runner, lang, close_at_end=True)
+    window.resize(1280, 800)
+    window.show()
+    window.activateWindow()
+    qapp.processEvents()
+    QTest.keyClick(window, Qt.Key.Key_H)
+    dialog = window.help_dialog
+    assert dialog is not None and dialog.isVisible()
+    text = " ".join(p.text() for p in dialog.paragraphs)
+    assert ("113" in text and "112" in text) if lang == "nl" else "112" in text
+    qapp.processEvents()
+    dialog.grab().save(str(shots / f"help-dialog-{lang}.png"))
+    dialog.close()
+    window.close()

@@ -291,7 +291,10 @@ class SessionWindow(QWidget):
         if self.notice.isVisible() != (s.irregular_rhythm and not quiet):
             self.notice.setVisible(s.irregular_rhythm and not quiet)
         banner = s.banner or (tr(self.lang, "gui_alert") if s.alert else "")
-        self._set_text(self.banner, "banner", banner)
+        if self._texts.get("banner") != banner:
+            self._set_text(self.banner, "banner", banner)
+            # Tall enough for every wrapped line: these are the words that must be read whole.
+            self.banner.setMinimumHeight(self.banner.heightForWidth(max(self.banner.width(), self.width() - 56)))
         if self.banner.isVisible() != bool(banner):
             self.banner.setVisible(bool(banner))
         if self.buttons["resume"].isVisible() != s.can_resume:
