@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from sessions.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -64,6 +70,24 @@ def locked(lock_path: str | Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def read_secret_file(name: str | Path, what: str) -> str:
+    """The first line of a file holding a secret (a password, a passphrase), for ``--...-file`` options.
+
+    One clear sentence when it cannot be read or is empty; a warning when others may read it."""
+    path = Path(name)
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise UserError(f"Cannot read the {what} file {name}: {err.strerror or err}.") from None
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning("The %s file %s can be read by others; chmod 600 it.", what, name)
+    lines = text.splitlines()
+    if not lines or not lines[0]:
+        raise UserError(f"The {what} file {name} is empty; put the {what.split()[-1]} on its first line.")
+    return lines[0]
 
 
 def picture_bytes(widget: Any, suffix: str) -> bytes | None:

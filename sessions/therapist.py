@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import secrets
-import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from typing import Any
 from sessions import settings
 from sessions.errors import UserError
 from sessions.exercises.model import HomeVersion, Script
-from sessions.private_files import locked, replace_private
+from sessions.private_files import locked, read_secret_file, replace_private
 
 log = logging.getLogger(__name__)
 
@@ -247,18 +246,7 @@ def add_passphrase_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def read_passphrase_file(name: str) -> str:
-    path = Path(name)
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise UserError(f"Cannot read the passphrase file {name}: {err.strerror or err}.") from None
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
-        log.warning("The passphrase file %s can be read by others; chmod 600 it.", name)
-    lines = text.splitlines()
-    if not lines or not lines[0]:
-        raise UserError(f"The passphrase file {name} is empty; put the passphrase on its first line.")
-    return lines[0]
+    return read_secret_file(name, "passphrase")
 
 
 def read_passphrase(passphrase_file: str | None, prompt: str = "Therapist passphrase: ") -> str:

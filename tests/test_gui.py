@@ -248,14 +248,7 @@ def test_keys_pause_ground_skip_and_stop_the_session(qapp, tmp_path, shots):
 
     window.frame_listeners.append(press)
 
-    async def go():
-        task = asyncio.ensure_future(runner.run())
-        await window.run_live(task)
-        result = await task
-        runner.writer.close(end_reason=result.reason)
-        return result
-
-    result = run_in_qt(go())
+    result = run_in_qt(_in_window(runner, window))
     assert pressed == ["space", "space2", "n", "g", "q"]
     with SessionReader(runner.writer.path) as reader:
         kinds = [k for _, k, _ in reader.events()]
@@ -268,6 +261,15 @@ def test_keys_pause_ground_skip_and_stop_the_session(qapp, tmp_path, shots):
     stages = [d["stage"] for _, k, d in reader_events(runner) if k == "care"]
     assert "distress" in kinds and stages[0] == "start" and "closing" in stages and result.reason == "too_much"
     assert window.buttons["pause"].text().startswith("Pauze")
+
+
+async def _in_window(runner: SessionRunner, window: SessionWindow):
+    """Run the session in the window to its end and close its record; the result."""
+    task = asyncio.ensure_future(runner.run())
+    await window.run_live(task)
+    result = await task
+    runner.writer.close(end_reason=result.reason)
+    return result
 
 
 def reader_events(runner):
@@ -392,14 +394,7 @@ def test_distress_in_the_window_is_calm_and_the_closing_stays_readable(qapp, tmp
 
     window.frame_listeners.append(watch)
 
-    async def go():
-        task = asyncio.ensure_future(runner.run())
-        await window.run_live(task)
-        result = await task
-        runner.writer.close(end_reason=result.reason)
-        return result
-
-    result = run_in_qt(go())
+    result = run_in_qt(_in_window(runner, window))
     common = runner.common
     assert result.reason == "distress"
     assert seen["distress"] == (False, True, " ".join(common.distress))

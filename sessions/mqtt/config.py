@@ -11,12 +11,12 @@ import logging
 import os
 import re
 import ssl
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from sessions.errors import UserError
+from sessions.private_files import read_secret_file
 
 log = logging.getLogger(__name__)
 
@@ -90,18 +90,7 @@ def parse_url(url: str) -> tuple[str, int, str, bool, str | None]:
 def read_password(password_file: str | None) -> str | None:
     """From the file if given, else from the environment; None when neither is there."""
     if password_file:
-        path = Path(password_file)
-        try:
-            mode = path.stat().st_mode
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise UserError(f"Cannot read the MQTT password file {password_file}: {err.strerror or err}.") from None
-        if mode & (stat.S_IRGRP | stat.S_IROTH):
-            log.warning("The MQTT password file %s can be read by others; chmod 600 it.", password_file)
-        lines = text.splitlines()
-        if not lines or not lines[0]:
-            raise UserError(f"The MQTT password file {password_file} is empty; put the password on its first line.")
-        return lines[0]
+        return read_secret_file(password_file, "MQTT password")
     return os.environ.get(PASSWORD_ENV) or None
 
 
