@@ -135,6 +135,9 @@ class PacingConfig:
     aroused_start_frac: float = 0.15
     """The quiet start counts as aroused when its heart rate is above the stored resting level by
     min(this many bpm, this fraction of it): care first, and distress judged against the stored level."""
+    aroused_early_s: float = 30.0
+    """With a stored resting level, a quiet start that is clearly aroused (the median heart rate of the
+    last readings above the aroused-start threshold) ends after this long, not after 75-120 s."""
     alert_only: bool = False
     """Therapist mode: distress is recorded and shown to the therapist, but the exercise is not switched
     (moderate arousal is expected in this work), and imagery steps move on only by hand."""
@@ -259,6 +262,7 @@ class StepPacer:
         self._stop_line = 0
         self._stop_next_t = 0.0
         self._t = -math.inf
+        self._started_t = 0.0
         self._distressed = False
 
     # -- public -------------------------------------------------------------------------------
@@ -283,6 +287,7 @@ class StepPacer:
 
     def start(self, t: float) -> list[StepEvent]:
         self._t = t
+        self._started_t = t
         if self._baseline_phase is not None:
             self._baseline_phase.start(t)
             return [StepEvent(t, StepEventKind.BASELINE_START)]
@@ -300,6 +305,8 @@ class StepPacer:
             return events
         if self.phase is Phase.BASELINE:
             assert self._baseline_phase is not None
+            if self._clearly_aroused(t):
+                self._baseline_phase.end_early()  # no minute or two of silence for someone this awake
             if self._baseline_phase.update(t, reading):
                 return events + self._after_quiet_start(t, self._baseline_phase.result)
             return events
@@ -486,13 +493,26 @@ class StepPacer:
         origin = CareOrigin.ASKED if reason is DistressSource.ASKED else CareOrigin.BODY
         return events + self._start_care(t, origin)
 
+    def _aroused_threshold(self) -> float | None:
+        stored, cfg = self.stored_baseline, self.config
+        if stored is None:
+            return None
+        return stored.hr_bpm + min(cfg.aroused_start_bpm, cfg.aroused_start_frac * stored.hr_bpm)
+
+    def _clearly_aroused(self, t: float) -> bool:
+        """Early in the quiet start: heart rate already far above this person's stored resting level."""
+        threshold = self._aroused_threshold()
+        if threshold is None or t - self._started_t < self.config.aroused_early_s:
+            return False
+        hrs = [r.hr_bpm for r in self._recent if r.t >= t - 20.0 and known(r.hr_bpm)]
+        return len(hrs) >= 10 and statistics.median(hrs) > threshold
+
     def _after_quiet_start(self, t: float, measured: Baseline | None) -> list[StepEvent]:
         """The quiet start is over: its baseline, and either the first step or, when the body is far
         more awake than this person's stored resting level, care first (judged against that level)."""
         self.baseline = measured
-        stored, cfg = self.stored_baseline, self.config
-        aroused = (measured is not None and stored is not None and measured.hr_bpm > stored.hr_bpm
-                   + min(cfg.aroused_start_bpm, cfg.aroused_start_frac * stored.hr_bpm))
+        stored, threshold = self.stored_baseline, self._aroused_threshold()
+        aroused = measured is not None and threshold is not None and measured.hr_bpm > threshold
         if aroused:
             self.baseline = stored
         self.detector = DistressDetector(self.baseline, self._distress_cfg)

@@ -127,6 +127,7 @@ async def test_an_aroused_start_is_recognised_against_the_stored_baseline(tmp_pa
     ran = await run_session(tmp_path, "safe-place", "en", "follows", stored_baseline=stored)
     (t, _, base), = ran.events("baseline")
     assert base["aroused"] is True and base["stored_hr_bpm"] == 58.0 and base["hr_bpm"] > 68
+    assert t <= 35.0  # recognised early in the quiet start, not after 75-120 s of silence
     care = ran.events("care")
     assert care[0][2] == {"stage": "start", "origin": "aroused_start"} and care[0][0] == t
     texts = [d["text"] for tt, _, d in ran.events("prompt") if tt >= t]
@@ -286,3 +287,10 @@ async def test_the_assessment_ramps_into_its_first_rate_without_a_jump(tmp_path)
     rates = [d["rate"] for _, _, d in ran.events("pacer_rate")]
     assert rates[0] > 7.5  # it started near the person's own breathing
     assert all(abs(b - a) <= 1.0 + 1e-9 for a, b in zip(rates, rates[1:]))
+
+
+async def test_a_start_near_the_usual_level_is_not_called_aroused(tmp_path):
+    stored = {"hr_bpm": 70.0, "rmssd_ms": 30.0, "coherence": 0.5}
+    ran = await run_session(tmp_path, "safe-place", "en", "follows", stored_baseline=stored, duration_s=200)
+    (t, _, base), = ran.events("baseline")
+    assert base["aroused"] is False and t >= 75.0 and ran.events("care") == []

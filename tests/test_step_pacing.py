@@ -334,6 +334,7 @@ def test_an_aroused_start_begins_with_care_and_is_judged_against_the_stored_leve
     assert done.aroused and done.baseline is not None and done.baseline.hr_bpm == 95.0
     care = next(e for e in ev if e.kind is StepEventKind.CARE_START)
     assert care.origin == "aroused_start" and care.t == done.t
+    assert care.t <= 32.0  # clearly aroused: no minute or two of silence first
     assert p.detector.baseline == stored  # distress is judged against the person's own resting level
     # Settled: the exercise begins with its first step.
     starts = [e for e in ev if e.kind is StepEventKind.STEP_START]
