@@ -6,14 +6,16 @@ Unknown keys are errors too: a typo such as ``max_sec`` would otherwise silently
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 
-from biofeedback.pacer import MAX_RATE, MIN_RATE, PacerSetting, parse_ratio
+from biofeedback.pacer import MAX_RATE, MIN_RATE, PacerMode, PacerSetting, parse_ratio
 from biofeedback.step_pacer import AdvanceMode
 from sessions.events import StepKind
 
@@ -112,15 +114,47 @@ class _Checker:
         return v
 
 
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+MAX_SCRIPT_BYTES = 1024 * 1024
+"""A script is a few kilobytes; a megabyte is far beyond any real one and still reads at once."""
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_SCRIPT_BYTES`.
+
+    Opened non-blocking and checked before reading: a FIFO or device named ``*.toml`` would
+    otherwise block ``scripts`` and ``run`` forever.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScriptError(f"{path} is not UTF-8 text; save it as UTF-8.", path) from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as err:
         raise ScriptError(f"Cannot read {path}: {err.strerror or err}.", path) from None
     try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ScriptError(f"{path} is not a regular file; a script must be a plain text file.", path)
+        if info.st_size > MAX_SCRIPT_BYTES:
+            raise ScriptError(
+                f"{path} is {info.st_size} bytes, more than a script can be ({MAX_SCRIPT_BYTES}); check the file.", path
+            )
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read(MAX_SCRIPT_BYTES + 1)[:MAX_SCRIPT_BYTES]
+    except OSError as err:
+        raise ScriptError(f"Cannot read {path}: {err.strerror or err}.", path) from None
+    finally:
+        os.close(fd)
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    raw = _read_regular_file(path)
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
+    except UnicodeDecodeError:
+        raise ScriptError(f"{path} is not UTF-8 text; save it as UTF-8.", path) from None
+    try:
         return tomllib.loads(text), text
+    except RecursionError:
+        raise ScriptError(f"{path}: tables or lists are nested too deeply; a script needs only a few levels.",
+                          path) from None
     except tomllib.TOMLDecodeError as err:
         msg = str(err)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
@@ -171,13 +205,14 @@ def _parse_pacer(ck: _Checker, raw: Any, step) -> PacerSetting:
             raise ck.fail("pacer.ratio", str(err), step) from None
     rate = raw.get("rate", "follow")
     if isinstance(rate, str):
-        if rate not in ("follow", "resonance", "off"):
+        modes: dict[str, PacerMode] = {"follow": "follow", "resonance": "resonance", "off": "off"}
+        if rate not in modes:
             raise ck.fail(
                 "pacer.rate",
                 f'must be "follow", "resonance", "off" or a number of breaths per minute, not {rate!r}',
                 step,
             )
-        return PacerSetting(rate, None, frac)  # type: ignore[arg-type]
+        return PacerSetting(modes[rate], None, frac)
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not MIN_RATE <= rate <= MAX_RATE:
         raise ck.fail(
             "pacer.rate", f"must lie between {MIN_RATE:g} and {MAX_RATE:g} breaths per minute, not {rate!r}", step
@@ -325,7 +360,11 @@ def load_script_file(path: Path | str, *, user: bool = False) -> Script:
     """Read and validate one script file; raises :class:`ScriptError` naming file, line and field."""
     path = Path(path)
     data, text = _read_toml(path)
-    return parse_script(path, data, text, user=user)
+    try:
+        return parse_script(path, data, text, user=user)
+    except RecursionError:
+        raise ScriptError(f"{path}: tables or lists are nested too deeply; a script needs only a few levels.",
+                          path) from None
 
 
 _COMMON_KEYS = (
