@@ -95,8 +95,9 @@ _SETTING_SIZE = {
     SettingType.RANGE_MILLIUNIT: 8, SettingType.CHANNELS: 1, SettingType.FACTOR: 4,
 }
 
-# physical unit and channel count per measurement type (as the H10 sends them)
+# unit of the raw counts, and the physical unit with its factor, per measurement type (as the H10 sends them)
 _UNIT = {MeasurementType.ECG: "uV", MeasurementType.ACC: "mG"}
+_PHYSICAL = {MeasurementType.ECG: ("mV", 1e-3), MeasurementType.ACC: ("g", 1e-3)}
 _CHANNELS = {MeasurementType.ECG: 1, MeasurementType.ACC: 3}
 # raw (uncompressed) frame type -> bytes per value, per measurement type
 _RAW_WIDTH = {MeasurementType.ECG: {0: 3}, MeasurementType.ACC: {0: 1, 1: 2, 2: 3}}
@@ -199,12 +200,20 @@ class DataFrame:
 
     @property
     def unit(self) -> str:
+        """The unit of the raw counts (µV for ECG, mG for ACC)."""
         return _UNIT.get(MeasurementType(self.measurement), "counts")
 
-    def to_json(self, factor: float = 1.0) -> dict[str, Any]:
+    @property
+    def physical_unit(self) -> tuple[str, float]:
+        """The unit people read (mV, g) and the factor from raw counts to it."""
+        return _PHYSICAL.get(MeasurementType(self.measurement), ("counts", 1.0))
+
+    def to_json(self) -> dict[str, Any]:
+        unit, factor = self.physical_unit
         single = all(len(s) == 1 for s in self.samples)
         raw: list[Any] = [s[0] for s in self.samples] if single else [list(s) for s in self.samples]
-        phys: list[Any] = [s[0] * factor for s in self.samples] if single else [[v * factor for v in s] for s in self.samples]
+        phys: list[Any] = [round(s[0] * factor, 6) for s in self.samples] if single else \
+            [[round(v * factor, 6) for v in s] for s in self.samples]
         return {
             "kind": "data_frame",
             "measurement": _name(MeasurementType, self.measurement),
@@ -213,8 +222,9 @@ class DataFrame:
             "timestamp_ns": self.timestamp_ns,
             "timestamp_s": self.timestamp_ns / NS_PER_S,
             "n_samples": len(self.samples),
-            "unit": self.unit,
+            "unit": unit,
             "samples": phys,
+            "raw_unit": self.unit,
             "raw": raw,
         }
 
