@@ -27,6 +27,7 @@ from sessions import metric_registry as registry
 from sessions.events import EventKind, SessionPhase
 from sessions.formatting import clock
 from sessions.help_texts import help_lines, help_title, not_medical_device
+from sessions.literal_text import literal, plain
 from sessions.i18n import tr
 from sessions.runner import LiveState, SessionRunner
 
@@ -61,12 +62,13 @@ class TerminalView:
             return
         stamp = clock(t)
         if kind is EventKind.PROMPT:
-            self.console.print(f"[{stamp}] “{data['text']}”", highlight=False)
+            self.console.print(f"[{stamp}] “{literal(data['text'])}”", highlight=False)
         elif kind is EventKind.STEP:
-            self.console.print(f"[{stamp}] — {tr(self.lang, 'step')}: {data.get('title') or data['step']}", highlight=False)
+            title = literal(data.get('title') or data['step'])
+            self.console.print(f"[{stamp}] — {tr(self.lang, 'step')}: {title}", highlight=False)
         elif kind in TRANSCRIBED:
             detail = ", ".join(f"{k}={_short(v)}" for k, v in data.items() if v is not None)
-            self.console.print(f"[{stamp}] {kind.value} {detail}".rstrip(), highlight=False)
+            self.console.print(f"[{stamp}] {kind.value} {literal(detail)}".rstrip(), highlight=False)
         elif kind is EventKind.RHYTHM:
             key = "rhythm_irregular" if data.get("irregular") else "rhythm_regular"
             self.console.print(f"[{stamp}] {tr(self.lang, key)}", highlight=False)
@@ -85,7 +87,7 @@ class TerminalView:
     def render(self) -> Panel:
         s: LiveState = self.runner.state
         lang = self.lang
-        header = Text(self.runner.script.title, style="bold #9fb8c8")
+        header = Text(plain(self.runner.script.title), style="bold #9fb8c8")
         if s.phase is SessionPhase.CARE:
             header.append(f"   {tr(lang, 'care_title')}", style="#6f8594")
         elif s.step_id and s.step_index is not None:
@@ -107,7 +109,7 @@ class TerminalView:
         else:
             pacer.append(tr(lang, "breathe_free"), style="#6f8594")
 
-        prompt = Text(s.prompt or "", style="#e6e1d3", justify="center")
+        prompt = Text(plain(s.prompt or ""), style="#e6e1d3", justify="center")
         if s.distress:
             prompt.stylize("bold")
 

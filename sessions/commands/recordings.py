@@ -12,6 +12,7 @@ from rich.table import Table
 from sessions import metric_registry as registry
 from sessions.errors import UserError
 from sessions.events import Event, EventKind, parse_kind
+from sessions.literal_text import literal
 from sessions.phases import phases
 from sessions.salvage import SalvagedReader, open_session
 from sessions.store import delete_session_file, list_sessions, resolve_session
@@ -44,7 +45,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     console = Console()
     for path, reason in damaged:
-        console.print(f"[yellow]{path.name} is damaged ({reason}); `biofeedback sessions show "
+        console.print(f"[yellow]{literal(path.name)} is damaged ({literal(reason)}); `biofeedback sessions show "
                       f"{path.name.removesuffix('.biofeedback.sqlite')}` shows what can be recovered.[/]")
     if not sessions:
         if not damaged:
@@ -55,7 +56,8 @@ def run_list(args: argparse.Namespace) -> int:
         table.add_column(col, justify="right" if col in ("minutes", "beats") else "left", no_wrap=col in ("id", "start"))
     for s in sessions:
         table.add_row(s.id + ("" if s.complete else " (unfinished)"), s.started_at.replace("T", " ")[:16],
-                      s.script or "–", s.language or "–", s.source, f"{s.duration_s / 60:.1f}", str(s.beats))
+                      literal(s.script or "–"), literal(s.language or "–"), literal(s.source),
+                      f"{s.duration_s / 60:.1f}", str(s.beats))
     console.print(table)
     return 0
 
@@ -84,20 +86,21 @@ def run_show(args: argparse.Namespace) -> int:
         }, indent=1))
         return 0
     console = Console()
-    console.print(f"[bold]{summary.id}[/]  {meta.get('title', summary.script)} ({summary.language}) · "
-                  f"{summary.started_at} · {summary.duration_s / 60:.1f} min · {summary.beats} beats · source {summary.source}"
+    console.print(f"[bold]{literal(summary.id)}[/]  {literal(meta.get('title', summary.script))} ({literal(summary.language)}) · "
+                  f"{literal(summary.started_at)} · {summary.duration_s / 60:.1f} min · {summary.beats} beats · "
+                  f"source {literal(summary.source)}"
                   + ("" if summary.complete else "  [yellow](unfinished: the session did not close normally)[/]"))
     if problems is not None:
         console.print(f"[bold yellow]This file is damaged; shown below is what could be recovered: "
                       f"{summary.beats} beats, {len(phase_list)} phases, {len(events)} events, "
                       f"up to {int(summary.duration_s) // 60:02d}:{int(summary.duration_s) % 60:02d}.[/]")
         for problem in problems:
-            console.print(f"[yellow]  · {problem}[/]")
+            console.print(f"[yellow]  · {literal(problem)}[/]")
     table = Table(title="Phases")
     for col in ("phase", "from", "min", *(m.titled("en") for m in registry.PER_PHASE)):
         table.add_column(col, justify="left" if col == "phase" else "right")
     for ph in phase_list:
-        table.add_row(ph.name, f"{ph.start / 60:.1f}", f"{(ph.end - ph.start) / 60:.1f}",
+        table.add_row(literal(ph.name), f"{ph.start / 60:.1f}", f"{(ph.end - ph.start) / 60:.1f}",
                       *(m.format(ph.means.get(m.key)) for m in registry.PER_PHASE))
     console.print(table)
     shown = [e for e in events if e.kind not in (EventKind.PROMPT, EventKind.LINK)
@@ -107,7 +110,7 @@ def run_show(args: argparse.Namespace) -> int:
     ev.add_column("kind")
     ev.add_column("detail")
     for t, kind, data in shown:
-        ev.add_row(f"{int(t) // 60:02d}:{int(t) % 60:02d}", kind, _event_text(kind, data))
+        ev.add_row(f"{int(t) // 60:02d}:{int(t) % 60:02d}", literal(kind), literal(_event_text(kind, data)))
     console.print(ev)
     return 0
 

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from sessions.i18n import tr
+    from sessions.literal_text import literal
     from sessions.therapist import listing_mark
     from rich.table import Table
 
@@ -62,13 +63,13 @@ def run(args: argparse.Namespace) -> int:
         sid = s.id + (f" ({tr(lang, 'default')})" if s.id == DEFAULT_SCRIPT_ID else "")
         if s.user:
             sid += f" ({tr(lang, 'yours')})"
-        title = s.title
+        title = literal(s.title)
         if s.therapist_only:
-            title = f"{s.title}\n[yellow]{listing_mark(lang)}[/yellow]"
-        table.add_row(sid, title, f"~{s.duration_min:g}", s.purpose)
+            title = f"{title}\n[yellow]{listing_mark(lang)}[/yellow]"
+        table.add_row(literal(sid), title, f"~{s.duration_min:g}", literal(s.purpose))
     console.print(table)
     console.print(load_common(lang).disclaimer, style="dim")
     err = Console(stderr=True)
     for problem in catalog.problems:
-        err.print(f"[yellow]Skipped:[/yellow] {problem}", markup=True, highlight=False)
+        err.print(f"[yellow]Skipped:[/yellow] {literal(problem)}", markup=True, highlight=False)
     return 0
