@@ -33,6 +33,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True, slots=True)
 class RhythmConfig:
@@ -164,6 +166,18 @@ class RhythmCheck:
             self._below = 0
         since = (self._state.since_t if was else t_s) if now else None
         self._state = RhythmState(now, since, share)
+
+
+def within(t_s: Sequence[float], stretches: Sequence[tuple[float, float]]) -> list[bool]:
+    """For each beat time: inside one of the ``stretches`` (sorted, start and end included)? O(n log k)."""
+    if not stretches:
+        return [False] * len(t_s)
+    starts = np.asarray([a for a, _ in stretches], dtype=float)
+    ends = np.asarray([b for _, b in stretches], dtype=float)
+    t = np.asarray(t_s, dtype=float)
+    k = np.searchsorted(starts, t, side="right") - 1
+    inside = (k >= 0) & (t <= ends[np.clip(k, 0, None)])
+    return [bool(x) for x in inside]
 
 
 def irregular_stretches(t_s: Sequence[float], rr_ms: Sequence[float],

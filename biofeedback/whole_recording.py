@@ -30,6 +30,7 @@ from biofeedback.artefacts import TICKS_PER_SECOND, ArtefactClassifier, Artefact
 from biofeedback.geometric import geometric_metrics
 from biofeedback.long_term import Segments, sdann_sdnni, segments
 from biofeedback.nonlinear import nonlinear_metrics
+from biofeedback.rhythm import irregular_stretches, within
 from biofeedback.spectral import DEFAULT_METHOD, frequency_metrics
 
 FloatArray = NDArray[np.float64]
@@ -139,6 +140,12 @@ def analyze_recording(rr_ms: Sequence[float] | FloatArray, beat_t: Sequence[floa
     gaps = np.asarray(after_gap, bool) if after_gap is not None else np.zeros(len(rr), bool)
     beats = label_beats(rr, t, gaps, correct, config, progress)
     nn_mask = np.fromiter((b.is_nn for b in beats), bool, len(beats))
+    # Stretches too irregular for HRV (atrial fibrillation) are left out of it, as in the live session.
+    irregular = irregular_stretches(t.tolist(), rr.tolist()) if correct else []
+    if irregular:
+        nn_mask &= ~np.asarray(within(t.tolist(), irregular), dtype=bool)
     metrics, seg = recording_metrics(rr, t, gaps, nn_mask, spectral_method=spectral_method)
+    metrics["irregular_stretches"] = len(irregular)
+    metrics["irregular_s"] = float(sum(b - a for a, b in irregular))
     metrics["resolution_ms"] = resolution_ms if resolution_ms is not None else math.nan
     return RecordingAnalysis(beats, metrics, seg, spectral_method)

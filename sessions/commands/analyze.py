@@ -167,6 +167,9 @@ def _print_human(out: dict[str, Any], flagged: list[LabelledBeat]) -> None:
     console.print(t)
     if out.get("sampen_exact") == 0.0:
         console.print("Sample entropy: long file, pooled over evenly spaced blocks (see docs/metrics.md).")
+    if out.get("irregular_stretches"):
+        console.print(f"Very irregular rhythm (e.g. atrial fibrillation): {out['irregular_stretches']} stretch(es), "
+                      f"{out['irregular_s'] / 60:.1f} min, left out of the HRV above.")
     art = out["artifacts"]
     kinds = ", ".join(f"{k} {v}" for k, v in art["by_type"].items() if v) or "none"
     console.print(f"Flagged beats: {art['count']} of {out['n_beats']} ({art['share_pct']:.1f} %): {kinds}")

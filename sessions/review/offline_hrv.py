@@ -63,7 +63,7 @@ class OfflineHrv:
 
 def nn_series(record: Record) -> tuple[np.ndarray, np.ndarray]:
     """(NN in ms, beat time in s) of the beats the metrics used."""
-    mask = record.nn_mask
+    mask = record.hrv_mask
     return record.rr_ms[mask].astype(float), record.beat_t[mask].astype(float)
 
 
@@ -72,7 +72,7 @@ def _pick(metrics: dict[str, float], keys: tuple[tuple[str, str], ...]) -> dict[
 
 
 def offline_hrv(record: Record) -> OfflineHrv:
-    mask = record.nn_mask
+    mask = record.hrv_mask  # NN beats outside stretches of very irregular rhythm
     n_nn = int(mask.sum())
     if n_nn < MIN_BEATS_TIME:
         return OfflineHrv(n_nn, {}, {}, {})

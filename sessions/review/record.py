@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from biofeedback.artefacts import TICKS_PER_SECOND
+from biofeedback.rhythm import irregular_stretches, within
 from sessions import metric_registry as registry
 from sessions.events import Event, EventKind, parse_kind
 from sessions.phases import PHASE_FIELDS, Phase, phases
@@ -94,6 +95,34 @@ class Record:
                 gaps.append((lost, self.duration_s))
             self._gaps = gaps
         return self._gaps
+
+    def irregular_stretches(self) -> list[tuple[float, float]]:
+        """(start, end) of the stretches the rhythm check called too irregular for HRV: from the record's
+        ``rhythm`` events, or (older records) the same check run over its beats."""
+        events = self.events_of(EventKind.RHYTHM)
+        if not events:
+            if not len(self.beat_t):
+                return []
+            return irregular_stretches(self.beat_t.tolist(), self.rr_ms.tolist())
+        out: list[tuple[float, float]] = []
+        start: float | None = None
+        for t, _k, data in events:
+            if data.get("irregular") and start is None:
+                start = t
+            elif not data.get("irregular") and start is not None:
+                out.append((start, t))
+                start = None
+        if start is not None:
+            out.append((start, self.duration_s))
+        return out
+
+    @property
+    def hrv_mask(self) -> np.ndarray:
+        """The beats HRV is computed from: NN, and outside irregular-rhythm stretches."""
+        stretches = self.irregular_stretches()
+        if not stretches:
+            return self.nn_mask
+        return self.nn_mask & ~np.asarray(within(self.beat_t.tolist(), stretches), dtype=bool)
 
     def baseline_hr(self) -> float | None:
         """The starting level: the recorded baseline, else the first phase's mean."""

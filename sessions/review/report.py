@@ -58,6 +58,9 @@ def build_content(record: Record, lang: str | None = None) -> ReportContent:
     gaps = record.link_gaps()
     if gaps:
         notes.append(say(lang, "gaps", n=len(gaps), s=sum(b - a for a, b in gaps)))
+    irregular = record.irregular_stretches()
+    if irregular:
+        notes.append(say(lang, "irregular", n=len(irregular), m=sum(b - a for a, b in irregular) / 60.0))
     if record.problems is not None:
         notes.append(say(lang, "damaged", what="; ".join(record.problems)))
     elif "ended_at" not in record.meta:

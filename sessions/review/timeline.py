@@ -19,6 +19,8 @@ from sessions.review.words import say
 PANELS = tuple((m.key, m.colour) for m in registry.REPORT)
 """(key, colour) of each panel: the registry's ``report`` metrics."""
 SHADES = ("#f4f6f7", "#e8f0f8")
+IRREGULAR = "#c39bd3"
+"""Stretches of very irregular rhythm (left out of HRV)."""
 STEPPED = "pacer_rate"
 """Drawn as steps (the pacer changes at breath ends), not as a line."""
 BEATS_UNDER = "hr_bpm"
@@ -43,8 +45,11 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
         axes.append(ax)
     end_min = max(record.duration_s / 60.0, 0.1)
     gaps = record.link_gaps()
+    irregular = record.irregular_stretches()
     for ax, (key, colour) in zip(axes, PANELS):
         _backdrop(ax, record, gaps)
+        for a, b in irregular:
+            ax.axvspan(a / 60, b / 60, color=IRREGULAR, alpha=0.35, lw=0, zorder=1)
         y = record.metrics[key]
         ok = ~np.isnan(y)
         if key == STEPPED:
@@ -101,4 +106,4 @@ def _beats(ax, record: Record) -> None:
 
 def legend_text(lang: str) -> str:
     return say(lang, "legend", prompt=say(lang, "prompt"), artefact=say(lang, "artefact"), distress=say(lang, "distress"),
-               grounding=say(lang, "grounding"), gap=say(lang, "link_gap"))
+               grounding=say(lang, "grounding"), gap=say(lang, "link_gap"), irregular=say(lang, "irregular_band"))

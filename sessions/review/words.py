@@ -23,6 +23,9 @@ WORDS: dict[str, dict[str, str]] = {
         "artefact_share": "{n} of {total} beats ({pct:.1f} %) were flagged as artefacts or irregular beats and "
                           "left out of the numbers.",
         "gaps": "The strap signal was lost {n} time(s), {s:.0f} s in total; nothing was filled in for those gaps.",
+        "irregular": "The heart rhythm was very irregular {n} time(s), {m:.1f} min in total (purple bands); heart rate "
+                     "variability means nothing there, so those stretches are left out of it. Irregular rhythms have "
+                     "many causes; if this happens often, it is worth asking a doctor.",
         "damaged": "This file was damaged; the report shows what could be recovered: {what}",
         "unfinished": "The session did not close normally; the report covers what was saved.",
         "settled_below": "Your heart rate settled {d:.0f} bpm below your starting level during {phase}.",
@@ -41,7 +44,8 @@ WORDS: dict[str, dict[str, str]] = {
         "started": "started", "duration": "duration", "source": "source", "script": "exercise",
         "metric": "measure", "value": "value", "time_domain": "time domain", "freq_domain": "frequency domain (ms²)",
         "nonlinear": "non-linear", "step_shading": "steps", "prompt": "prompt", "distress": "distress",
-        "grounding": "grounding", "link_gap": "signal lost", "artefact": "artefact beat",
+        "grounding": "grounding", "link_gap": "signal lost", "irregular_band": "very irregular rhythm",
+        "artefact": "artefact beat",
         "trends_title": "Trends over your sessions", "date": "date", "calm_change_col": "calm change",
         "rmssd_rest": "RMSSD at rest (ms)", "resonance": "resonance rate (/min)", "practised": "minutes practised",
         "week": "week", "no_sessions": "No sessions recorded yet.",
@@ -51,7 +55,8 @@ WORDS: dict[str, dict[str, str]] = {
         "hrv_too_short": "The session is too short for this part of the analysis.",
         "per_phase_note": "Means of the 5-second values within each phase; the change is against the quiet start.",
         "review_title": "Review", "time_min": "time (min)",
-        "legend": "▼ {prompt}   × {artefact}   red dashes: {distress}   orange dashes: {grounding}   grey band: {gap}",
+        "legend": "▼ {prompt}   × {artefact}   red dashes: {distress}   orange dashes: {grounding}   grey band: {gap}   "
+                  "purple band: {irregular}",
         "page": "page", "nn_used": "{nn} NN intervals used",
     },
     "nl": {
@@ -68,6 +73,9 @@ WORDS: dict[str, dict[str, str]] = {
         "artefact_share": "{n} van de {total} slagen ({pct:.1f} %) zijn gemarkeerd als artefact of onregelmatige slag "
                           "en niet meegeteld.",
         "gaps": "Het signaal van de band viel {n} keer weg, samen {s:.0f} s; voor die gaten is niets ingevuld.",
+        "irregular": "Het hartritme was {n} keer erg onregelmatig, samen {m:.1f} min (paarse banden); daar zegt "
+                     "hartslagvariabiliteit niets, dus die stukken tellen niet mee. Een onregelmatig ritme kan veel "
+                     "oorzaken hebben; gebeurt dit vaker, vraag dan je huisarts ernaar.",
         "damaged": "Dit bestand was beschadigd; het verslag toont wat er te redden was: {what}",
         "unfinished": "De sessie is niet normaal afgesloten; het verslag toont wat bewaard is.",
         "settled_below": "Je hartslag kwam tijdens {phase} {d:.0f} slagen per minuut onder je beginniveau.",
@@ -86,7 +94,8 @@ WORDS: dict[str, dict[str, str]] = {
         "started": "begonnen", "duration": "duur", "source": "bron", "script": "oefening",
         "metric": "maat", "value": "waarde", "time_domain": "tijdsdomein", "freq_domain": "frequentiedomein (ms²)",
         "nonlinear": "niet-lineair", "step_shading": "stappen", "prompt": "tekst", "distress": "onrust",
-        "grounding": "grounding", "link_gap": "signaal weg", "artefact": "artefactslag",
+        "grounding": "grounding", "link_gap": "signaal weg", "irregular_band": "erg onregelmatig ritme",
+        "artefact": "artefactslag",
         "trends_title": "Verloop over je sessies", "date": "datum", "calm_change_col": "verandering kalmte",
         "rmssd_rest": "RMSSD in rust (ms)", "resonance": "resonantietempo (/min)", "practised": "minuten geoefend",
         "week": "week", "no_sessions": "Nog geen sessies opgenomen.",
@@ -97,7 +106,8 @@ WORDS: dict[str, dict[str, str]] = {
         "per_phase_note": "Gemiddelden van de 5-secondewaarden binnen elke fase; de verandering is t.o.v. de rustige "
                           "start.",
         "review_title": "Terugkijken", "time_min": "tijd (min)",
-        "legend": "▼ {prompt}   × {artefact}   rode streepjes: {distress}   oranje streepjes: {grounding}   grijze band: {gap}",
+        "legend": "▼ {prompt}   × {artefact}   rode streepjes: {distress}   oranje streepjes: {grounding}   "
+                  "grijze band: {gap}   paarse band: {irregular}",
         "page": "pagina", "nn_used": "{nn} NN-intervallen gebruikt",
     },
 }
