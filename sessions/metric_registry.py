@@ -53,6 +53,8 @@ class MetricSpec:
     """A panel of the report's and the review window's timeline."""
     published: bool = False
     """In the MQTT metrics payload (1 Hz) and the watch view."""
+    min_span: float | None = None
+    """The live curve's y axis spans at least this much, so beat noise does not look dramatic."""
     variability: bool = False
     """A heart rate variability figure: meaningless, and withheld, while the rhythm is too irregular (AF)."""
 
@@ -83,18 +85,18 @@ def _l(en: str, nl: str) -> Mapping[str, str]:
 
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("hr_now_bpm", "hr", "session", _l("heart rate", "hartslag"), "bpm", digits=1,
-               colour="#c0392b", gui_colour="#b07f7a", live=True, curve=True, published=True),
+               colour="#c0392b", gui_colour="#b07f7a", live=True, curve=True, published=True, min_span=16.0),
     MetricSpec("hr_bpm", "hr60", "beat:hr_bpm", _l("heart rate, 60-s mean", "hartslag, gemiddelde 60 s"), "bpm",
                colour="#c0392b", per_phase=True, change=True, report=True),
     MetricSpec("mean_nn_ms", "nn", "beat:mean_nn_ms", _l("mean NN", "gemiddeld NN"), "ms"),
     MetricSpec("rmssd_ms", "rmssd", "beat:rmssd_ms", _l("RMSSD", "RMSSD"), "ms", colour="#2471a3",
                gui_colour="#7ea288", live=True, curve=True, per_phase=True, change=True, report=True, published=True,
-               variability=True),
+               variability=True, min_span=20.0),
     MetricSpec("sdnn_ms", "sdnn", "beat:sdnn_ms", _l("SDNN", "SDNN"), "ms", per_phase=True, variability=True),
     MetricSpec("pnn50_pct", "pnn50", "beat:pnn50_pct", _l("pNN50", "pNN50"), "%", "{:.1f}", variability=True),
     MetricSpec("coherence", "coh", "spectral:coherence", _l("coherence", "coherentie"), fmt="{:.2f}", digits=2,
                colour="#7d3c98", gui_colour="#7d8fb3", live=True, curve=True, per_phase=True, report=True,
-               published=True),
+               published=True, min_span=2.0),
     MetricSpec("dominant_hz", "fdom", "spectral:dominant_hz", _l("dominant frequency", "dominante frequentie"), "Hz",
                "{:.3f}", digits=3),
     MetricSpec("breathing_rate", "br", "session", _l("breathing rate", "ademtempo"), "/min", "{:.1f}",

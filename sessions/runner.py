@@ -67,7 +67,8 @@ LINK_EVENTS_RECORDED = {
 }
 
 
-QUIET_ENDINGS = frozenset({DoneReason.DISTRESS, DoneReason.TOO_MUCH, DoneReason.AROUSED, DoneReason.STOPPED})
+QUIET_ENDINGS = frozenset({DoneReason.DISTRESS, DoneReason.TOO_MUCH, DoneReason.AROUSED})
+"""Endings after care keep the calm view; a completed or stopped session shows its curves again."""
 BEAT_RING = 512
 """Beat-to-beat heart-rate points kept in :attr:`LiveState.beat_hr` for the live curve (a few minutes)."""
 
@@ -83,6 +84,11 @@ class LiveState:
     step_kind: str | None = None
     step_started: float = 0.0
     step_max_s: float | None = None
+    step_title: str = ""
+    step_elapsed: float = 0.0
+    """Seconds into the current step on the step clock (it stands still while paused)."""
+    source_kind: str = ""
+    """``ble``, ``simulated`` or ``replay``: the views say a simulated strap is simulated."""
     prompt: str = ""
     prompt_t: float = 0.0
     pacer: BreathPhase | None = None
@@ -199,7 +205,8 @@ class SessionRunner:
         """(exercise time, rate) still to request on the way to a script's fixed rate."""
         self._shown_until = -math.inf
         self.guide: ResonanceGuide | None = None
-        self._state = LiveState()
+        self._state = LiveState(source_kind=source.name)
+        self._step_started_at = 0.0
         self.listeners: list[Listener] = []
         self.result: RunResult | None = None
         self._t = 0.0                # source time of the last advance
@@ -400,6 +407,7 @@ class SessionRunner:
         self._show_due(t)
         self._update_hold(lt)
         self._handle(self.steps.update(self._steps_t(), reading))
+        self._state.step_elapsed = self._steps_t() - self._step_started_at
         if self.guide is not None:
             while self._ramp and lt >= self._ramp[0][0]:
                 self.guide.pacer.request_rate(self._ramp.pop(0)[1])
@@ -664,6 +672,8 @@ class SessionRunner:
         s.phase = SessionPhase.STEP
         s.banner, s.can_resume, s.distress = None, False, False
         s.step_index, s.step_id, s.step_kind, s.step_started, s.step_max_s = index, step.id, step.kind, t, step.max_s
+        s.step_title, s.step_elapsed = step.title or step.id.replace("-", " "), 0.0
+        self._step_started_at = self._steps_t()
         self._record(EventKind.STEP, t, step=step.id, title=step.title, index=index, kind=step.kind, max_s=step.max_s)
         self._apply_pacer(t, step)
 

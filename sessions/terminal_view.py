@@ -91,9 +91,9 @@ class TerminalView:
         if s.phase is SessionPhase.CARE:
             header.append(f"   {tr(lang, 'care_title')}", style="#6f8594")
         elif s.step_id and s.step_index is not None:
-            left = (s.step_max_s or 0) - (s.t - s.step_started)
-            header.append(f"   {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
-                          f" · ≤ {clock(left)}", style="#6f8594")
+            left = max(0.0, (s.step_max_s or 0) - s.step_elapsed)
+            header.append(f"   {plain(s.step_title)} · {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
+                          f" · {tr(lang, 'gui_left', clock=clock(left))}", style="#6f8594")
         elif s.phase is SessionPhase.BASELINE:
             header.append(f"   {tr(lang, 'baseline')}", style="#6f8594")
 

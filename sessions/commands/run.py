@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import shutil
 import signal
+import sys
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,7 +154,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
             f"{tr(lang, 'saved')}: {session_id} ({result.duration_s / 60:.1f} min, {result.beats} beats{calm}).",
             highlight=False,
         )
-        console.print(tr(lang, "review_hint", id=session_id), style="dim", highlight=False)
+        console.print(tr(lang, "review_hint", id=session_id, cmd=command_name()), style="dim", highlight=False)
     if not isinstance(view, TerminalView):
         if args.snapshot is not None and result is not None:
             if view.snapshot_error is None:
@@ -165,6 +167,15 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
                 )
         await view.linger()
     return 0 if result is not None else 130
+
+
+def command_name() -> str:
+    """How to call this program again: ``biofeedback`` when it is on PATH, else the path it was run by
+    (after the README's install it lives in ``.venv/bin/``)."""
+    if shutil.which("biofeedback"):
+        return "biofeedback"
+    argv0 = Path(sys.argv[0])
+    return str(argv0) if argv0.name == "biofeedback" else f"{sys.executable} -m sessions"
 
 
 def _announce(console: Console, common: CommonTexts, script: Script) -> None:

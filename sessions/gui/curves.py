@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import statistics
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
@@ -49,6 +50,7 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
             plot.hideButtons()
             plot.showGrid(x=False, y=False)
             plot.getAxis("left").setWidth(38)
+            plot.getAxis("bottom").setLabel("min")  # the time axis, in minutes of the session
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 axis.setPen(pg.mkPen(style.BORDER))
@@ -58,6 +60,7 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
             curve.setDownsampling(auto=True, method="mean")
             if first is None:
                 first = plot
+                plot.setLimits(xMin=0)  # the session starts at minute 0, never a tick at 0.1
             else:
                 plot.setXLink(first)
             self.plots[key] = plot
@@ -128,8 +131,26 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
                 self._drawn[key] = hist.version
                 t, v = hist.view()
                 self.curves[key].setData(t, v)
+                self._keep_span(key, v)
                 moved = True
         return moved
+
+    def _keep_span(self, key: str, v: np.ndarray) -> None:
+        """At least the registry's ``min_span`` on the y axis, centred on the data (auto range beyond it)."""
+        span = self.specs[key].min_span
+        if span is None or not len(v):
+            return
+        finite = v[np.isfinite(v)]
+        if not len(finite):
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        plot = self.plots[key]
+        if hi - lo >= span:
+            plot.enableAutoRange(axis="y", enable=True)
+            return
+        mid = (hi + lo) / 2
+        lo = max(0.0, mid - span / 2)
+        plot.setYRange(lo, lo + span, padding=0.05)
 
     def title_text(self, key: str) -> str:
         return self._titles.get(key, "")

@@ -46,6 +46,15 @@ PER_BEAT_CURVES = tuple(m.key for m in registry.CURVES if m.key != HR_CURVE and 
 PER_SPECTRUM_CURVES = tuple(m.key for m in registry.CURVES if m.source.startswith("spectral:"))
 
 
+def fitting_size(width: int, height: int) -> tuple[int, int]:
+    """The window's size, shrunk to fit the screen's free area (a 1366×768 laptop shows all of it)."""
+    screen = QApplication.primaryScreen()
+    if screen is None:
+        return width, height
+    free = screen.availableGeometry()
+    return min(width, free.width() - 24), min(height, free.height() - 48)
+
+
 class SessionWindow(QWidget):
     """One session on screen. ``await window.run_live(task)`` shows it until the runner is done."""
 
@@ -76,7 +85,7 @@ class SessionWindow(QWidget):
         self.help_dialog: Any = None
         self.setWindowTitle(f"{runner.script.title} · biofeedback")
         self.setStyleSheet(style.STYLE_SHEET)
-        self.resize(1180, 780)
+        self.resize(*fitting_size(1180, 780))
         self._build()
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -142,7 +151,7 @@ class SessionWindow(QWidget):
             ("too_much", tr(lang, "gui_too_much"), "g", self.runner.too_much),
             ("next", tr(lang, "gui_next"), "n", self.runner.next_step),
             ("resume", tr(lang, "gui_resume_exercise"), "r", self.runner.resume),
-            ("stop", tr(lang, "gui_stop"), "q", self.runner.stop),
+            ("stop", tr(lang, "gui_stop"), "q", self._stop_or_close),
             ("help", tr(lang, "gui_help"), "h", self.show_help),
             ("fullscreen", tr(lang, "gui_fullscreen"), "f", self.toggle_fullscreen),
         ):
@@ -164,7 +173,7 @@ class SessionWindow(QWidget):
         for keys, action in (
             (("Space",), self.toggle_pause), (("G",), self.runner.too_much), (("N",), self.runner.next_step),
             (("R",), self.runner.resume), (("H", "F1"), self.show_help),
-            (("Q",), self.runner.stop), (("F", "F11"), self.toggle_fullscreen), (("Escape",), self._escape),
+            (("Q",), self._stop_or_close), (("F", "F11"), self.toggle_fullscreen), (("Escape",), self._escape),
         ):
             for key in keys:
                 shortcut = QShortcut(QKeySequence(key), self)
@@ -192,10 +201,20 @@ class SessionWindow(QWidget):
             self.showFullScreen()
 
     def _escape(self) -> None:
-        """Esc leaves full screen; otherwise it stops (with the closing grounding), as in the terminal."""
+        """Esc leaves full screen; otherwise it stops (with the closing grounding), as in the terminal;
+        once the session is over it closes the window."""
         if self.isFullScreen():
             self.showNormal()
-        elif not self._finished:
+        elif self._finished:
+            self.close()
+        else:
+            self.runner.stop()
+
+    def _stop_or_close(self) -> None:
+        """q: stop (or finish care); once the session is over, close the window."""
+        if self._finished:
+            self.close()
+        else:
             self.runner.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
@@ -323,8 +342,8 @@ class SessionWindow(QWidget):
         if s.phase is SessionPhase.CARE:
             header += f"     {tr(lang, 'care_title')}"
         elif s.step_id is not None and s.step_index is not None and s.phase is SessionPhase.STEP:
-            left = (s.step_max_s or 0.0) - (s.t - s.step_started)
-            header += (f"     {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
+            left = max(0.0, (s.step_max_s or 0.0) - s.step_elapsed)
+            header += (f"     {s.step_title} · {tr(lang, 'step')} {s.step_index + 1}/{len(self.runner.script.steps)}"
                        f" · {tr(lang, 'gui_left', clock=clock(left))}")
         elif s.phase is SessionPhase.BASELINE:
             header += f"     {tr(lang, 'baseline')}"
@@ -333,7 +352,8 @@ class SessionWindow(QWidget):
     def status_text(self) -> str:
         s = self.runner.state
         lang = self.lang
-        parts = [tr(lang, "link_" + s.link)]
+        simulated = s.source_kind == "simulated" and s.link == "connected"
+        parts = [tr(lang, "link_simulated" if simulated else "link_" + s.link)]
         if s.link == "connected" and s.contact in ("detected", "not_detected"):
             parts.append(tr(lang, "gui_contact_ok" if s.contact == "detected" else "gui_contact_lost"))
         if s.battery_pct is not None:
@@ -370,6 +390,8 @@ class SessionWindow(QWidget):
             self.frame()  # the last values and the last grounding line
             self._fade.setOpacity(1.0)
             self._set_text(self.status, "status", tr(self.lang, "gui_done"))
+            for name in ("pause", "too_much", "next", "resume", "stop"):  # nothing left for them to do
+                self.buttons[name].setVisible(False)
             if self.snapshot_path is not None:
                 self.save_snapshot(self.snapshot_path)
         else:
