@@ -294,3 +294,22 @@ async def test_a_start_near_the_usual_level_is_not_called_aroused(tmp_path):
     ran = await run_session(tmp_path, "safe-place", "en", "follows", stored_baseline=stored, duration_s=200)
     (t, _, base), = ran.events("baseline")
     assert base["aroused"] is False and t >= 75.0 and ran.events("care") == []
+
+
+async def test_the_step_clock_stands_still_while_paused(tmp_path):
+    seen: dict[str, float] = {}
+
+    def control(runner, kind, t, data):
+        s = runner.state
+        if kind == "step" and data["index"] == 1 and "paused_at" not in seen:
+            seen["paused_at"] = t
+            runner.toggle_pause()
+            seen["elapsed"] = s.step_elapsed
+        elif kind == "metrics" and "paused_at" in seen and "resumed" not in seen and t > seen["paused_at"] + 60:
+            seen["elapsed_later"] = s.step_elapsed
+            seen["resumed"] = t
+            runner.toggle_pause()
+
+    ran = await run_session(tmp_path, "safe-place", "en", "follows", control=control, duration_s=400)
+    assert seen["elapsed_later"] == seen["elapsed"]  # 60 s paused: the step's time left did not run down
+    assert ran.runner.state.step_elapsed >= 0.0
