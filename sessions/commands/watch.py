@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from sessions.errors import UserError
 from sessions.exercises import LANGUAGES, default_language
@@ -28,6 +29,7 @@ from sessions.mqtt.schema import Topic
 from sessions.source_options import positive_float
 
 PLAIN_METRICS_EVERY_S = 5.0
+STATE_STYLES = {"online": "#a9c9a4", "offline": "#6f8594", "lost": "#d5a07f", "quiet": "#d5a07f"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,12 +70,21 @@ def table(following: Following, lang: str, now: float) -> Table:
     for s in sorted(following.sessions.values(), key=lambda s: s.sid):
         shown = s.shown_state(now)
         values = s.metrics
-        style = {"online": "#a9c9a4", "offline": "#6f8594", "lost": "#d5a07f", "quiet": "#d5a07f"}.get(shown, "")
-        t.add_row(s.sid, f"[{style}]{tr(lang, 'state_' + shown) if shown != 'unknown' else '?'}[/]",
-                  clock(values.get("t")), number(values.get("step")), number(values.get("rr")),
-                  *(spec.format(values.get(spec.wire)) for spec in PUBLISHED),
-                  _event_text(s.last_event), f"{now - s.last_rx:.0f} s" if s.last_rx else "–")
+        style = STATE_STYLES.get(shown, "")
+        # Every cell is a Text: what came over the wire is shown literally, never read as markup.
+        cells = (s.sid, _state_text(lang, shown), clock(values.get("t")), number(values.get("step")),
+                 number(values.get("rr")), *(spec.format(values.get(spec.wire)) for spec in PUBLISHED),
+                 _event_text(s.last_event), f"{now - s.last_rx:.0f} s" if s.last_rx else "–")
+        t.add_row(*(Text(cell, style=style if i == 1 else "") for i, cell in enumerate(cells)))
+    dropped = sum(following.dropped.values())
+    if dropped:
+        t.caption = f"{dropped} ✗"
+        t.caption_style = "#d5a07f"
     return t
+
+
+def _state_text(lang: str, shown: str) -> str:
+    return tr(lang, "state_" + shown) if shown in STATE_STYLES else "?"
 
 
 class _Transcript:
@@ -87,8 +98,7 @@ class _Transcript:
         s: Followed = self.following.sessions[u.sid]
         p = u.payload
         if u.kind is Topic.STATUS:
-            state = s.shown_state(time.time())
-            self._line(f"{u.sid} {tr(self.lang, 'state_' + state) if state != 'unknown' else state}"
+            self._line(f"{u.sid} {_state_text(self.lang, s.shown_state(time.time()))}"
                        + (f" ({p.get('script')})" if p.get("script") else ""))
         elif u.kind is Topic.EVENTS:
             self._line(f"{u.sid} {_event_text(p)}")

@@ -9,6 +9,7 @@ broker itself.
 from __future__ import annotations
 
 import asyncio
+import html
 import time
 from pathlib import Path
 
@@ -74,10 +75,12 @@ class WatchWindow(QWidget):
             hr_plot, hr, calm_plot, calm = self._row(s.sid)
             state = s.shown_state(now)
             colour = STATE_COLOURS.get(state, TEXT)
-            label = tr(self.lang, "state_" + state) if state != "unknown" else "?"
-            step = s.metrics.get("step") or ""
-            hr_plot.setTitle(f"<span style='color:{colour}'>{s.sid} · {label}</span>"
-                             f"<span style='color:{TEXT_DIM}'>  {s.script or ''} {step}  ·  HR</span>")
+            label = tr(self.lang, "state_" + state) if state in STATE_COLOURS else "?"
+            step = s.metrics.get("step")
+            # Titles are rich text: what came over the wire is escaped, never read as markup.
+            detail = html.escape(f"{s.script or ''} {'' if step is None else step}")
+            hr_plot.setTitle(f"<span style='color:{colour}'>{html.escape(s.sid)} · {label}</span>"
+                             f"<span style='color:{TEXT_DIM}'>  {detail}  ·  HR</span>")
             calm_plot.setTitle(f"<span style='color:{TEXT_DIM}'>{tr(self.lang, 'calm')}</span>")
             if s.curve:
                 t = [p[0] / 60.0 for p in s.curve]

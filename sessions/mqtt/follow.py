@@ -1,17 +1,154 @@
 """What a watcher knows about the sessions it follows, built from the messages it receives.
 
 Pure bookkeeping (no I/O), so the ``watch`` command, the benchmark and tests share it.
+
+Anyone who can publish on the broker can send anything, so every message is checked against the
+schema (:mod:`sessions.mqtt.schema`) before a view sees it: strict JSON (no NaN or Infinity, no
+number too long to be one of ours, bounded size and depth), each known field of its declared type,
+numbers finite and bounded, text short and printable, vocabulary from the enums. A message that
+fails is dropped and counted (:attr:`Following.dropped`); fields the schema does not know are left
+out. The number of sessions followed is bounded (:data:`MAX_SESSIONS`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessions.mqtt.schema import Topic
+from sessions.events import EVENTS, EventKind, SessionPhase
+from sessions.metric_registry import PUBLISHED
+from sessions.mqtt.config import SESSION_ID
+from sessions.mqtt.schema import EVENT_FIELDS, LINK_STATES, Topic
+
+log = logging.getLogger(__name__)
 
 QUIET_AFTER_S = 15.0  # online but no metrics for this long: shown as "no data"
+MAX_MESSAGE_BYTES = 16 * 1024
+"""Ours are a few hundred bytes."""
+MAX_SESSIONS = 64
+"""Sessions followed at once; beyond it the longest-finished one makes room, or the newcomer is dropped."""
+MAX_NUMBER = 1e11
+"""Wall-clock seconds (ts, about 1.8e9) fit; anything bigger is not one of ours."""
+MAX_INT_DIGITS = 15
+MAX_TEXT = 64
+STATES = frozenset({"online", "offline"})
+PHASES = frozenset(p.value for p in SessionPhase)
+
+
+class Invalid(ValueError):
+    """A message that does not follow the schema; the text says why (it names the field)."""
+
+
+def _number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and abs(value) <= MAX_NUMBER)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_TEXT and value.isprintable()
+
+
+def _step(value: Any) -> bool:
+    """A step is named by its id or by its position."""
+    return _text(value) or (isinstance(value, int) and _number(value))
+
+
+def _one_of(words: frozenset[str]) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, str) and value in words
+
+
+def _typed(types: tuple[type, ...]) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        if isinstance(value, bool):
+            return bool in types
+        if isinstance(value, (int, float)):
+            return isinstance(value, types) and _number(value)
+        if isinstance(value, str):
+            return str in types and _text(value)
+        return False
+    return check
+
+
+STATUS_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "state": _one_of(STATES), "reason": _text, "script": _text, "since": _number, "v": _number,
+}
+METRICS_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "t": _number, "ts": _number, "rr": _number, "step": _step, "phase": _one_of(PHASES),
+    **{m.wire: _number for m in PUBLISHED},
+}
+EVENT_CHECKS: dict[EventKind, dict[str, Callable[[Any], bool]]] = {
+    kind: {"t": _number, "ts": _number, **{("step_kind" if name == "kind" else name): _typed(EVENTS[kind][name].types)
+                                          for name in names}}
+    for kind, names in EVENT_FIELDS.items()
+}
+KINDS = frozenset(k.value for k in EVENT_CHECKS)
+
+
+def _reject_constant(name: str) -> Any:
+    raise Invalid(f"{name} is not a number here")
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise Invalid(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise Invalid(f"{text[:20]} overflows")
+    return value
+
+
+def parse(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a message, strictly; raises :class:`Invalid`."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise Invalid(f"{len(raw)} bytes")
+    try:
+        payload = json.loads(raw, parse_constant=_reject_constant, parse_int=_int, parse_float=_float)
+    except RecursionError:
+        raise Invalid("nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise Invalid(str(err)[:80]) from None
+    if not isinstance(payload, dict):
+        raise Invalid("not a JSON object")
+    return payload
+
+
+def _checked(payload: dict[str, Any], checks: dict[str, Callable[[Any], bool]], required: str | None) -> dict[str, Any]:
+    """The known fields of ``payload``, each valid (None allowed but for ``required``); unknown ones left out."""
+    out: dict[str, Any] = {}
+    for name, check in checks.items():
+        value = payload.get(name)
+        if value is None:
+            if name == required:
+                raise Invalid(f"{name} missing")
+        elif not check(value):
+            raise Invalid(f"{name} is not valid")
+        out[name] = value
+    return out
+
+
+def validate(topic: Topic, payload: dict[str, Any]) -> dict[str, Any]:
+    """The message as the schema allows it; raises :class:`Invalid`."""
+    if topic is Topic.STATUS:
+        return _checked(payload, STATUS_FIELDS, "state")
+    if topic is Topic.METRICS:
+        return _checked(payload, METRICS_FIELDS, None)
+    kind = payload.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise Invalid("unknown event kind")
+    out = _checked(payload, EVENT_CHECKS[EventKind(kind)], None)
+    if EventKind(kind) is EventKind.LINK and out.get("state") not in LINK_STATES:
+        raise Invalid("unknown link state")
+    out["kind"] = kind
+    return out
 
 
 @dataclass
@@ -44,16 +181,39 @@ class Update:
 
 
 class Following:
-    """Feed it ``(topic, payload bytes, wall time)``; it keeps one :class:`Followed` per session."""
+    """Feed it ``(topic, payload bytes, wall time)``; it keeps one :class:`Followed` per session.
 
-    def __init__(self, prefix: str, max_curve: int = 3600) -> None:
+    Nothing it is fed raises: what does not follow the schema is dropped and counted in ``dropped``
+    (by reason), with one warning the first time."""
+
+    def __init__(self, prefix: str, max_curve: int = 3600, max_sessions: int = MAX_SESSIONS) -> None:
         self.prefix = prefix
         self.sessions: dict[str, Followed] = {}
         self.max_curve = max_curve
+        self.max_sessions = max_sessions
+        self.dropped: Counter[str] = Counter()
 
     def topics(self, sid: str | None = None) -> list[str]:
         who = sid or "+"
         return [f"{self.prefix}/{who}/{topic}" for topic in Topic]
+
+    def _drop(self, why: str, detail: str, topic: str) -> None:
+        if not sum(self.dropped.values()):
+            log.warning("Dropped a message on %s that does not follow the schema (%s: %s); counting further ones "
+                        "quietly.", topic[:120].encode("unicode_escape").decode(), why, detail)
+        self.dropped[why] += 1
+
+    def _session(self, sid: str) -> Followed | None:
+        s = self.sessions.get(sid)
+        if s is not None:
+            return s
+        if len(self.sessions) >= self.max_sessions:
+            finished = [f for f in self.sessions.values() if f.state == "offline"]
+            if not finished:
+                return None
+            del self.sessions[min(finished, key=lambda f: f.last_rx).sid]
+        s = self.sessions[sid] = Followed(sid)
+        return s
 
     def handle(self, topic: str, raw: bytes, now: float) -> Update | None:
         head, _, tail = topic.rpartition("/")
@@ -63,24 +223,32 @@ class Following:
         kind = Topic(tail)
         if not raw:
             return None  # a retained status being cleared
+        if not SESSION_ID.match(sid):
+            self._drop("session id", "not one of ours", topic)
+            return None
         try:
-            payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            payload = validate(kind, parse(raw))
+        except Invalid as err:
+            self._drop(str(kind), str(err), topic)
             return None
-        if not isinstance(payload, dict):
+        s = self._session(sid)
+        if s is None:
+            self._drop("too many sessions", f"{self.max_sessions} followed", topic)
             return None
-        s = self.sessions.setdefault(sid, Followed(sid))
+        return self._apply(s, kind, payload, now)
+
+    def _apply(self, s: Followed, kind: Topic, payload: dict[str, Any], now: float) -> Update:
         s.last_rx = now
         delay = None
         if kind is Topic.STATUS:
-            s.state = str(payload.get("state", "unknown"))
+            s.state = payload["state"]
             s.reason = payload.get("reason")
             if s.state == "online":
                 s.seen_online = True
                 s.script = payload.get("script") or s.script
-            return Update(sid, Topic.STATUS, payload)
+            return Update(s.sid, Topic.STATUS, payload)
         ts = payload.get("ts")
-        if isinstance(ts, (int, float)):
+        if ts is not None:
             delay = now - ts
         if kind is Topic.METRICS:
             s.metrics = payload
@@ -90,9 +258,9 @@ class Following:
             s.curve.append((payload.get("t") or 0.0, payload.get("hr"), payload.get("calm")))
             if len(s.curve) > self.max_curve:
                 del s.curve[: len(s.curve) - self.max_curve]
-            return Update(sid, Topic.METRICS, payload, delay)
+            return Update(s.sid, Topic.METRICS, payload, delay)
         s.last_event = payload
-        return Update(sid, Topic.EVENTS, payload, delay)
+        return Update(s.sid, Topic.EVENTS, payload, delay)
 
     def all_finished(self) -> bool:
         """Every session seen online during this watch has gone offline (and there was one)."""

@@ -53,7 +53,7 @@ async def follow(settings: BrokerSettings, following: Following, on_update: Call
                     update = following.handle(str(msg.topic), msg.payload if isinstance(msg.payload, bytes)
                                               else str(msg.payload).encode(), time.time())
                     if update is not None:
-                        on_update(update)
+                        _deliver(on_update, update)
                 return
         except aiomqtt.MqttError as err:
             failure = explain(err)
@@ -69,3 +69,11 @@ async def follow(settings: BrokerSettings, following: Following, on_update: Call
             while time.monotonic() < deadline and not until():
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.sleep(min(0.5, deadline - time.monotonic()))
+
+
+def _deliver(on_update: Callable[[Update], None], update: Update) -> None:
+    """A view that fails on one message must not end the following: logged, and the next one comes."""
+    try:
+        on_update(update)
+    except Exception:  # noqa: BLE001 - any view bug; the message was already validated
+        log.exception("Could not show a message of session %s; following goes on.", update.sid)
