@@ -28,6 +28,28 @@ def positive_float(text: str) -> float:
     return value
 
 
+def unit_interval(text: str) -> float:
+    """A volume: a number from 0 to 1 (NaN, -1 or 5 are refused, not clamped and remembered)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 <= value <= 1.0:  # also false for NaN
+        raise argparse.ArgumentTypeError(f"'{text}' must be a number from 0 to 1")
+    return value
+
+
+def seed_number(text: str) -> int:
+    """A simulator seed: a whole number from 0 up."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be 0 or more")
+    return value
+
+
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("heart source (pick one; without one, the nearest strap is used)")
     pick = group.add_mutually_exclusive_group()
@@ -40,7 +62,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         default="follows",
         help="with --simulate: a person who follows the pacer, ignores it, or has a stress episode (default: follows)",
     )
-    group.add_argument("--seed", type=int, default=1, help="with --simulate: random seed (same seed, same heart)")
+    group.add_argument("--seed", type=seed_number, default=1, help="with --simulate: random seed (same seed, same heart)")
     group.add_argument(
         "--speed",
         type=positive_float,

@@ -13,6 +13,7 @@ import os
 import sys
 import termios
 import tty
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -54,10 +55,15 @@ class TerminalView:
         self.plain = (not self.console.is_terminal) if plain is None else plain
         self._last_status = -1e9
         self.showing_help = False
+        self.history: dict[str, deque[float | None]] = {}
         runner.subscribe(self._on_event)
 
     # --- plain (transcript) mode -------------------------------------------------------------
     def _on_event(self, kind: EventKind, t: float, data: dict[str, Any]) -> None:
+        if kind is EventKind.METRICS:
+            for m in registry.CURVES:  # the live panel's calm curves, one point per 5-s row
+                value = self.runner.state.value(TEXT_CURVE_SOURCE.get(m.key, m.key))
+                self.history.setdefault(m.key, deque(maxlen=SPARK_POINTS)).append(value)
         if not self.plain:
             return
         stamp = clock(t)
@@ -120,7 +126,8 @@ class TerminalView:
             if m.key == "hr_now_bpm" and s.baseline_hr:
                 cell += f" ({tr(lang, 'rest')} {s.baseline_hr:.0f})"
             cells.append(cell)
-        cells.append(f"{tr(lang, 'link_' + s.link)}" + (f" · {s.battery_pct}%" if s.battery_pct is not None else "")
+        link = "link_simulated" if s.source_kind == "simulated" and s.link == "connected" else "link_" + s.link
+        cells.append(f"{tr(lang, link)}" + (f" · {s.battery_pct}%" if s.battery_pct is not None else "")
                      + (f" · MQTT {tr(lang, 'mqtt_state_' + s.mqtt)}" if s.mqtt else ""))
         for _ in cells:
             numbers.add_column(justify="center")
@@ -133,12 +140,28 @@ class TerminalView:
         banner = s.banner or (tr(lang, "gui_alert") if s.alert else "")
         if banner:
             prompt = Text.assemble((banner + "\n\n", "#d8d1c1"), prompt, justify="center")
+        curves = self.curves_text(lang)
         if s.quiet_view:
             numbers = Table.grid()  # care and stopping: no numbers, only the pacer and the words
+            curves = Text("")
         key_line = "care_keys" if s.can_resume else ("care_keys_closing" if s.phase is SessionPhase.CARE else "keys")
+        if s.phase is SessionPhase.STOPPING:
+            key_line = "stopping_hint"  # q was pressed: say so, and how to quit at once
         keys = Text(tr(lang, key_line) + ("   " + tr(lang, "paused") if s.paused else ""), style="#56656f")
-        body = Group(header, Text(""), Align.center(pacer), Text(""), prompt, Text(""), Align.center(numbers), Text(""), keys)
+        body = Group(header, Text(""), Align.center(pacer), Text(""), prompt, Text(""), Align.center(numbers),
+                     Align.center(curves), Text(""), keys)
         return Panel(body, border_style="#2d3a42", padding=(1, 2))
+
+    def curves_text(self, lang: str) -> Text:
+        """The calm curves in text: each live curve over the session so far as a line of blocks."""
+        out = Text()
+        for m in registry.CURVES:
+            points = [v for v in self.history.get(m.key, ()) if v is not None]
+            if len(points) < 2:
+                continue
+            out.append(f"{m.name(lang)} ", style="#6f8594")
+            out.append(sparkline(points) + "   ", style=m.gui_colour)
+        return out
 
     async def run_live(self, runner_task: asyncio.Task) -> None:
         """Redraw at 10 Hz until the runner finishes; keys act on the runner."""
@@ -159,6 +182,21 @@ class TerminalView:
         control = KEYS.get(key.lower())
         if control is not None:
             control(self.runner)
+
+
+TEXT_CURVE_SOURCE = {"hr_now_bpm": "hr_bpm"}
+"""A line of blocks every 5 s cannot show the beat-to-beat wave: heart rate there is the 60-s mean."""
+SPARK_POINTS = 40
+"""Points per text curve: the last 40 five-second rows (a little over three minutes)."""
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """Values as a line of block characters, low to high (a flat line when they do not change)."""
+    lo, hi = min(values), max(values)
+    if hi - lo < 1e-9:
+        return BLOCKS[3] * len(values)
+    return "".join(BLOCKS[int((v - lo) / (hi - lo) * (len(BLOCKS) - 1) + 0.5)] for v in values)
 
 
 def _short(value: Any) -> str:

@@ -92,3 +92,31 @@ def test_a_strap_that_never_comes_leaves_no_empty_record(data_dir, monkeypatch, 
     assert main(["run", "--device", "Polar H10"]) == 2
     assert "no strap matching 'Polar H10'" in capsys.readouterr().err
     assert not list((data_dir / "sessions").glob("*.sqlite*"))
+
+
+def test_a_second_ctrl_c_quits_and_says_what_was_kept(data_dir):
+    import signal
+    import time
+
+    env = {**os.environ, "BIOFEEDBACK_DATA_DIR": str(data_dir)}
+    proc = subprocess.Popen([sys.executable, "-m", "sessions", "run", "--simulate", "--headless", "--speed", "20",
+                             "--lang", "en", "--no-audio"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait until the session is really under way
+        if "quiet start" in line.lower() or "we begin" in line.lower():
+            break
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in out
+    assert "What was recorded so far is kept" in out
+    assert list((data_dir / "sessions").glob("*.sqlite"))
+
+
+def test_sparkline_draws_low_to_high():
+    from sessions.terminal_view import sparkline
+
+    assert sparkline([1.0, 2.0, 3.0]) == "▁▅█"
+    assert sparkline([5.0, 5.0]) == "▄▄"

@@ -14,6 +14,7 @@ from typing import Any
 
 from biofeedback.breath_sound import SAMPLE_RATE
 from sessions.i18n import tr
+from sessions.source_options import unit_interval
 from sessions.profile import load_profile, save_profile
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audio", action=argparse.BooleanOptionalAction, default=None,
                         help="breathing sounds and spoken prompts (remembered for next time; default on)")
-    parser.add_argument("--volume", type=float, default=None, metavar="V",
+    parser.add_argument("--volume", type=unit_interval, default=None, metavar="V",
                         help="sound volume 0-1 (remembered; default 0.8)")
 
 

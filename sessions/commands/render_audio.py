@@ -12,6 +12,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from sessions.source_options import unit_interval
 from sessions.errors import UserError
 from sessions.exercises import DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, default_language, load_script
 from sessions.i18n import tr
@@ -43,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=LANGUAGES, default=None, help="language (default: from your system, else English)")
     p.add_argument("--rate", type=_rate, default=None, metavar="BPM",
                    help="pacer rate in breaths/min (default: your stored resonance rate, else 6)")
-    p.add_argument("--volume", type=float, default=1.0, metavar="V", help="volume 0-1 (default 1)")
+    p.add_argument("--volume", type=unit_interval, default=1.0, metavar="V", help="volume 0-1 (default 1)")
     p.add_argument("--no-pictures", action="store_true", help="leave out the 'see' variants of prompts")
     p.add_argument("--therapist", action="store_true",
                    help="therapist mode (asks for the therapist's passphrase): renders the home version a "

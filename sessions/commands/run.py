@@ -166,7 +166,12 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
                     soft_wrap=True,
                 )
         await view.linger()
-    return 0 if result is not None else 130
+    if result is None and not path.exists():
+        return 130
+    if result is None:
+        console.print(tr(lang, "kept_partial", id=session_id, cmd=command_name()), highlight=False)
+        return 130
+    return 0
 
 
 def command_name() -> str:
