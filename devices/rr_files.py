@@ -22,8 +22,23 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from devices.errors import ReplayFileError
+
+RR_MIN_MS = 100.0
+"""Below 100 ms (600 beats a minute) no heart beats, not even as an artefact a strap reports as a
+beat: such a value is a unit or typing mistake. Short artefacts of 100-300 ms that straps do send are
+kept; the artefact classifier labels them."""
+RR_MAX_MS = 10_000.0
+"""Above 10 s no interval is a beat-to-beat interval: the longest pauses seen in 24-hour recordings
+last a few seconds, and a longer value is a gap in the recording (a strap cannot even send one over
+64 s). Keeping the range bounded also bounds the work a replay does per value."""
+HR_MAX_BPM = 300
+"""A strap's heart rate field: 0 (not known yet, as straps send in the first seconds) up to 300/min."""
+TIME_MAX_S = 48 * 3600.0
+"""Rows are seconds since the start of the recording, in order, within 48 hours (a 24-hour
+recording with room to spare); a larger time is a mistake that would make a replay wait for ever."""
 
 RR_COLUMNS = ("rr_ms", "rr")
 TIME_COLUMNS = ("t_s", "time", "t")
@@ -84,6 +99,47 @@ def _rr_value(path: Path, line: int, text: str) -> float:
     return value
 
 
+def _check_rr_range(rec: RRRecording) -> None:
+    """Every RR within [RR_MIN_MS, RR_MAX_MS] (checked once the unit is known)."""
+    for value, line in zip(rec.rr_ms, rec.lines):
+        if not RR_MIN_MS <= value <= RR_MAX_MS:
+            raise ReplayFileError(
+                f"{_where(rec.path, line)}: RR interval {value:g} ms is not a heartbeat (an RR interval lies between "
+                f"{RR_MIN_MS:g} and {RR_MAX_MS:g} ms); fix or remove that line."
+            )
+
+
+def _cell(path: Path, line: int, row: list[str], col: int, name: str) -> str:
+    if col >= len(row):
+        raise ReplayFileError(f"{_where(path, line)}: the row has no {name} cell; every row needs one.")
+    return row[col].strip()
+
+
+def _time_value(path: Path, line: int, text: str, last_t: float) -> float:
+    t = _number(path, line, text, "the time column must hold seconds")
+    if t < last_t:
+        raise ReplayFileError(
+            f"{_where(path, line)}: time {t:g} goes back from {last_t:g}; rows must be in time order."
+        )
+    if not 0.0 <= t <= TIME_MAX_S:
+        raise ReplayFileError(
+            f"{_where(path, line)}: time {t:g} s is outside 0 to {TIME_MAX_S:g} s; times are seconds since the "
+            "start of the recording (at most 48 hours)."
+        )
+    return t
+
+
+def _hr_value(path: Path, line: int, text: str) -> int | None:
+    if not text:
+        return None
+    hr = _number(path, line, text, "the heart rate must be a number")
+    if not 0 <= hr <= HR_MAX_BPM:
+        raise ReplayFileError(
+            f"{_where(path, line)}: heart rate {text} is outside 0 to {HR_MAX_BPM} beats a minute; fix or empty that cell."
+        )
+    return int(round(hr))
+
+
 def _read_text(path: Path, text: str) -> RRRecording:
     rec = RRRecording(path)
     decimals = 0
@@ -99,6 +155,7 @@ def _read_text(path: Path, text: str) -> RRRecording:
         rec.rr_ms = [v * 1000.0 for v in rec.rr_ms]
         decimals -= 3
     rec.resolution_ms = 10.0 ** -decimals
+    _check_rr_range(rec)
     return rec
 
 
@@ -120,7 +177,15 @@ def _header(path: Path, rows: Iterator[list[str]]) -> tuple[list[str], int]:
 
 def _read_csv(path: Path, text: str) -> RRRecording:
     rows = csv.reader(io.StringIO(text))
-    header, header_line = _header(path, rows)
+    try:
+        return _read_csv_rows(path, rows)
+    except csv.Error as err:  # a field over csv's limit, a NUL byte, ...
+        raise ReplayFileError(f"{_where(path, rows.line_num)}: not readable as CSV ({err}); fix that line.") from None
+
+
+def _read_csv_rows(path: Path, rows: Any) -> RRRecording:
+    header, _ = _header(path, rows)
+    header_line = rows.line_num
     rr_col = _pick(header, RR_COLUMNS)
     if rr_col is None:
         raise ReplayFileError(
@@ -133,30 +198,23 @@ def _read_csv(path: Path, text: str) -> RRRecording:
     notes: list[FileNotification] = []
     last_t = -math.inf
     decimals = 0
-    for number, row in enumerate(rows, start=header_line + 1):
+    for row in rows:
+        number = rows.line_num
         if not row or not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
-        if rr_col >= len(row):
-            raise ReplayFileError(f"{_where(path, number)}: the row has no RR column; every row needs one.")
-        tokens = row[rr_col].split()
+        tokens = _cell(path, number, row, rr_col, "RR").split()
         values = [_rr_value(path, number, tok) for tok in tokens]
         decimals = max([decimals] + [_decimals(tok) for tok in tokens])
         rec.rr_ms.extend(values)
         rec.lines.extend([number] * len(values))
         if t_col is not None:
-            t = _number(path, number, row[t_col].strip(), "the time column must hold seconds")
-            if t < last_t:
-                raise ReplayFileError(
-                    f"{_where(path, number)}: time {t} goes back from {last_t}; rows must be in time order."
-                )
-            last_t = t
-            hr = None
-            if hr_col is not None and row[hr_col].strip():
-                hr = int(round(_number(path, number, row[hr_col].strip(), "the heart rate must be a number")))
-            notes.append(FileNotification(t, hr, tuple(values)))
+            last_t = _time_value(path, number, _cell(path, number, row, t_col, "time"), last_t)
+            hr = _hr_value(path, number, row[hr_col].strip() if hr_col is not None and hr_col < len(row) else "")
+            notes.append(FileNotification(last_t, hr, tuple(values)))
     if t_col is not None:
         rec.notifications = notes
     rec.resolution_ms = 10.0 ** -decimals
+    _check_rr_range(rec)
     return rec
 
 

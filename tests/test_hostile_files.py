@@ -100,3 +100,48 @@ def test_markup_in_a_script_reaches_the_transcript_and_the_record_literally(user
     assert "Hear the [word] of the sea \\x1b[2J now." in out and "\x1b[2J" not in out
     assert main(["sessions", "show"]) == 0
     assert "Sea [/] side" in capsys.readouterr().out
+
+
+# --- RR files and notification logs -----------------------------------------------------------
+
+def _stream(path) -> tuple[int, str]:
+    from sessions.cli import main
+
+    return main(["stream", "--replay", str(path), "--speed", "1000", "--json"]), ""
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("800\n810\n70000\n800\n790\n", 3, "70000 ms is not a heartbeat"),
+    ("800\n810\n1e15\n800\n", 3, "is not a heartbeat"),
+    ("800\n810\n1e308\n800\n", 3, "is not a heartbeat"),
+    ("800\n810\n0.5\n800\n", 3, "0.5 ms is not a heartbeat"),
+    ("t_s,hr_bpm,rr_ms\n0.5,70,800\n1.3,-5,810\n", 3, "heart rate -5 is outside"),
+    ("t_s,hr_bpm,rr_ms\n0.5,70,800\n1.3,100000,810\n", 3, "heart rate 100000 is outside"),
+    ("t_s,hr_bpm,rr_ms\n0.5,70,800\n1.3,71\n", 3, "no RR cell"),
+    ("rr_ms,t_s\n800,0.5\n810\n", 3, "no time cell"),
+    ("t_s,hr_bpm,rr_ms\n0.5,70,800\n1e9,70,810\n", 3, "time 1e+09 s is outside"),
+    ("t_s,hr_bpm,rr_ms\n-3,70,800\n", 2, "time -3 s is outside"),
+    ("t_s,hr_bpm,rr_ms\n0.5,70,800\n1.3,70,\"" + "8" * 140_000 + "\"\n", 3, "not readable as CSV"),
+])
+def test_an_implausible_rr_file_is_one_sentence_naming_the_line(tmp_path, capsys, data_dir, text, line, words):
+    from sessions.cli import main
+
+    path = tmp_path / ("rr.csv" if "," in text else "rr.txt")
+    path.write_text(text, encoding="utf-8")
+    assert main(["stream", "--replay", str(path), "--speed", "1000"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"{path.name}, line {line}:" in err and words in err
+    assert main(["run", "--replay", str(path), "--speed", "1000", "--duration", "30"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"line {line}" in err
+
+
+def test_values_at_the_limits_are_kept(tmp_path):
+    from devices.rr_files import HR_MAX_BPM, RR_MAX_MS, RR_MIN_MS, TIME_MAX_S, read_rr_file
+
+    path = tmp_path / "edge.csv"
+    path.write_text(f"t_s,hr_bpm,rr_ms\n0,0,{RR_MIN_MS:g}\n{TIME_MAX_S:g},{HR_MAX_BPM},{RR_MAX_MS:g}\n", encoding="utf-8")
+    rec = read_rr_file(path)
+    assert rec.rr_ms == [RR_MIN_MS, RR_MAX_MS]
+    assert rec.notifications is not None and [n.hr_bpm for n in rec.notifications] == [0, HR_MAX_BPM]
