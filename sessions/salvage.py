@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from sessions.errors import UserError
-from sessions.store import SUFFIX, DamagedSession, SessionReader, SessionSummary, is_session_file
+from sessions.store import (
+    SUFFIX,
+    DamagedSession,
+    SessionReader,
+    SessionSummary,
+    _is_time,
+    _json_object,
+    is_session_file,
+    valid_beat,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,17 +149,17 @@ def _salvaged(path: Path, tables: dict[str, list[tuple]], problems: list[str]) -
             problems.append(f"meta: value of {key!r} unreadable")
     metrics, events = [], []
     for t, data in tables["metrics"]:
-        try:
-            metrics.append((t, json.loads(data)))
-        except (TypeError, ValueError):
-            pass
+        parsed = _json_object(data)
+        if _is_time(t) and parsed is not None:
+            metrics.append((float(t), parsed))
     for t, kind, data in tables["events"]:
-        try:
-            events.append((t, kind, json.loads(data)))
-        except (TypeError, ValueError):
-            pass
-    beats = [(i, t, r, bool(g), lab) for i, t, r, g, lab in tables["beats"]
-             if isinstance(t, (int, float)) and isinstance(r, int)]
+        parsed = _json_object(data)
+        if _is_time(t) and isinstance(kind, str) and parsed is not None:
+            events.append((float(t), kind, parsed))
+    beats = [b for b in (valid_beat(row) for row in tables["beats"]) if b is not None]
+    for table, kept in (("metrics", metrics), ("events", events), ("beats", beats)):
+        if len(kept) < len(tables[table]):
+            problems.append(f"{table}: {len(tables[table]) - len(kept)} unreadable rows left out")
     if "ended_at" not in meta:
         problems.append("the session did not close normally (no end time recorded)")
     salvage = Salvage(meta, beats, metrics, events, len(tables["payloads"]), problems)
@@ -167,6 +176,10 @@ class SalvagedReader:
         self.id = self.path.name.removesuffix(SUFFIX)
         self.salvage = salvage
         self.meta = salvage.meta
+
+    @property
+    def problems(self) -> list[str]:
+        return self.salvage.problems
 
     def close(self) -> None:
         pass

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -262,12 +263,28 @@ class SessionReader:
         self.path = Path(path)
         if not self.path.exists():
             raise UserError(f"{self.path}: no such session file.")
+        self.problems: list[str] = []
+        """Rows skipped because a cell holds what the writer never writes (a flipped bit, an edit)."""
         try:
             self.db = _open_read_only(self.path)
-            self.meta = {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+            self.meta = self._read_meta()
         except sqlite3.DatabaseError as err:
             raise DamagedSession(self.path, str(err)) from None
         self.id = self.path.name.removesuffix(SUFFIX)
+
+    def _read_meta(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {}
+        for key, value in self.db.execute("SELECT key, value FROM meta"):
+            try:
+                meta[str(key)] = json.loads(value)
+            except (TypeError, ValueError, RecursionError):
+                self._skipped("meta", f"the value of {key!r} is unreadable")
+        return meta
+
+    def _skipped(self, table: str, what: str) -> None:
+        self.problems.append(f"{table}: {what}; left out")
+        if len(self.problems) == 1:
+            log.warning("%s is damaged (%s: %s); reading the rest", self.path.name, table, what)
 
     def close(self) -> None:
         self.db.close()
@@ -279,8 +296,20 @@ class SessionReader:
         self.close()
 
     def beats(self) -> list[tuple[int, float, int, bool, str | None]]:
-        """(idx, t, rr_ticks, after_gap, label) per beat, also from version-1 files with their extra column."""
-        return list(self.db.execute("SELECT idx, t, rr_ticks, after_gap, label FROM beats ORDER BY idx"))
+        """(idx, t, rr_ticks, after_gap, label) per beat, also from version-1 files with their extra column.
+
+        A row whose cells are not what the writer writes is skipped and counted in :attr:`problems`."""
+        out = []
+        bad = 0
+        for row in self.db.execute("SELECT idx, t, rr_ticks, after_gap, label FROM beats ORDER BY idx"):
+            beat = valid_beat(row)
+            if beat is None:
+                bad += 1
+            else:
+                out.append(beat)
+        if bad:
+            self._skipped("beats", f"{bad} unreadable beat rows")
+        return out
 
     @property
     def payload_format(self) -> str:
@@ -289,26 +318,75 @@ class SessionReader:
     def payloads(self) -> Iterator[tuple[float, bytes]]:
         """The strap's notifications as recorded; raises :class:`UserError` for a format this version cannot read."""
         check_payload_format(self.path, self.payload_format)  # here, not at the first row: before any replay starts
-        return iter(self.db.execute("SELECT t, payload FROM payloads ORDER BY rowid"))
+        return (row for row in self.db.execute("SELECT t, payload FROM payloads ORDER BY rowid")
+                if _is_time(row[0]) and isinstance(row[1], bytes))
 
     def metrics(self) -> list[tuple[float, dict[str, Any]]]:
-        return [(t, json.loads(d)) for t, d in self.db.execute("SELECT t, data FROM metrics ORDER BY rowid")]
+        out = []
+        for t, data in self.db.execute("SELECT t, data FROM metrics ORDER BY rowid"):
+            parsed = _json_object(data)
+            if _is_time(t) and parsed is not None:
+                out.append((float(t), parsed))
+            else:
+                self._skipped("metrics", f"the row at {t!r} is unreadable")
+        return out
 
     def events(self, kind: str | None = None) -> list[tuple[float, str, dict[str, Any]]]:
         query = "SELECT t, kind, data FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY rowid"
-        return [(t, k, json.loads(d)) for t, k, d in self.db.execute(query, (kind,) if kind else ())]
+        out = []
+        for t, k, data in self.db.execute(query, (kind,) if kind else ()):
+            parsed = _json_object(data)
+            if _is_time(t) and isinstance(k, str) and parsed is not None:
+                out.append((float(t), k, parsed))
+            else:
+                self._skipped("events", f"the row at {t!r} is unreadable")
+        return out
 
     def summary(self) -> SessionSummary:
-        (beats, last_beat), = self.db.execute("SELECT COUNT(*), MAX(t) FROM beats")
-        (last_payload,), = self.db.execute("SELECT MAX(t) FROM payloads")
-        duration = max(last_beat or 0.0, last_payload or 0.0)
+        (beats, last_beat, bad), = self.db.execute(
+            "SELECT COUNT(*) FILTER (WHERE ok), MAX(t) FILTER (WHERE ok), COUNT(*) FILTER (WHERE NOT ok) FROM "
+            "(SELECT t, typeof(t) IN ('real', 'integer') AND typeof(rr_ticks) = 'integer' AS ok FROM beats)")
+        if bad and not any(p.startswith("beats:") for p in self.problems):
+            self._skipped("beats", f"{bad} unreadable beat rows")
+        (last_payload,), = self.db.execute("SELECT MAX(t) FROM payloads WHERE typeof(t) IN ('real', 'integer')")
+        duration = max(_finite(last_beat), _finite(last_payload))
         source = self.meta.get("source", {})
         return SessionSummary(
-            id=self.id, path=self.path, started_at=self.meta.get("started_at", "?"),
-            script=self.meta.get("script"), language=self.meta.get("language"),
-            source=source.get("kind", "?") if isinstance(source, dict) else str(source),
+            id=self.id, path=self.path, started_at=str(self.meta.get("started_at", "?")),
+            script=_text_or_none(self.meta.get("script")), language=_text_or_none(self.meta.get("language")),
+            source=str(source.get("kind", "?")) if isinstance(source, dict) else str(source),
             duration_s=duration, beats=beats, complete="ended_at" in self.meta,
         )
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _finite(value: Any) -> float:
+    return float(value) if _is_time(value) else 0.0
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _json_object(text: Any) -> dict[str, Any] | None:
+    """A stored JSON object, or None when the cell holds anything else."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def valid_beat(row: tuple[Any, ...]) -> tuple[int, float, int, bool, str | None] | None:
+    """A beats row as the writer writes it, or None (an RR of 1/1024 s to 64 s, a finite time)."""
+    idx, t, ticks, gap, label = row
+    if (isinstance(idx, int) and _is_time(t) and isinstance(ticks, int) and 0 < ticks < 65536
+            and isinstance(gap, int) and (label is None or isinstance(label, str))):
+        return idx, float(t), ticks, bool(gap), label
+    return None
 
 
 class DamagedSession(UserError):

@@ -77,7 +77,7 @@ def run_show(args: argparse.Namespace) -> int:
         phase_list = phases(reader)
         events = [Event(t, parse_kind(kind), data) for t, kind, data in reader.events()]
         meta = reader.meta
-        problems = reader.salvage.problems if isinstance(reader, SalvagedReader) else None
+        problems = reader.problems if isinstance(reader, SalvagedReader) or reader.problems else None
     if args.json:
         print(json.dumps({
             **summary.to_json(), "meta": meta, **({"damaged": problems} if problems is not None else {}),

@@ -155,7 +155,7 @@ def load_record(path: Path) -> Record:
         rows = reader.metrics()
         events = [Event(t, parse_kind(kind), data) for t, kind, data in reader.events()]
         phase_list = phases(reader)
-        problems = list(reader.salvage.problems) if isinstance(reader, SalvagedReader) else None
+        problems = list(reader.problems) if isinstance(reader, SalvagedReader) or reader.problems else None
         payloads = reader.salvage.payloads if isinstance(reader, SalvagedReader) else None
         meta = dict(reader.meta)
         rid = reader.id
