@@ -272,6 +272,28 @@ def test_untrusted_broker_certificate_is_refused_in_one_sentence(tmp_path):
     assert "certificate is not trusted" in watch.stderr and len(watch.stderr.strip().splitlines()) == 1
 
 
+def test_plain_mqtt_to_a_tls_listener_says_to_use_mqtts(tmp_path):
+    """A TLS listener just waits for a handshake: the plain client timed out and retried forever."""
+    tls = make_tls_files(tmp_path)
+    with Broker(tmp_path, tls=tls) as broker:
+        watch = subprocess.run(_cli("watch", "--mqtt", broker.url(tls=False), "--seconds", "40"), cwd=REPO,
+                               env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert watch.returncode == 2 and "Traceback" not in watch.stderr, watch.stderr
+    assert "use mqtts://" in watch.stderr and len(watch.stderr.strip().splitlines()) == 1
+
+
+def test_mqtts_to_a_plain_listener_says_to_use_mqtt(tmp_path):
+    """A plain listener resets a TLS handshake: it was "Connection reset by peer", retried forever."""
+    tls = make_tls_files(tmp_path)
+    with Broker(tmp_path) as broker:
+        watch = subprocess.run(_cli("watch", "--mqtt", broker.url(tls=True), "--mqtt-ca", str(tls.ca),
+                                    "--seconds", "40"), cwd=REPO, env=_env(tmp_path), capture_output=True,
+                               text=True, timeout=120)
+    assert watch.returncode == 2 and "Traceback" not in watch.stderr, watch.stderr
+    assert "does not speak TLS on that port (use mqtt://" in watch.stderr
+    assert len(watch.stderr.strip().splitlines()) == 1
+
+
 def test_broker_down_at_start_the_session_goes_on(tmp_path):
     url = f"mqtt://{HOST}:{free_port()}/bf"  # nothing listens there
     run = subprocess.run(_cli("run", "--simulate", "--speed", "1000", "--duration", "20", "--mqtt", url),

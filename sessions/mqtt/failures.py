@@ -2,10 +2,17 @@
 
 A wrong password or an untrusted certificate will not fix itself: those are said once and not
 retried. A broker that is down or restarting is normal life: retried with backoff.
+
+The wrong scheme for a port looks like an outage: ``mqtt://`` to a TLS listener times out (the
+listener waits for a handshake that never comes), ``mqtts://`` to a plain one is reset. When one
+of those is seen, :func:`diagnose` tries a TLS handshake with the port (nothing verified, nothing
+sent) to tell which it speaks, and says which scheme to use.
 """
 
 from __future__ import annotations
 
+import socket
+import ssl
 from dataclasses import dataclass
 
 from sessions.i18n import tr
@@ -43,6 +50,40 @@ def explain(err: BaseException) -> Failure:
     if "wrong_version_number" in low or "wrong version number" in low:
         return Failure("mqtt_fail_not_tls", True)
     return Failure("mqtt_fail_unreachable", False, _short(text) or type(err).__name__)
+
+
+def speaks_tls(host: str, port: int, timeout: float = 3.0) -> bool | None:
+    """Whether the port answers a TLS handshake; None when it cannot be reached at all."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError:
+        return None
+    try:
+        with ctx.wrap_socket(sock, server_hostname=host):
+            return True
+    except ssl.SSLError as err:
+        # The server answered in TLS (an alert: it wants a client certificate, say) or not at all.
+        return "alert" in str(err).lower()
+    except OSError:  # reset or closed on the handshake, or no answer: not a TLS listener
+        return False
+    finally:
+        sock.close()
+
+
+def diagnose(err: BaseException, host: str, port: int, tls: bool) -> Failure:
+    """:func:`explain`, and for a timeout or a reset, whether the scheme is the wrong one (blocks up to 3 s)."""
+    failure = explain(err)
+    if failure.permanent:
+        return failure
+    low = str(err).lower()
+    if tls and ("reset by peer" in low or "eof" in low) and speaks_tls(host, port) is False:
+        return Failure("mqtt_fail_not_tls", True)
+    if not tls and "timed out" in low and speaks_tls(host, port) is True:
+        return Failure("mqtt_fail_needs_tls", True)
+    return failure
 
 
 def _short(text: str) -> str:

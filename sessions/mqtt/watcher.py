@@ -16,10 +16,23 @@ from collections.abc import Callable
 
 from sessions.errors import UserError
 from sessions.mqtt.config import BrokerSettings
-from sessions.mqtt.failures import explain
+from sessions.mqtt.failures import diagnose
 from sessions.mqtt.follow import Following, Update
 
 log = logging.getLogger(__name__)
+
+
+class _AsDebug(logging.Filter):
+    """paho logs a lost socket as an error; we say why in one sentence (:mod:`failures`), so its line is detail."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+CLIENT_LOG = logging.getLogger("sessions.mqtt.aiomqtt.watch")
+CLIENT_LOG.addFilter(_AsDebug())
 
 
 async def follow(settings: BrokerSettings, following: Following, on_update: Callable[[Update], None], *,
@@ -37,7 +50,7 @@ async def follow(settings: BrokerSettings, following: Following, on_update: Call
             async with aiomqtt.Client(settings.host, settings.port, username=settings.username,
                                       password=settings.password, tls_context=settings.tls_context(),
                                       identifier=f"biofeedback-watch-{secrets.token_hex(3)}", keepalive=10,
-                                      timeout=5, logger=logging.getLogger("sessions.mqtt.aiomqtt")) as client:
+                                      timeout=5, logger=CLIENT_LOG) as client:
                 if said_outage:
                     say(tr(lang, "mqtt_reconnected"))
                 said_outage = False
@@ -56,7 +69,7 @@ async def follow(settings: BrokerSettings, following: Following, on_update: Call
                         _deliver(on_update, update)
                 return
         except aiomqtt.MqttError as err:
-            failure = explain(err)
+            failure = await asyncio.to_thread(diagnose, err, settings.host, settings.port, settings.tls)
             why = failure.sentence(lang, settings.username)
             if failure.permanent:
                 raise UserError(why[0].upper() + why[1:] + ".") from None
