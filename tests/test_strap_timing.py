@@ -190,3 +190,17 @@ def test_hr_zero_while_locking_on_is_still_not_beats():
     items += proc.process(4.0, encode_hrm(72, [830]))
     beats = [b for i in items if isinstance(i, HeartSample) for b in i.beat_t]
     assert len(beats) == 1 and not proc.hr_absent
+
+
+async def test_a_whole_session_with_a_strap_without_heart_rate_field_shows_heart_rate(tmp_path, monkeypatch):
+    """The simulated strap, its HR field forced to 0 throughout, through the real runner and record."""
+    import devices.simulated_strap as simulated
+    from sessions.events import EventKind
+    from tests.sessionkit import run_session
+
+    monkeypatch.setattr(simulated, "encode_hrm", lambda hr, rr=(), *a, **kw: encode_hrm(0, rr, *a, **kw))
+    ran = await run_session(tmp_path, duration_s=240.0)
+    assert ran.runner.state.beats > 150
+    assert ran.runner.state.values["hr_now_bpm"] is not None
+    said = [data for _t, _kind, data in ran.events(EventKind.LINK) if data.get("problem") == HR_ABSENT_PROBLEM]
+    assert len(said) == 1
