@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from sessions.mqtt.config import settings_from
+from sessions.mqtt.follow import Following
 from sessions.mqtt.publisher import WAKE_S, SessionPublisher
 from sessions.runner import LiveState
 from sessions.store import SessionReader
@@ -110,6 +111,12 @@ def test_metrics_and_events_reach_mosquitto_sub_and_nothing_personal_leaves(brok
     assert prompts and not any(p in line for p in prompts for line in map(json.dumps, events + metrics))
     assert "prompt" not in kinds and all("text" not in e for e in events)
     assert "publishing this session as s1" in run.stdout
+    # Everything a real session publishes passes the watcher's schema check: nothing of ours is dropped.
+    following = Following("bf")
+    for topic, payload in msgs:
+        if topic.startswith("bf/"):
+            assert following.handle(topic, json.dumps(payload).encode(), time.time()) is not None, (topic, payload)
+    assert not following.dropped
 
 
 class LockstepRunner:
