@@ -15,11 +15,13 @@ The method is of the Pan-Tompkins family (Pan & Tompkins 1985; Hamilton & Tompki
    last beat whose steepest slope is under half the last beat's is a T wave;
 4. search-back: when no beat has come for 1.66 mean RR, the highest top since the last beat above
    half the threshold is taken (late, but not lost);
-5. the beat time is the largest deflection of the ECG (high-passed at 0.5 Hz, either polarity) in the
-   QRS window before the confirmed top.
+5. the beat time is the largest deflection of the ECG (high-passed at 0.5 Hz) in the QRS window
+   before the confirmed top, the person's usual polarity weighted 1 and the other 0.7 (so an RSR' or
+   a deep S wave beside a tall R stays on the R, and a negative-QRS lead stays on its negative peak).
 
-Latency: a beat is reported at most ``confirm_s`` (0.15 s) plus the integrator's lag (about 0.12 s)
-after its R peak, except when found by search-back.
+Latency: a beat is reported at most ``confirm_s`` (0.15 s) plus the integrator's lag (about 0.15 s)
+after its R peak, except when found by search-back and in the first ``learn_s`` (2 s), which set the
+levels and are then looked at once.
 
 Bench (MIT-BIH records 100-124 resampled to 130 Hz, the H10's real ECG against its own RR, and
 neurokit2 in the same run)::
@@ -99,6 +101,7 @@ class RPeakDetector:
     _signal: float = 0.0
     _noise: float = 0.0
     _last_beat: int | None = None
+    _quiet_from: int | None = None
     _last_slope: float = 0.0
     _rr: deque[int] = field(init=False)
     _out: list[RPeak] = field(default_factory=list)
@@ -197,11 +200,13 @@ class RPeakDetector:
             return
         if top.value > self._threshold():
             if not self._t_wave(top):
-                self._beat(top, search_back=False)
-                self._signal = 0.125 * top.value + 0.875 * self._signal
+                if self._beat(top, search_back=False):
+                    self._signal = 0.125 * top.value + 0.875 * self._signal
                 return
         self._noise = 0.125 * top.value + 0.875 * self._noise
         self._tops_since_beat.append(top)
+        if len(self._tops_since_beat) > 32:  # a long stretch without beats: keep the recent tops only
+            del self._tops_since_beat[0]
 
     def _t_wave(self, top: _Top) -> bool:
         """Soon after a beat and much less steep than it: the T wave, not a beat."""
@@ -221,22 +226,30 @@ class RPeakDetector:
         found = [t for t in self._tops_since_beat if t.value > half and t.index >= floor and not self._t_wave(t)]
         if found:
             best = max(found, key=lambda t: t.value)
-            self._beat(best, search_back=True)
-            self._signal = 0.25 * best.value + 0.75 * self._signal
             self._tops_since_beat = [t for t in self._tops_since_beat if t.index > best.index]
-        elif n - self._last_beat > 3 * mean_rr:
-            # nothing at all for three beats: the levels are stale (a loud artefact); let them fall
+            if self._beat(best, search_back=True):
+                self._signal = 0.25 * best.value + 0.75 * self._signal
+        elif n - (self._quiet_from or self._last_beat) > 3 * mean_rr:
+            # nothing at all for three beats: the levels are stale (a loud artefact, a lost
+            # contact); let them fall, once per three beats, and keep the RR history clean
             self._signal *= 0.5
-            self._last_beat = n - round(self.config.search_back_factor * mean_rr)
+            self._quiet_from = n
 
-    def _beat(self, top: _Top, search_back: bool) -> None:
+    def _beat(self, top: _Top, search_back: bool) -> bool:
+        """Take a top as a beat; False when its R lies within the refractory time of the last beat
+        (the same QRS seen twice)."""
         index = self._r_location(top.index)
-        if self._last_beat is not None and index - self._last_beat > 0:
-            self._rr.append(index - self._last_beat)
+        if self._last_beat is not None:
+            if index - self._last_beat < self.config.refractory_s * self.fs:
+                return False
+            if self._quiet_from is None:
+                self._rr.append(index - self._last_beat)
         self._last_beat = index
+        self._quiet_from = None
         self._last_slope = top.slope
         self._tops_since_beat = []
         self._out.append(RPeak(index, index / self.fs, search_back))
+        return True
 
     def _r_location(self, top_index: int) -> int:
         """The R peak behind an integrator top: the largest deflection of the high-passed ECG in the
