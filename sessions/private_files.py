@@ -57,6 +57,43 @@ def replace_private(path: str | Path, data: bytes) -> Path:
     return path
 
 
+def private_folder(path: str | Path, root: str | Path | None = None) -> Path:
+    """``path`` (and ``root``, the data root it lies in) as folders only this user can enter: 0700
+    whatever the umask, owned by this user and writable by no one else.
+
+    A folder others can write is refused in one sentence rather than used: another user could
+    have planted a symbolic link or a file in it already.
+    """
+    path = Path(path)
+    chain = [path]
+    if root is not None and Path(root) in path.parents:
+        chain = [Path(root), *[p for p in reversed(path.parents) if Path(root) in p.parents], path]
+    for folder in chain:
+        try:
+            folder.mkdir(parents=True, mode=0o700)
+            os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask; this one is not
+        except FileExistsError:
+            pass
+        except OSError as err:
+            raise UserError(f"Cannot create the data folder {folder}: {err.strerror or err}; "
+                            "set BIOFEEDBACK_DATA_DIR to a folder you can write.") from None
+        _check_private(folder)
+    return path
+
+
+def _check_private(folder: Path) -> None:
+    try:
+        info = os.stat(folder)
+    except OSError as err:
+        raise UserError(f"Cannot use the data folder {folder}: {err.strerror or err}.") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UserError(f"The data folder {folder} is a file, not a folder; move it away or set "
+                        "BIOFEEDBACK_DATA_DIR to another folder.")
+    if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise UserError(f"The data folder {folder} can be written by others, so health data cannot be kept "
+                        f"private there; run `chmod 700 {folder}` (as its owner) or set BIOFEEDBACK_DATA_DIR.")
+
+
 @contextlib.contextmanager
 def locked(lock_path: str | Path) -> Iterator[None]:
     """Hold an exclusive lock (``flock`` on a private lock file) for a read-modify-write.
@@ -64,7 +101,11 @@ def locked(lock_path: str | Path) -> Iterator[None]:
     The lock file stays (removing it would let two processes lock two different files); the
     kernel releases the lock when the holder exits, also when it crashes.
     """
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:  # never through a planted symbolic link
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as err:
+        raise UserError(f"Cannot use the lock file {lock_path}: {err.strerror or err}; "
+                        "if it is a symbolic link, remove it.") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

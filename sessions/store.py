@@ -22,6 +22,7 @@ directory (``BIOFEEDBACK_DATA_DIR`` overrides it, for tests and portable install
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -38,6 +39,7 @@ from typing import Any
 
 from devices.source import HeartSource
 from sessions.errors import UserError
+from sessions.private_files import private_folder
 from sessions import settings
 
 log = logging.getLogger(__name__)
@@ -84,8 +86,8 @@ def is_session_file(path: Path) -> bool:
 
 
 def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    """The folder, 0700 whatever the umask (with the data root above it); refused if others can write it."""
+    return private_folder(path, settings.current().data_dir)
 
 
 def new_session_id(now: datetime | None = None) -> str:
@@ -106,6 +108,19 @@ def fresh_session_path() -> tuple[str, Path]:
         n += 1
         session_id = f"{base}-{n}"
     return session_id, session_path(session_id)
+
+
+def new_session_writer(meta: dict[str, Any], *, payload_format: str = PAYLOAD_FORMAT_STRAP) -> tuple[str, "SessionWriter"]:
+    """A writer on a new file named by the start time; sessions started in the same second (or
+    millisecond, by several processes) each get their own, as the exclusive create is retried."""
+    base = new_session_id()
+    for n in range(1, 1000):
+        session_id = base if n == 1 else f"{base}-{n}"
+        try:
+            return session_id, SessionWriter(session_path(session_id), meta, payload_format=payload_format)
+        except FileExistsError:
+            continue
+    raise UserError(f"{data_dir()}: a thousand sessions started this second; try again.")
 
 
 def _json(value: Any) -> str:
@@ -140,30 +155,49 @@ class SessionWriter:
     """
 
     def __init__(self, path: Path, meta: dict[str, Any], *, commit_interval_s: float = 2.0,
-                 payload_format: str = PAYLOAD_FORMAT_STRAP) -> None:
+                 payload_format: str = PAYLOAD_FORMAT_STRAP, checkpoint_interval_s: float = 60.0) -> None:
         self.path = Path(path)
+        self.failed: str | None = None
+        """Why recording stopped (disk full, ...); the session goes on without its record from then."""
+        self.kept_until_t = 0.0
+        """Session time up to which the record is committed."""
         _private_dir(self.path.parent)
+        self.db: sqlite3.Connection | None = None
+        try:
+            self._create(payload_format, meta)
+        except FileExistsError:
+            raise
+        except (OSError, sqlite3.Error) as err:
+            if self.db is not None:
+                self.db.close()
+            delete_session_file(self.path)
+            raise UserError(f"Cannot record in {self.path.parent}: {_reason(err)}; free some space or set "
+                            "BIOFEEDBACK_DATA_DIR to a folder you can write.") from None
+        self.commit_interval_s = commit_interval_s
+        self.checkpoint_interval_s = checkpoint_interval_s
+        self._last_commit = time.monotonic()
+        self._last_commit_t = 0.0
+        self._last_checkpoint_t = 0.0
+        self._next_beat = 0
+
+    def _create(self, payload_format: str, meta: dict[str, Any]) -> None:
         old_umask = os.umask(0o077)  # the -wal and -shm files must be private too
         try:
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
             os.close(fd)
-            self.db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None,
-                                                                 check_same_thread=False)
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
         finally:
             os.umask(old_umask)
-        self.commit_interval_s = commit_interval_s
-        self._last_commit = time.monotonic()
-        self._last_commit_t = 0.0
-        self._next_beat = 0
         self.db.execute("BEGIN")
         started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
         header = {"schema_version": SCHEMA_VERSION, "started_at": started, "payload_format": payload_format}
         for key, value in {**header, **meta}.items():
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
-        self.commit()
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN")
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -171,32 +205,53 @@ class SessionWriter:
             raise RuntimeError(f"{self.path.name}: the session record is already closed")
         return self.db
 
+    def _write(self, sql: str, params: tuple[Any, ...], t: float | None = None) -> None:
+        """One append; a full disk or a vanished folder stops the record (once, said once), never the session."""
+        if self.failed is not None:
+            return
+        try:
+            self._conn.execute(sql, params)
+            if t is not None:
+                self._maybe_commit(t)
+        except (sqlite3.Error, OSError) as err:
+            self._fail(err)
+
+    def _fail(self, err: BaseException) -> None:
+        self.failed = _reason(err)
+        log.error("Recording stopped: %s; the session goes on to its end, and %s keeps everything up to %s.",
+                  self.failed, self.path.name, _clock(self.kept_until_t))
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("ROLLBACK")
+
+    def failure_note(self) -> str | None:
+        """One sentence for the end of the run when the record stopped early, else None."""
+        if self.failed is None:
+            return None
+        return (f"The record stopped early ({self.failed}); {self.path.name} keeps the session up to "
+                f"{_clock(self.kept_until_t)}.")
+
     # --- appends ------------------------------------------------------------------------
     def payload(self, t: float, payload: bytes) -> None:
-        self._conn.execute("INSERT INTO payloads VALUES (?, ?)", (t, payload))
-        self._maybe_commit(t)
+        self._write("INSERT INTO payloads VALUES (?, ?)", (t, payload), t)
 
     def beat(self, t: float, rr_ticks: int, after_gap: bool = False) -> int:
         idx = self._next_beat
         self._next_beat += 1
-        self._conn.execute("INSERT INTO beats (idx, t, rr_ticks, after_gap) VALUES (?, ?, ?, ?)",
-                        (idx, t, int(rr_ticks), int(after_gap)))
-        self._maybe_commit(t)
+        self._write("INSERT INTO beats (idx, t, rr_ticks, after_gap) VALUES (?, ?, ?, ?)",
+                    (idx, t, int(rr_ticks), int(after_gap)), t)
         return idx
 
     def label(self, idx: int, label: str) -> None:
-        self._conn.execute("UPDATE beats SET label = ? WHERE idx = ?", (label, idx))
+        self._write("UPDATE beats SET label = ? WHERE idx = ?", (label, idx))
 
     def metrics(self, t: float, data: dict[str, Any]) -> None:
-        self._conn.execute("INSERT INTO metrics VALUES (?, ?)", (t, _json(data)))
-        self._maybe_commit(t)
+        self._write("INSERT INTO metrics VALUES (?, ?)", (t, _json(data)), t)
 
     def event(self, t: float, kind: str, data: dict[str, Any] | None = None) -> None:
-        self._conn.execute("INSERT INTO events VALUES (?, ?, ?)", (t, kind, _json(data or {})))
-        self._maybe_commit(t)
+        self._write("INSERT INTO events VALUES (?, ?, ?)", (t, kind, _json(data or {})), t)
 
     def set_meta(self, key: str, value: Any) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
+        self._write("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
 
     # --- durability ---------------------------------------------------------------------
     def _maybe_commit(self, t: float) -> None:
@@ -210,7 +265,12 @@ class SessionWriter:
         self._conn.execute("COMMIT")
         self._last_commit = time.monotonic()
         if t is not None:
-            self._last_commit_t = t
+            self._last_commit_t = self.kept_until_t = t
+            if t - self._last_checkpoint_t >= self.checkpoint_interval_s:
+                # The main file holds the data, not only the -wal: a copy of "the session file" is the
+                # session, and damage to the WAL costs at most the last minute. PASSIVE: never waits for a reader.
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._last_checkpoint_t = t
         self._conn.execute("BEGIN")
 
     def close(self, **final_meta: Any) -> None:
@@ -219,12 +279,16 @@ class SessionWriter:
         for key, value in final_meta.items():
             self.set_meta(key, value)
         self.set_meta("ended_at", datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"))
-        self._conn.execute("COMMIT")
-        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._leave_wal()
-        self.db.close()
+        if self.failed is None:
+            try:
+                self._conn.execute("COMMIT")
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._leave_wal()
+            except (sqlite3.Error, OSError) as err:
+                self._fail(err)
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
         self.db = None
-
 
     def _leave_wal(self) -> None:
         """One file from now on. A reader still attached keeps the file in WAL mode (it is read
@@ -236,6 +300,16 @@ class SessionWriter:
             mode = str(err)
         if mode != "delete":
             log.info("%s stays in WAL mode at close (%s)", self.path.name, mode)
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, OSError):
+        return str(err.strerror or err)
+    return str(err)
+
+
+def _clock(t: float) -> str:
+    return f"{int(t) // 60:02d}:{int(t) % 60:02d}"
 
 
 @dataclass
@@ -415,6 +489,14 @@ def delete_session_file(path: Path) -> None:
     """Remove a session file with its WAL and shared-memory companions."""
     for extra in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         extra.unlink(missing_ok=True)
+
+
+def check_deletable(path: Path) -> None:
+    """Only a session record is deleted by ``sessions delete``: its name ends in :data:`SUFFIX` and it
+    starts like an SQLite file (a damaged record still does); anything else is refused in one sentence."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_file() or not path.name.endswith(SUFFIX) or not is_session_file(path):
+        raise UserError(f"{path} is not a session record (those are files named *{SUFFIX}); nothing deleted.")
 
 
 def list_sessions(damaged: list[tuple[Path, str]] | None = None) -> list[SessionSummary]:

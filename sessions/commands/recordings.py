@@ -15,7 +15,7 @@ from sessions.events import Event, EventKind, parse_kind
 from sessions.literal_text import literal
 from sessions.phases import phases
 from sessions.salvage import SalvagedReader, open_session
-from sessions.store import delete_session_file, list_sessions, resolve_session
+from sessions.store import check_deletable, delete_session_file, list_sessions, resolve_session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -117,6 +117,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_delete(args: argparse.Namespace) -> int:
     path = resolve_session(args.id)
+    check_deletable(path)
     if not args.yes:
         if not sys.stdin.isatty():
             raise UserError(f"deleting {path.name} needs a confirmation; add --yes to delete without asking.")

@@ -26,7 +26,7 @@ from sessions.i18n import tr
 from sessions.profile import load_profile, save_profile
 from sessions.runner import RunResult, SessionRunner
 from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
-from sessions.store import SessionWriter, delete_session_file, fresh_session_path, payload_format_of
+from sessions.store import SessionWriter, delete_session_file, new_session_writer, payload_format_of
 from sessions.terminal_view import TerminalView
 from sessions.therapist import add_passphrase_argument, open_gate, read_passphrase, therapist_intro
 
@@ -92,10 +92,8 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         source = await _paired_strap(lang, profile)
     else:
         source = await open_source(args)
-    session_id, path = fresh_session_path()
     senses = NON_VISUAL_SENSES if args.no_pictures else SENSES
-    writer = SessionWriter(
-        path,
+    session_id, writer = new_session_writer(
         {
             "script": script.id,
             "language": lang,
@@ -107,6 +105,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         },
         payload_format=payload_format_of(source),
     )
+    path = writer.path
     runner = SessionRunner(
         source,
         script,
@@ -155,6 +154,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
             highlight=False,
         )
         console.print(tr(lang, "review_hint", id=session_id, cmd=command_name()), style="dim", highlight=False)
+    _say_what_was_kept(console, writer)
     if not isinstance(view, TerminalView):
         if args.snapshot is not None and result is not None:
             if view.snapshot_error is None:
@@ -172,6 +172,13 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         console.print(tr(lang, "kept_partial", id=session_id, cmd=command_name()), highlight=False)
         return 130
     return 0
+
+
+def _say_what_was_kept(console: Console, writer: SessionWriter) -> None:
+    """When the record stopped early (a full disk), the last line says up to when it holds the session."""
+    note = writer.failure_note()
+    if note is not None:
+        console.print(note, style="yellow", highlight=False)
 
 
 def command_name() -> str:
