@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sessions.private_files import locked, replace_private
+from sessions.private_files import locked, private_folder, replace_private
 from sessions.store import data_dir
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def save_profile(updates: dict[str, Any]) -> dict[str, Any]:
     session's update is never overwritten by another that read the profile before it.
     """
     path = profile_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(path.parent)  # 0700 whatever the umask; refused if others can write it
     with locked(path.with_name(f".{path.name}.lock")):
         data = load_profile()
         data.update(updates)
