@@ -73,14 +73,22 @@ class SessionPublisher:
         self._unsubscribe: Callable[[], None] = lambda: None
 
     # --- the session side: fast, never raises, never waits -----------------------------------
+    def _public(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Only shipped script and step ids leave the machine; a user's own are free text they chose."""
+        if not getattr(self.runner.script, "user", False):
+            return payload
+        index = self.runner.state.step_index
+        alias = schema.script_alias(getattr(self.runner.script, "id", None), self.sid)
+        return schema.without_user_ids(payload, alias, index + 1 if isinstance(index, int) else None)
+
     def on_event(self, kind: EventKind, t: float, data: dict[str, Any]) -> None:
         payload = schema.event_payload(kind, t, data, self.clock())
         if payload is not None:
-            self.outbox.put(self.events_topic, schema.encode(payload), qos=1)
+            self.outbox.put(self.events_topic, schema.encode(self._public(payload)), qos=1)
 
     def sample(self) -> None:
         payload = schema.metrics_payload(self.runner.state, latest_rr_ms(self.runner), self.clock())
-        self.outbox.put(self.metrics_topic, schema.encode(payload), qos=0, metric=True)
+        self.outbox.put(self.metrics_topic, schema.encode(self._public(payload)), qos=0, metric=True)
 
     async def _sampler(self) -> None:
         state = self.runner.state
@@ -150,7 +158,8 @@ class SessionPublisher:
                         self._say("mqtt_reconnected")
                     outage_said = False
                     await client.publish(self.status_topic, schema.encode(
-                        schema.online_payload(getattr(self.runner.script, "id", None), self._since)), qos=1, retain=True)
+                        self._public(schema.online_payload(getattr(self.runner.script, "id", None), self._since))),
+                        qos=1, retain=True)
                     if self.ha_discovery:
                         for topic, config in schema.ha_discovery(self.settings.prefix, self.sid, self.ha_discovery):
                             await client.publish(topic, config, qos=1, retain=True)

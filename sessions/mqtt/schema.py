@@ -9,6 +9,7 @@ ones (:data:`sessions.metric_registry.PUBLISHED`), under their wire keys.
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import math
 import secrets
@@ -98,6 +99,27 @@ def event_payload(kind: EventKind | str, t: float, data: dict[str, Any], ts: flo
             value = value[:64]
         out["step_kind" if name == "kind" else name] = value  # "kind" names the event
     return out
+
+
+def script_alias(script_id: str | None, sid: str) -> str | None:
+    """What a user's own script is called on the wire: a short hash keyed by the session, so the id
+    the person chose (a name, a place) never leaves the machine and two sessions cannot be linked by it."""
+    if script_id is None:
+        return None
+    return "user-" + hashlib.sha256(f"{sid}:{script_id}".encode()).hexdigest()[:8]
+
+
+def without_user_ids(payload: dict[str, Any], alias: str | None, position: int | None) -> dict[str, Any]:
+    """A payload of a user's own script with its free-text ids replaced: the script by its alias, a step
+    by its position in the script (``step-1`` for the first), the quiet start by its fixed name."""
+    if "script" in payload:
+        payload["script"] = alias
+    step = payload.get("step")
+    if isinstance(step, str) and step != StepKind.BASELINE.value:
+        index = payload.get("index")
+        number = index + 1 if isinstance(index, int) and not isinstance(index, bool) else position
+        payload["step"] = None if number is None else f"step-{number}"  # text, as the vocabulary declares
+    return payload
 
 
 def online_payload(script: str | None, since: float) -> dict[str, Any]:
