@@ -48,6 +48,7 @@ class EcgDetectorConfig:
     confirm_s: float = 0.15
     refractory_s: float = 0.2
     t_wave_s: float = 0.45
+    t_wave_slope: float = 0.8
     learn_s: float = 2.0
     search_back_factor: float = 1.66
     qrs_window_s: float = 0.25
@@ -213,7 +214,7 @@ class RPeakDetector:
         if self._last_beat is None:
             return False
         soon = top.index - self._last_beat < self.config.t_wave_s * self.fs
-        return soon and top.slope < 0.5 * self._last_slope
+        return soon and top.slope < self.config.t_wave_slope * self._last_slope
 
     def _search_back(self, n: int) -> None:
         if self._last_beat is None or len(self._rr) < 2:
