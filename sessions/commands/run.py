@@ -223,31 +223,41 @@ def _remember(runner: SessionRunner, result: RunResult, session_id: str, store: 
 
 
 class _Interrupts:
-    """Ctrl-C (or SIGTERM) once stops with the closing grounding; twice quits at once."""
+    """Ctrl-C once stops with the closing grounding; twice quits at once.
+
+    SIGTERM and SIGHUP (a shutdown, a closed terminal) cannot wait for the whole grounding: a system
+    shutdown escalates after about 10 s. They stop with the grounding's last line only, so the record
+    is finished within a few seconds and the session still ends on a grounding line.
+    """
 
     def __init__(self, runner: SessionRunner, console: Console, lang: str) -> None:
         self.runner, self.console, self.lang = runner, console, lang
         self.count = 0
         self.task: asyncio.Task[RunResult] | None = None
 
-    def __call__(self) -> None:
+    def __call__(self, hurry: bool = False) -> None:
         self.count += 1
         if self.count == 1:
             self.console.print(tr(self.lang, "stopping_hint"), style="dim")
-            self.runner.stop()
+            self.runner.stop("signal" if hurry else "user")
+            if hurry:
+                self.runner.stop("signal")  # a second stop goes to the grounding's last line
         elif self.task is not None:
             self.task.cancel()
 
     def install(self, in_window: bool) -> None:
         loop = asyncio.get_running_loop()
+        hurried = (signal.SIGTERM, signal.SIGHUP)
         try:
             loop.add_signal_handler(signal.SIGINT, self)
-            loop.add_signal_handler(signal.SIGTERM, self)
+            for sig in hurried:
+                loop.add_signal_handler(sig, self, True)
         except (NotImplementedError, RuntimeError):  # not on this platform / not the main thread / the Qt loop
             if in_window:
                 with contextlib.suppress(ValueError):  # Python runs this between Qt's frames, in the loop's thread
                     signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(self))
-                    signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(self))
+                    for sig in hurried:
+                        signal.signal(sig, lambda *_: loop.call_soon_threadsafe(self, True))
 
 
 async def _paired_strap(lang: str, profile: dict) -> BleStrap:
