@@ -51,6 +51,8 @@ class EcgDetectorConfig:
     t_wave_slope: float = 0.8
     learn_s: float = 2.0
     search_back_factor: float = 1.66
+    threshold_share: float = 0.25
+    stale_beats: float = 3.0
     qrs_window_s: float = 0.25
     other_polarity_weight: float = 0.7
     negative_weight: float = 0.5
@@ -173,7 +175,7 @@ class RPeakDetector:
         self._learning = []
 
     def _threshold(self) -> float:
-        return self._noise + 0.25 * (self._signal - self._noise)
+        return self._noise + self.config.threshold_share * (self._signal - self._noise)
 
     def _sample(self, n: int, y: float) -> None:
         if self._rising and y < self._prev:
@@ -230,9 +232,9 @@ class RPeakDetector:
             self._tops_since_beat = [t for t in self._tops_since_beat if t.index > best.index]
             if self._beat(best, search_back=True):
                 self._signal = 0.25 * best.value + 0.75 * self._signal
-        elif n - (self._quiet_from or self._last_beat) > 3 * mean_rr:
-            # nothing at all for three beats: the levels are stale (a loud artefact, a lost
-            # contact); let them fall, once per three beats, and keep the RR history clean
+        elif n - (self._quiet_from or self._last_beat) > self.config.stale_beats * mean_rr:
+            # nothing at all for a few beats: the levels are stale (a loud artefact, a smaller QRS
+            # after the strap moved, a lost contact); let them fall, and keep the RR history clean
             self._signal *= 0.5
             self._quiet_from = n
 

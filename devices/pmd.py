@@ -183,6 +183,29 @@ def decode_control_response(data: bytes) -> ControlResponse:
     return ControlResponse(op, measurement, status, more, settings, bytes(rest))
 
 
+# --- features (a read of the control point) ------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the strap can stream: the answer to reading the control point (``0x0f`` then a bit mask
+    whose bit n says measurement type n is offered). A strap profile is chosen from this."""
+
+    measurements: frozenset[int]
+
+    def offers(self, measurement: MeasurementType) -> bool:
+        return int(measurement) in self.measurements
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "features", "measurements": [_name(MeasurementType, m) for m in sorted(self.measurements)]}
+
+
+def decode_features(data: bytes) -> Features:
+    if len(data) < 2 or data[0] != FEATURES_READ:
+        raise MalformedPmd("a features read starts with 0x0f and has at least one byte of bit mask")
+    mask = int.from_bytes(data[1:], "little")
+    return Features(frozenset(bit for bit in range(mask.bit_length()) if mask >> bit & 1))
+
+
 # --- data frames ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -305,10 +328,12 @@ def encode_raw_frame(frame: DataFrame) -> bytes:
     return bytes(out)
 
 
-def decode(data: bytes) -> ControlResponse | DataFrame:
-    """Whatever PMD sent: a control-point response (0xf0 …) or a data frame."""
+def decode(data: bytes) -> ControlResponse | DataFrame | Features:
+    """Whatever PMD sent: a control-point response (0xf0 …), the features read (0x0f …) or a data frame."""
     if data[:1] == bytes([CONTROL_POINT_RESPONSE]):
         return decode_control_response(data)
+    if data[:1] == bytes([FEATURES_READ]):
+        return decode_features(data)
     return decode_data_frame(data)
 
 

@@ -60,6 +60,11 @@ def test_malformed_pmd_is_one_sentence_and_a_non_zero_exit():
     assert "'zz' is not hex bytes" in errors[2]
 
 
+def test_features_read_names_what_the_strap_offers(capsys):
+    assert main(["decode", "--pmd", "0f05"]) == 0
+    assert capsys.readouterr().out.strip() == "0f05: features read: the strap offers ECG, ACC"
+
+
 def test_without_pmd_the_heart_rate_decoder_is_unchanged(capsys):
     assert main(["decode", "105819030f03"]) == 0
     assert "HR 88 bpm" in capsys.readouterr().out

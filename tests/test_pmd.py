@@ -88,6 +88,17 @@ def test_real_h10_control_point_exchange():
     assert pmd.decode(_hex(v["start_response"])).to_json()["status"] == "success"
 
 
+@needs_data
+def test_features_read_says_ecg_and_acc():
+    v = _vectors()["h10_control_point_ecg"]
+    assert v["features_read_response_first_bytes"].startswith("0f 05")
+    features = pmd.decode(bytes.fromhex("0f05"))
+    assert isinstance(features, pmd.Features)
+    assert features.offers(pmd.MeasurementType.ECG) and features.offers(pmd.MeasurementType.ACC)
+    assert not features.offers(pmd.MeasurementType.PPG)
+    assert features.to_json()["measurements"] == ["ECG", "ACC"]
+
+
 def test_delta_frame_worked_by_hand():
     # ACC, compressed frame type 0x80; reference (10, -20, 1000) as int16; one block of 3-bit deltas
     # for 2 samples: (+1, -1, 0) then (-2, +3, -4) packed LSB first = 001 111 000 110 011 100 -> 0x023c39.
@@ -117,6 +128,7 @@ def test_delta_frames_round_trip_with_several_blocks_and_widths():
     ("f001", "at least op, type and status"),
     ("f001000000" + "0101", "bytes stop"),
     ("f001000000" + "0901", "not one PMD defines"),
+    ("0f", "at least one byte of bit mask"),
 ])
 def test_malformed_frames_say_what_is_wrong(payload, words):
     with pytest.raises(pmd.MalformedPmd) as err:

@@ -19,13 +19,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "decode",
         help="decode Heart Rate Measurement (0x2A37) or Polar Measurement Data (PMD) payloads given as hex",
         description="Decode 0x2A37 payloads, e.g. `biofeedback decode 105819030f03`, or with --pmd the Polar H10's "
-                    "PMD data frames (ECG, accelerometer; raw and delta-compressed) and control-point responses "
-                    "(f0 …), e.g. `biofeedback decode --pmd f0010000000001820001010e00`. A malformed payload is "
-                    "reported and makes the exit status non-zero.",
+                    "PMD data frames (ECG, accelerometer; raw and delta-compressed), control-point responses "
+                    "(f0 …) and the features read (0f …), e.g. `biofeedback decode --pmd "
+                    "f0010000000001820001010e00`. A malformed payload is reported and makes the exit status non-zero.",
     )
     p.add_argument("payloads", nargs="+", metavar="HEX", help="payload bytes in hex (spaces, ':' and '0x' allowed)")
     p.add_argument("--pmd", action="store_true",
-                   help="the payloads are PMD notifications (data frames or control-point responses), not 0x2A37")
+                   help="the payloads are PMD notifications (data frames, control-point responses, the features "
+                        "read), not 0x2A37")
     p.add_argument("--json", action="store_true", help="one JSON object per payload")
     p.set_defaults(func=run)
 
@@ -49,8 +50,10 @@ def _pmd_time(ns: int) -> str:
     return f"{ns} ns since 2000-01-01 ({when.strftime('%Y-%m-%d %H:%M:%S.%f')} UTC on the strap's clock)"
 
 
-def _pmd_text(text: str, decoded: pmd.ControlResponse | pmd.DataFrame) -> str:
+def _pmd_text(text: str, decoded: pmd.ControlResponse | pmd.DataFrame | pmd.Features) -> str:
     info = decoded.to_json()
+    if isinstance(decoded, pmd.Features):
+        return f"{text}: features read: the strap offers {', '.join(info['measurements']) or 'nothing'}"
     if isinstance(decoded, pmd.ControlResponse):
         settings = "; ".join(f"{k.replace('_', ' ')} {', '.join(map(str, v))}" for k, v in info["settings"].items())
         extra = f", offers {settings}" if settings else ""
