@@ -11,10 +11,11 @@ The method is of the Pan-Tompkins family (Pan & Tompkins 1985; Hamilton & Tompki
 2. a five-point derivative, squared, integrated over 150 ms: one smooth hump per QRS;
 3. a hump's top is confirmed when no higher one follows within ``confirm_s``; it is a beat when it is
    above ``noise + 0.25 (signal - noise)``, both levels running averages of the tops taken as beats
-   and as noise, and more than the refractory 200 ms after the last beat. A top within 360 ms of the
-   last beat whose steepest slope is under half the last beat's is a T wave;
+   and as noise, and more than the refractory 200 ms after the last beat. A top within 450 ms of the
+   last beat whose steepest slope is under 0.8 of the last beat's is a T wave (Pan-Tompkins: 360 ms
+   and half; the H10's chest lead and MIT-BIH's V5 leads have steep, late T waves);
 4. search-back: when no beat has come for 1.66 mean RR, the highest top since the last beat above
-   half the threshold is taken (late, but not lost);
+   half the threshold that is not a T wave is taken (late, but not lost);
 5. the beat time is the largest deflection of the ECG (high-passed at 0.5 Hz) in the QRS window
    before the confirmed top, the person's usual polarity weighted 1 and the other 0.7 (so an RSR' or
    a deep S wave beside a tall R stays on the R, and a negative-QRS lead stays on its negative peak).
@@ -55,7 +56,6 @@ class EcgDetectorConfig:
     stale_beats: float = 3.0
     qrs_window_s: float = 0.25
     other_polarity_weight: float = 0.7
-    negative_weight: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +130,7 @@ class RPeakDetector:
         x = np.asarray(samples, dtype=np.float64)
         if x.size == 0:
             return []
-        if self._n == 0:  # start the filters settled on the first value, not on a step from zero
-            self._band_zi = signal.sosfilt_zi(self._band) * 0.0
+        if self._n == 0:  # start the high-pass settled on the first value, not on a step from zero
             self._hp_zi = signal.sosfilt_zi(self._hp) * x[0]
         band, self._band_zi = signal.sosfilt(self._band, x, zi=self._band_zi)
         hp, self._hp_zi = signal.sosfilt(self._hp, x, zi=self._hp_zi)
