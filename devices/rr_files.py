@@ -74,6 +74,12 @@ def _decimals(token: str) -> int:
     return len(text.split(".", 1)[1])
 
 
+def _shown(text: str, limit: int = 40) -> str:
+    """File text quoted in a message: control characters escaped (one line, no terminal codes), cut short."""
+    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
+
+
 def _where(path: Path, line: int) -> str:
     return f"{path.name}, line {line}"
 
@@ -83,10 +89,10 @@ def _number(path: Path, line: int, text: str, what: str) -> float:
         value = float(text)
     except ValueError:
         raise ReplayFileError(
-            f"{_where(path, line)}: '{text}' is not a number; {what}."
+            f"{_where(path, line)}: '{_shown(text)}' is not a number; {what}."
         ) from None
     if not math.isfinite(value):
-        raise ReplayFileError(f"{_where(path, line)}: '{text}' is not a finite number; {what}.")
+        raise ReplayFileError(f"{_where(path, line)}: '{_shown(text)}' is not a finite number; {what}.")
     return value
 
 
@@ -94,7 +100,7 @@ def _rr_value(path: Path, line: int, text: str) -> float:
     value = _number(path, line, text, "each RR interval must be a number of milliseconds")
     if value <= 0:
         raise ReplayFileError(
-            f"{_where(path, line)}: RR interval {text} is not positive; remove or fix that line."
+            f"{_where(path, line)}: RR interval {_shown(text)} is not positive; remove or fix that line."
         )
     return value
 
@@ -135,7 +141,8 @@ def _hr_value(path: Path, line: int, text: str) -> int | None:
     hr = _number(path, line, text, "the heart rate must be a number")
     if not 0 <= hr <= HR_MAX_BPM:
         raise ReplayFileError(
-            f"{_where(path, line)}: heart rate {text} is outside 0 to {HR_MAX_BPM} beats a minute; fix or empty that cell."
+            f"{_where(path, line)}: heart rate {_shown(text)} is outside 0 to {HR_MAX_BPM} beats a minute; "
+            "fix or empty that cell."
         )
     return int(round(hr))
 
@@ -190,7 +197,7 @@ def _read_csv_rows(path: Path, rows: Any) -> RRRecording:
     if rr_col is None:
         raise ReplayFileError(
             f"{_where(path, header_line)}: no 'rr_ms' or 'rr' column in the header "
-            f"({', '.join(header)}); name the RR column rr_ms."
+            f"({_shown(', '.join(header))}); name the RR column rr_ms."
         )
     t_col = _pick(header, TIME_COLUMNS)
     hr_col = _pick(header, HR_COLUMNS)

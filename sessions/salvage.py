@@ -20,12 +20,14 @@ from typing import Any
 from sessions.errors import UserError
 from sessions.store import (
     SUFFIX,
+    UNREADABLE,
     DamagedSession,
     SessionReader,
     SessionSummary,
     _is_time,
     _json_object,
     is_session_file,
+    text_or_bytes,
     valid_beat,
 )
 
@@ -67,7 +69,7 @@ def _salvage_table(db: sqlite3.Connection, table: str, problems: list[str]) -> l
                 rows.append(row[1:])
                 last, skip = row[0], 1
             break
-        except sqlite3.DatabaseError as err:
+        except UNREADABLE as err:
             failures += 1
             if failures == 1:
                 problems.append(f"{table}: unreadable after {len(rows)} rows ({err})")
@@ -99,7 +101,8 @@ def salvage_session(path: Path) -> Salvage:
         copy = _readable_copy(path, Path(tmp), problems)
         try:
             db = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
-        except sqlite3.DatabaseError as err:
+            db.text_factory = text_or_bytes
+        except UNREADABLE as err:
             raise UserError(f"{path.name} cannot be opened ({err}); nothing can be recovered from it.") from None
         tables = _salvage_tables(db, problems)
     return _salvaged(path, tables, problems)
@@ -134,7 +137,7 @@ def _salvage_tables(db: sqlite3.Connection, problems: list[str]) -> dict[str, li
         for table in _SALVAGE_QUERIES:
             try:
                 tables[table] = _salvage_table(db, table, problems)
-            except sqlite3.DatabaseError as err:  # the schema itself is unreadable
+            except UNREADABLE as err:  # the schema itself is unreadable
                 problems.append(f"{table}: missing ({err})")
                 tables[table] = []
     return tables
@@ -222,12 +225,15 @@ def open_session(path: Path) -> SessionReader | SalvagedReader:
     except DamagedSession:
         return SalvagedReader(path, salvage_session(path))
     try:
-        reader.db.execute("SELECT COUNT(*), MAX(t) FROM beats").fetchone()
-        reader.db.execute("SELECT COUNT(*) FROM metrics").fetchone()
-        reader.db.execute("SELECT COUNT(*), MAX(length(data)) FROM events").fetchone()
-        reader.db.execute("SELECT COUNT(*), MAX(t) FROM payloads").fetchone()
+        # The same queries the views run (an index page can be damaged while a plain count still works).
+        reader.summary()
+        reader.beats()
+        reader.metrics()
+        reader.events()
+        reader.db.execute("SELECT COUNT(*), MAX(t), MAX(length(payload)) FROM payloads").fetchone()
+        reader.problems.clear()  # the views read again and count each skipped row once
         return reader
-    except sqlite3.DatabaseError as err:
+    except UNREADABLE as err:
         log.warning("%s is damaged (%s); reading what can be recovered", Path(path).name, err)
         reader.close()
         return SalvagedReader(path, salvage_session(path))

@@ -140,11 +140,27 @@ def payload_format_of(source: HeartSource) -> str:
     return source.payload_format
 
 
+UNREADABLE = (sqlite3.DatabaseError, UnicodeDecodeError)
+"""What reading a damaged record raises: SQLite's errors, and a column name that is not UTF-8 (a flipped
+bit in the schema), which the sqlite3 module decodes strictly."""
+
+
 def _open_read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection that creates no ``-wal`` or ``-shm`` beside a finished record."""
     wal = path.with_name(path.name + "-wal")
     flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
-    return sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
+    db.text_factory = text_or_bytes
+    return db
+
+
+def text_or_bytes(raw: bytes) -> str | bytes:
+    """A TEXT cell as str, or its bytes when it is not UTF-8 (a flipped bit): the row is then judged
+    unreadable by the reader, instead of the whole query failing."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
 
 
 class SessionWriter:
@@ -342,7 +358,7 @@ class SessionReader:
         try:
             self.db = _open_read_only(self.path)
             self.meta = self._read_meta()
-        except sqlite3.DatabaseError as err:
+        except UNREADABLE as err:
             raise DamagedSession(self.path, str(err)) from None
         self.id = self.path.name.removesuffix(SUFFIX)
 
@@ -406,9 +422,11 @@ class SessionReader:
         return out
 
     def events(self, kind: str | None = None) -> list[tuple[float, str, dict[str, Any]]]:
-        query = "SELECT t, kind, data FROM events" + (" WHERE kind = ?" if kind else "") + " ORDER BY rowid"
+        # Filtered here, not by the kind index: a damaged index page must not hide the table's rows.
         out = []
-        for t, k, data in self.db.execute(query, (kind,) if kind else ()):
+        for t, k, data in self.db.execute("SELECT t, kind, data FROM events ORDER BY rowid"):
+            if kind and k != kind:
+                continue
             parsed = _json_object(data)
             if _is_time(t) and isinstance(k, str) and parsed is not None:
                 out.append((float(t), k, parsed))
@@ -457,9 +475,8 @@ def _json_object(text: Any) -> dict[str, Any] | None:
 def valid_beat(row: tuple[Any, ...]) -> tuple[int, float, int, bool, str | None] | None:
     """A beats row as the writer writes it, or None (an RR of 1/1024 s to 64 s, a finite time)."""
     idx, t, ticks, gap, label = row
-    if (isinstance(idx, int) and _is_time(t) and isinstance(ticks, int) and 0 < ticks < 65536
-            and isinstance(gap, int) and (label is None or isinstance(label, str))):
-        return idx, float(t), ticks, bool(gap), label
+    if isinstance(idx, int) and _is_time(t) and isinstance(ticks, int) and 0 < ticks < 65536 and isinstance(gap, int):
+        return idx, float(t), ticks, bool(gap), label if isinstance(label, str) else None  # a damaged label: relabelled
     return None
 
 
@@ -492,10 +509,13 @@ def delete_session_file(path: Path) -> None:
 
 
 def check_deletable(path: Path) -> None:
-    """Only a session record is deleted by ``sessions delete``: its name ends in :data:`SUFFIX` and it
-    starts like an SQLite file (a damaged record still does); anything else is refused in one sentence."""
+    """Only a session record is deleted by ``sessions delete``: its name ends in :data:`SUFFIX`, and it
+    lies in the sessions folder (where a record damaged beyond its header may go too) or starts like an
+    SQLite file; anything else is refused in one sentence."""
     path = Path(path)
-    if path.is_symlink() or not path.is_file() or not path.name.endswith(SUFFIX) or not is_session_file(path):
+    in_folder = path.resolve().parent == data_dir().resolve()
+    if (path.is_symlink() or not path.is_file() or not path.name.endswith(SUFFIX)
+            or not (in_folder or is_session_file(path))):
         raise UserError(f"{path} is not a session record (those are files named *{SUFFIX}); nothing deleted.")
 
 
@@ -507,7 +527,7 @@ def list_sessions(damaged: list[tuple[Path, str]] | None = None) -> list[Session
         try:
             with closing(SessionReader(path)) as reader:
                 out.append(reader.summary())
-        except (UserError, sqlite3.DatabaseError) as err:
+        except (UserError, *UNREADABLE) as err:
             log.info("Skipping %s: %s", path.name, err)
             if damaged is not None:
                 reason = err.reason if isinstance(err, DamagedSession) else str(err)

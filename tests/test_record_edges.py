@@ -69,7 +69,9 @@ def test_delete_refuses_a_file_that_is_not_a_session(data_dir, tmp_path, capsys)
     db.close()
     notes = tmp_path / "notes.txt"
     notes.write_text("mine")
-    for path in (precious, notes):
+    disguised = tmp_path / f"notes{SUFFIX}"
+    disguised.write_text("mine too")
+    for path in (precious, notes, disguised):
         assert main(["sessions", "delete", str(path), "--yes"]) != 0
         assert path.exists()
         assert "not a session record" in capsys.readouterr().err
