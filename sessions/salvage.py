@@ -226,12 +226,13 @@ def open_session(path: Path) -> SessionReader | SalvagedReader:
         return SalvagedReader(path, salvage_session(path))
     try:
         # The same queries the views run (an index page can be damaged while a plain count still works).
+        from_meta = len(reader.problems)
         reader.summary()
         reader.beats()
         reader.metrics()
         reader.events()
         reader.db.execute("SELECT COUNT(*), MAX(t), MAX(length(payload)) FROM payloads").fetchone()
-        reader.problems.clear()  # the views read again and count each skipped row once
+        del reader.problems[from_meta:]  # the views read the tables again and count each skipped row once
         return reader
     except UNREADABLE as err:
         log.warning("%s is damaged (%s); reading what can be recovered", Path(path).name, err)
