@@ -34,7 +34,7 @@ from typing import Any
 from sessions import settings
 from sessions.errors import UserError
 from sessions.exercises.model import HomeVersion, Script
-from sessions.private_files import locked, read_secret_file, replace_private
+from sessions.private_files import locked, private_folder, read_secret_file, replace_private
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def _save(keys: _Keys, salt: bytes, unlocked: list[str],
         "mac": _mac(keys, sorted(set(unlocked))),
     }
     path = gate_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(path.parent)
     replace_private(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
@@ -217,7 +217,7 @@ def set_unlocked(passphrase: str, script_id: str, unlocked: bool) -> list[str]:
 
 def _lock_path() -> Path:
     path = gate_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(path.parent)
     return path.with_name(f".{path.name}.lock")
 
 

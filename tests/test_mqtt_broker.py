@@ -301,6 +301,18 @@ def test_mqtts_to_a_plain_listener_says_to_use_mqtt(tmp_path):
     assert len(watch.stderr.strip().splitlines()) == 1
 
 
+def test_run_publishing_with_the_wrong_scheme_says_so_and_the_session_goes_on(tmp_path):
+    """run --mqtt mqtt:// to a TLS listener: one sentence saying to use mqtts://, not endless retries."""
+    tls = make_tls_files(tmp_path)
+    with Broker(tmp_path, tls=tls) as broker:
+        run = subprocess.run(_cli("run", "--simulate", "--speed", "20", "--duration", "120", "--headless",
+                                  "--mqtt", broker.url(tls=False)),
+                             cwd=REPO, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0 and "Traceback" not in out, out
+    assert "use mqtts://" in out
+
+
 def test_broker_down_at_start_the_session_goes_on(tmp_path):
     url = f"mqtt://{HOST}:{free_port()}/bf"  # nothing listens there
     run = subprocess.run(_cli("run", "--simulate", "--speed", "1000", "--duration", "20", "--mqtt", url),

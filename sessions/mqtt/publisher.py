@@ -23,7 +23,7 @@ from sessions.events import EventKind, SessionPhase
 from sessions.i18n import tr
 from sessions.mqtt import schema
 from sessions.mqtt.config import BrokerSettings
-from sessions.mqtt.failures import Failure, explain
+from sessions.mqtt.failures import Failure, diagnose
 from sessions.mqtt.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,9 @@ class SessionPublisher:
                     self._set_link(None)
                     return
             except aiomqtt.MqttError as err:
-                failure = explain(err)
+                # The wrong scheme for the port (mqtt:// to TLS, mqtts:// to plain) is said, not retried.
+                failure = await asyncio.to_thread(diagnose, err, self.settings.host, self.settings.port,
+                                                  self.settings.tls)
                 self._set_link("failed" if failure.permanent else "retrying")
                 if failure.permanent:
                     self.failure = failure
