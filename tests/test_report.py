@@ -30,7 +30,7 @@ def test_html_report_stands_alone_in_dutch(session, tmp_path):
     assert re.search(r'<img [^>]*src="data:image/png;base64,', html)
     assert not re.search(r'src="(?!data:)', html) and "<link" not in html and "<script" not in html
     assert "In gewone woorden" in html and "geen medisch onderzoek" in html
-    assert "Fase voor fase" in html and "rustige start" in html
+    assert "Fase voor fase" in html and "Rustige start" in html
     assert "LF (ms²)" in html and "SampEn" in html
 
 

@@ -152,7 +152,7 @@ def test_review_window_links_time_axes_and_lists_phases(rich, data_dir, tmp_path
     lo, hi = win.plots[-1].viewRange()[0]
     assert lo == pytest.approx(3.0, abs=0.01) and hi == pytest.approx(5.0, abs=0.01)
     assert win.phase_table.rowCount() == len(rec.phases)
-    assert win.phase_table.item(0, 0).text() == "rustige start"
+    assert win.phase_table.item(0, 0).text() == "Rustige start"
     win.close()
     shot = tmp_path / "review.png"
     assert main(["review", str(rich), "--screenshot", str(shot)]) == 0

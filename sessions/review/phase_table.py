@@ -52,6 +52,16 @@ def phase_rows(record: Record) -> list[PhaseRow]:
     return rows
 
 
+def calm_at_start(rows: list[PhaseRow]) -> float | None:
+    """The calm score "at the start", defined once for the summary, the table and the plot: the quiet
+    start's mean, which is 50 by definition when the quiet start has no calm values of its own."""
+    base = next((r for r in rows if r.kind == StepKind.BASELINE), None)
+    if base is not None:
+        v = base.means.get(CALM)
+        return CALM_AT_BASELINE if v is None else v
+    return next((r.means[CALM] for r in rows if r.means.get(CALM) is not None), None)
+
+
 def phase_label(row_or_name: PhaseRow | str, lang: str) -> str:
     """How a person reads a phase name: the quiet start in the reader's language, steps by their title
     (older records have only the step id)."""
@@ -65,6 +75,8 @@ def fmt(value: float | None, spec: str = "{:.0f}", signed: bool = False) -> str:
     if value is None:
         return "–"
     text = spec.format(value)
+    if text.lstrip("-").strip("0.,") == "":  # "-0" and "-0.0" are read as zero
+        text = text.lstrip("-")
     if signed and value >= 0 and not text.startswith("-"):
         text = "+" + text
     return text.replace("-", "−")
@@ -80,7 +92,10 @@ def table_cells(rows: list[PhaseRow], lang: str) -> tuple[list[str], list[list[s
     for r in rows:
         cells = [phase_label(r, lang), f"{r.start / 60:.1f}", f"{r.minutes:.1f}"]
         for m in registry.PER_PHASE:
-            cells.append(fmt(r.means.get(m.key), m.fmt))
+            value = r.means.get(m.key)
+            if m.key == CALM and value is None and r.kind == StepKind.BASELINE:
+                value = CALM_AT_BASELINE  # as calm_at_start: the same number in summary, table and plot
+            cells.append(fmt(value, m.fmt))
             if m.change:
                 cells.append(fmt(r.change.get(m.key), m.fmt, signed=True))
         body.append(cells)

@@ -57,10 +57,11 @@ def build_content(record: Record, lang: str | None = None) -> ReportContent:
         notes.append(say(lang, "artefact_share", n=n, total=labelled, pct=100.0 * n / labelled))
     gaps = record.link_gaps()
     if gaps:
-        notes.append(say(lang, "gaps", n=len(gaps), s=sum(b - a for a, b in gaps)))
+        notes.append(say(lang, "gaps_one" if len(gaps) == 1 else "gaps", n=len(gaps), s=sum(b - a for a, b in gaps)))
     irregular = record.irregular_stretches()
     if irregular:
-        notes.append(say(lang, "irregular", n=len(irregular), m=sum(b - a for a, b in irregular) / 60.0))
+        times = say(lang, "times_one") if len(irregular) == 1 else say(lang, "times_n", n=len(irregular))
+        notes.append(say(lang, "irregular", times=times, m=sum(b - a for a, b in irregular) / 60.0))
     if record.problems is not None:
         notes.append(say(lang, "damaged", what="; ".join(record.problems)))
     elif "ended_at" not in record.meta:
@@ -112,9 +113,9 @@ def page_one(content: ReportContent):
     fig.text(0.06, 0.945, content.facts, fontsize=8, color="#555555", va="top")
     fig.text(0.06, 0.92, say(lang, "summary"), fontsize=11, weight="bold", va="top")
     y = _wrapped(fig, 0.06, 0.895, content.summary, width=105, size=9)
-    bottom = 0.085
-    draw_timeline(fig, content.record, lang, rect=(0.1, bottom + 0.05, 0.86, y - bottom - 0.1))
-    fig.text(0.06, bottom, legend_text(lang), fontsize=7, color="#34495e")
+    bottom = 0.105
+    draw_timeline(fig, content.record, lang, rect=(0.1, bottom + 0.04, 0.86, y - bottom - 0.07))
+    _wrapped(fig, 0.06, bottom, [legend_text(lang)], width=150, size=6.5, color="#34495e")
     _wrapped(fig, 0.06, 0.045, [say(lang, "what_not")], width=140, size=6.5, color="#555555")
     return fig
 

@@ -17,8 +17,13 @@ from sessions.events import EventKind
 from sessions.review.phase_table import phase_label, phase_rows, table_cells, table_title
 from sessions.review.record import Record
 from sessions.review.summary import plain_summary
-from sessions.review.timeline import BEATS_UNDER, MARKS, PANELS, SHADES, instantaneous_hr
+from sessions.review.timeline import (BASELINE_LINE, BEATS_UNDER, GAP, MARKS, PANELS, PAUSED, SHADES, baselines,
+                                     fitted_labels, instantaneous_hr, legend_text, off_scale, pause_bands)
 from sessions.review.words import say
+
+
+AXIS_PX = 64
+"""Width of every panel's left axis, so the step-name row and the panels share one time axis on screen."""
 
 
 def build_window(record: Record, lang: str | None = None):
@@ -43,9 +48,12 @@ def build_window(record: Record, lang: str | None = None):
     plots: list[Any] = []
     end_min = max(record.duration_s / 60.0, 0.1)
     prompts = minutes([t for t, _k, _d in record.events_of(EventKind.PROMPT)])
+    levels = baselines(record)
+    names = _step_row(graphs, record, lang, end_min)
     for i, (key, colour) in enumerate(PANELS):
-        plot = graphs.addPlot(row=i, col=0)
-        plot.setLabel("left", table_title(registry.spec(key), lang))
+        plot = graphs.addPlot(row=i + 1, col=0)
+        plot.setLabel("left", table_title(registry.spec(key), lang).replace(" (", "<br>("))  # two short lines
+        plot.getAxis("left").setWidth(AXIS_PX)
         plot.setMouseEnabled(x=True, y=False)
         plot.showGrid(x=True, y=True, alpha=0.2)
         if plots:
@@ -57,10 +65,16 @@ def build_window(record: Record, lang: str | None = None):
                                          brush=pg.mkBrush(SHADES[j % 2]), pen=pg.mkPen(None))
             region.setZValue(-20)
             plot.addItem(region)
-        for a, b in record.link_gaps():
-            gap = pg.LinearRegionItem((a / 60, b / 60), movable=False, brush=pg.mkBrush("#bdc3c7"), pen=pg.mkPen(None))
-            gap.setZValue(-10)
-            plot.addItem(gap)
+        for bands, band_colour in ((record.link_gaps(), GAP), (pause_bands(record), PAUSED)):
+            for a, b in bands:
+                band = pg.LinearRegionItem((a / 60, b / 60), movable=False, brush=pg.mkBrush(band_colour),
+                                           pen=pg.mkPen(None))
+                band.setZValue(-10)
+                plot.addItem(band)
+        if key in levels:
+            level = pg.InfiniteLine(levels[key], angle=0,
+                                    pen=pg.mkPen(BASELINE_LINE, width=1, style=QtCore.Qt.PenStyle.DotLine))
+            plot.addItem(level)
         for kind, mark_colour in MARKS.items():
             for t, _k, _d in record.events_of(kind):
                 pen = pg.mkPen(mark_colour, width=1.5, style=QtCore.Qt.PenStyle.DashLine)
@@ -72,6 +86,7 @@ def build_window(record: Record, lang: str | None = None):
         if key == BEATS_UNDER and len(record.beat_t):
             _beats(plot, record, prompts, lang)
         plots.append(plot)
+    names.setXLink(plots[0])
     plots[-1].setLabel("bottom", say(lang, "time_min"))
     plots[0].setXRange(0, end_min, padding=0.01)
     header, body = table_cells(rows, lang)
@@ -88,6 +103,10 @@ def build_window(record: Record, lang: str | None = None):
     split.addWidget(table)
     split.setSizes([620, 200])
     layout.addWidget(split)
+    legend = QtWidgets.QLabel(legend_text(lang))
+    legend.setWordWrap(True)
+    legend.setStyleSheet("color: #34495e;")
+    layout.addWidget(legend)
     foot = QtWidgets.QLabel(say(lang, "what_not"))
     foot.setWordWrap(True)
     foot.setStyleSheet("color: #666666; font-size: 10px;")
@@ -96,6 +115,8 @@ def build_window(record: Record, lang: str | None = None):
     win.resize(1200, 900)
     win.plots = plots  # for tests and screenshots
     win.phase_table = table
+    win.legend = legend
+    win.step_names = names
     return win
 
 
@@ -128,24 +149,50 @@ def show(record: Record, lang: str | None = None) -> int:
 
 
 def _beats(plot, record: Record, prompts: np.ndarray, lang: str) -> None:
-    """Every beat's heart rate dotted under the curve, artefacts as crosses, prompts and phase names on top."""
+    """Every beat's heart rate dotted under the curve, artefacts as crosses, prompts on top."""
     import pyqtgraph as pg
 
     bt, bh = instantaneous_hr(record)
     nn = record.nn_mask
     plot.plot(bt[nn], bh[nn], pen=None, symbol="o", symbolSize=2, symbolBrush="#e6b0aa", symbolPen=None)
     art = record.artefact_mask
-    if art.any():
-        plot.plot(bt[art], np.clip(bh[art], 30, 200), pen=None, symbol="x", symbolSize=7,
+    lo, hi = (float(v) for v in np.percentile(bh[nn], [0.5, 99.5])) if nn.sum() > 10 else (30.0, 200.0)
+    lo, hi = lo - 5, hi + 8
+    if art.any():  # at the edge when off the scale, and counted there
+        plot.plot(bt[art], np.clip(bh[art], lo + 0.5, hi - 0.5), pen=None, symbol="x", symbolSize=7,
                   symbolBrush="#000000", symbolPen=pg.mkPen("#000000"))
-    top = float(np.nanpercentile(bh[nn], 99.5)) + 3 if nn.any() else 100.0
+    top = hi - 2
     if len(prompts):
         plot.plot(prompts, np.full(len(prompts), top), pen=None, symbol="t", symbolSize=7,
                   symbolBrush="#5d6d7e", symbolPen=None)
-    for p in record.phases:
-        label = pg.TextItem(phase_label(p.name, lang), color="#34495e", anchor=(0, 0))
-        label.setPos(p.start / 60, top + 4)
-        plot.addItem(label)
-    if nn.sum() > 10:
-        lo, hi = np.percentile(bh[nn], [0.5, 99.5])
-        plot.setYRange(lo - 5, hi + 8, padding=0)
+    plot.setYRange(lo, hi, padding=0)
+    if art.any():
+        above, below = off_scale(bh[art], lo, hi)
+        for count, y, arrow in ((above, hi, "↑"), (below, lo, "↓")):
+            if count:
+                note = pg.TextItem(f"{arrow} {count} ×", color="#000000", anchor=(1, 0 if arrow == "↑" else 1))
+                note.setPos(record.duration_s / 60, y)
+                plot.addItem(note)
+
+
+def _step_row(graphs, record: Record, lang: str, end_min: float):
+    """The step names in a row of their own above the panels (shortened or left out where the step is too
+    narrow at the window's first width), so they never cover the prompt marks or each other."""
+    import pyqtgraph as pg
+
+    row = graphs.addPlot(row=0, col=0)
+    row.hideAxis("bottom")
+    axis = row.getAxis("left")
+    axis.setWidth(AXIS_PX)  # the same width as the panels' axes, so the names sit over their steps
+    axis.setStyle(showValues=False)
+    axis.setPen(pg.mkPen(None))
+    row.setMouseEnabled(x=True, y=False)
+    row.setMaximumHeight(24)
+    row.setYRange(0, 1, padding=0)
+    per_char = end_min / 1000.0 * 7.5  # minutes per character at about 1000 px of plot and 7.5-px characters
+    spans = [(p.start / 60, p.end / 60, phase_label(p.name, lang)) for p in record.phases]
+    for x, text in fitted_labels(spans, per_char):
+        label = pg.TextItem(text, color="#34495e", anchor=(0.5, 0.5))
+        label.setPos(x, 0.5)
+        row.addItem(label)
+    return row

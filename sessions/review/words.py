@@ -13,7 +13,7 @@ WORDS: dict[str, dict[str, str]] = {
         "report_title": "Session report", "phase": "phase", "from_min": "from (min)", "minutes": "minutes",
         "hr": "heart rate (bpm)", "rmssd": "RMSSD (ms)", "sdnn": "SDNN (ms)", "coherence": "coherence",
         "calm": "calm (0-100)", "pacer_rate": "pacer (breaths/min)", "vs_baseline": "vs. baseline",
-        "hr_short": "HR", "calm_short": "calm", "baseline_phase": "quiet start",
+        "hr_short": "HR", "calm_short": "calm", "baseline_phase": "Quiet start",
         "timeline": "Over time", "phases": "Phase by phase", "summary": "In plain words",
         "hrv_full": "Heart rate variability of the whole session", "artefacts": "Beats and artefacts",
         "what_not": "What these numbers are not: this is a relaxation exercise, not a medical test. "
@@ -22,8 +22,9 @@ WORDS: dict[str, dict[str, str]] = {
                     "about your heart.",
         "artefact_share": "{n} of {total} beats ({pct:.1f} %) were flagged as artefacts or irregular beats and "
                           "left out of the numbers.",
-        "gaps": "The strap signal was lost {n} time(s), {s:.0f} s in total; nothing was filled in for those gaps.",
-        "irregular": "The heart rhythm was very irregular {n} time(s), {m:.1f} min in total (purple bands); heart rate "
+        "gaps": "The strap signal was lost {n} times, {s:.0f} s in total; nothing was filled in for those gaps.",
+        "gaps_one": "The strap signal was lost once, for {s:.0f} s; nothing was filled in for that gap.",
+        "irregular": "The heart rhythm was very irregular {times}, {m:.1f} min in total (purple bands); heart rate "
                      "variability means nothing there, so those stretches are left out of it. Irregular rhythms have "
                      "many causes; if this happens often, it is worth asking a doctor.",
         "damaged": "This file was damaged; the report shows what could be recovered: {what}",
@@ -36,10 +37,19 @@ WORDS: dict[str, dict[str, str]] = {
                     "calmer body.",
         "rmssd_down": "The beat-to-beat variation (RMSSD) went from {a:.0f} to {b:.0f} ms.",
         "coh_best": "Your heart rhythm followed your breathing most smoothly during {phase}.",
-        "calm_change": "The calm score went from {a:.0f} at the start to {b:.0f} at the end (50 is your own starting "
-                       "level).",
-        "distress_note": "There were {n} moment(s) when your heart rate rose sharply; the exercise slowed down and "
+        "calm_change": "The calm score went from {a:.0f} at the start (the quiet start; 50 is your own starting "
+                       "level) to {b:.0f} during {phase}.",
+        "distress_note": "There were {n} moments when your heart rate rose sharply; the exercise slowed down and "
                          "offered grounding. That is part of how the exercise works, not a failure.",
+        "distress_note_one": "There was one moment when your heart rate rose sharply; the exercise slowed down and "
+                             "offered grounding. That is part of how the exercise works, not a failure.",
+        "asked_note": "You pressed “this is too much” {n} times; each time the exercise paused for grounding. Saying "
+                      "so is part of how the exercise works, not a failure.",
+        "asked_note_one": "You pressed “this is too much” once; the exercise paused for grounding. Saying so is part "
+                          "of how the exercise works, not a failure.",
+        "untrusted": "{pct:.0f} % of the beats were flagged (more than {limit:.0f} %): the heart rate variability "
+                     "numbers of this session can't be trusted, because too few clean beats are left and the "
+                     "gaps between them distort the measures. A loose or dry strap is the usual cause.",
         "no_data": "Too few beats were recorded to say anything about this session.",
         "started": "started", "duration": "duration", "source": "source", "script": "exercise",
         "metric": "measure", "value": "value", "time_domain": "time domain", "freq_domain": "frequency domain (ms²)",
@@ -55,15 +65,18 @@ WORDS: dict[str, dict[str, str]] = {
         "hrv_too_short": "The session is too short for this part of the analysis.",
         "per_phase_note": "Means of the 5-second values within each phase; the change is against the quiet start.",
         "review_title": "Review", "time_min": "time (min)",
-        "legend": "▼ {prompt}   × {artefact}   red dashes: {distress}   orange dashes: {grounding}   grey band: {gap}   "
-                  "purple band: {irregular}",
-        "page": "page", "nn_used": "{nn} NN intervals used",
+        "legend": "▼ {prompt}   × {artefact} ({off})   red dashes: {distress}   orange dashes: {grounding}   "
+                  "dotted line: {level}   grey band: {gap}   yellow band: {paused}   purple band: {irregular}   "
+                  "light/blue-grey bands: {steps}",
+        "paused_band": "paused", "level_line": "your starting level (calm: 50)",
+        "off_scale": "at the edge with ↑/↓ n: off the scale",
+        "page": "page", "nn_used": "{nn} NN intervals used", "times_one": "once", "times_n": "{n} times",
     },
     "nl": {
         "report_title": "Sessieverslag", "phase": "fase", "from_min": "vanaf (min)", "minutes": "minuten",
         "hr": "hartslag (slagen/min)", "rmssd": "RMSSD (ms)", "sdnn": "SDNN (ms)", "coherence": "coherentie",
         "calm": "kalmte (0-100)", "pacer_rate": "ademtempo (per min)", "vs_baseline": "t.o.v. start",
-        "hr_short": "hartslag", "calm_short": "kalmte", "baseline_phase": "rustige start",
+        "hr_short": "hartslag", "calm_short": "kalmte", "baseline_phase": "Rustige start",
         "timeline": "In de tijd", "phases": "Fase voor fase", "summary": "In gewone woorden",
         "hrv_full": "Hartslagvariabiliteit van de hele sessie", "artefacts": "Slagen en artefacten",
         "what_not": "Wat deze getallen niet zijn: dit is een ontspanningsoefening, geen medisch onderzoek. "
@@ -73,7 +86,8 @@ WORDS: dict[str, dict[str, str]] = {
         "artefact_share": "{n} van de {total} slagen ({pct:.1f} %) zijn gemarkeerd als artefact of onregelmatige slag "
                           "en niet meegeteld.",
         "gaps": "Het signaal van de band viel {n} keer weg, samen {s:.0f} s; voor die gaten is niets ingevuld.",
-        "irregular": "Het hartritme was {n} keer erg onregelmatig, samen {m:.1f} min (paarse banden); daar zegt "
+        "gaps_one": "Het signaal van de band viel één keer weg, {s:.0f} s; voor dat gat is niets ingevuld.",
+        "irregular": "Het hartritme was {times} erg onregelmatig, samen {m:.1f} min (paarse banden); daar zegt "
                      "hartslagvariabiliteit niets, dus die stukken tellen niet mee. Een onregelmatig ritme kan veel "
                      "oorzaken hebben; gebeurt dit vaker, vraag dan je huisarts ernaar.",
         "damaged": "Dit bestand was beschadigd; het verslag toont wat er te redden was: {what}",
@@ -86,10 +100,19 @@ WORDS: dict[str, dict[str, str]] = {
                     "een rustiger lichaam.",
         "rmssd_down": "De variatie van slag tot slag (RMSSD) ging van {a:.0f} naar {b:.0f} ms.",
         "coh_best": "Je hartritme volgde je ademhaling het soepelst tijdens {phase}.",
-        "calm_change": "De kalmtescore ging van {a:.0f} aan het begin naar {b:.0f} aan het eind (50 is je eigen "
-                       "beginniveau).",
-        "distress_note": "Er waren {n} moment(en) waarop je hartslag sterk steeg; de oefening ging toen langzamer en "
+        "calm_change": "De kalmtescore ging van {a:.0f} aan het begin (de rustige start; 50 is je eigen "
+                       "beginniveau) naar {b:.0f} tijdens {phase}.",
+        "distress_note": "Er waren {n} momenten waarop je hartslag sterk steeg; de oefening ging toen langzamer en "
                          "bood grounding aan. Dat hoort bij hoe de oefening werkt; het is geen mislukking.",
+        "distress_note_one": "Er was één moment waarop je hartslag sterk steeg; de oefening ging toen langzamer en "
+                             "bood grounding aan. Dat hoort bij hoe de oefening werkt; het is geen mislukking.",
+        "asked_note": "Je drukte {n} keer op ‘dit is te veel’; elke keer pauzeerde de oefening voor grounding. Dat "
+                      "aangeven hoort bij hoe de oefening werkt; het is geen mislukking.",
+        "asked_note_one": "Je drukte één keer op ‘dit is te veel’; de oefening pauzeerde voor grounding. Dat aangeven "
+                          "hoort bij hoe de oefening werkt; het is geen mislukking.",
+        "untrusted": "{pct:.0f} % van de slagen is gemarkeerd (meer dan {limit:.0f} %): de cijfers voor "
+                     "hartslagvariabiliteit van deze sessie zijn niet betrouwbaar, omdat er te weinig schone slagen "
+                     "over zijn en de gaten ertussen de maten vertekenen. Meestal zit de band los of is hij te droog.",
         "no_data": "Er zijn te weinig slagen opgenomen om iets over deze sessie te zeggen.",
         "started": "begonnen", "duration": "duur", "source": "bron", "script": "oefening",
         "metric": "maat", "value": "waarde", "time_domain": "tijdsdomein", "freq_domain": "frequentiedomein (ms²)",
@@ -106,9 +129,12 @@ WORDS: dict[str, dict[str, str]] = {
         "per_phase_note": "Gemiddelden van de 5-secondewaarden binnen elke fase; de verandering is t.o.v. de rustige "
                           "start.",
         "review_title": "Terugkijken", "time_min": "tijd (min)",
-        "legend": "▼ {prompt}   × {artefact}   rode streepjes: {distress}   oranje streepjes: {grounding}   "
-                  "grijze band: {gap}   paarse band: {irregular}",
-        "page": "pagina", "nn_used": "{nn} NN-intervallen gebruikt",
+        "legend": "▼ {prompt}   × {artefact} ({off})   rode streepjes: {distress}   oranje streepjes: {grounding}   "
+                  "stippellijn: {level}   grijze band: {gap}   gele band: {paused}   paarse band: {irregular}   "
+                  "lichte/blauwgrijze banden: {steps}",
+        "paused_band": "gepauzeerd", "level_line": "je beginniveau (kalmte: 50)",
+        "off_scale": "aan de rand met ↑/↓ n: buiten de schaal",
+        "page": "pagina", "nn_used": "{nn} NN-intervallen gebruikt", "times_one": "één keer", "times_n": "{n} keer",
     },
 }
 
