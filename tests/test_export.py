@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from devices.simulator import Glitches, Person
 from sessions.cli import main
+from sessions.review.exports import EDF_NO_DATA, export_edf, join_edf_annotations
 from sessions.review.record import load_record
+from tests.sessionkit import run_session
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +102,15 @@ def test_bids_physio_reads_back_with_pandas(recorded, tmp_path):
     rec = load_record(recorded[1])
     out = tmp_path / "bids"
     assert main(["export", str(recorded[1]), "--format", "bids", "-o", str(out), "--subject", "p7"]) == 0
-    tsv, = out.glob("sub-p7_ses-*_task-safeplace_physio.tsv.gz")
+    tsv, = out.glob("sub-p7/ses-*/beh/sub-p7_ses-*_task-safeplace_physio.tsv.gz")
     side = json.loads(tsv.with_name(tsv.name.replace(".tsv.gz", ".json")).read_text())
     data = pd.read_csv(tsv, sep="\t", header=None, names=side["Columns"], na_values="n/a")
     assert side["SamplingFrequency"] == 4.0 and side["StartTime"] == 0.0
     assert len(data) == int(rec.duration_s * 4) + 1
     hr = data["heart_rate"].to_numpy()
     assert np.nanmedian(hr) == pytest.approx(np.median(60000 / rec.rr_ms[rec.nn_mask]), rel=0.05)
-    events = pd.read_csv(next(out.glob("*_events.tsv")), sep="\t")
+    assert side["Manufacturer"].startswith("replay") and "strap" not in side["Manufacturer"]
+    events = pd.read_csv(next(out.glob("sub-p7/ses-*/beh/*_events.tsv")), sep="\t")
     assert list(events.columns) == ["onset", "duration", "trial_type", "value"]
     assert (events["trial_type"] == "step").sum() == len(rec.events_of("step"))
 
@@ -113,3 +118,47 @@ def test_bids_physio_reads_back_with_pandas(recorded, tmp_path):
 def test_export_mistakes_are_one_sentence(recorded, tmp_path, capsys):
     assert main(["export", str(recorded[0]), "--format", "kubios", "-o", str(tmp_path / "no" / "x.txt")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def with_hole(tmp_path_factory):
+    """A simulated session whose strap link drops for 40 s from 150 s."""
+    person = Person(glitches=Glitches(link_drops=((150.0, 40.0),)))
+    ran = asyncio.run(run_session(tmp_path_factory.mktemp("hole"), "safe-place", "en", person, seed=3, duration_s=300))
+    return load_record(ran.path)
+
+
+def test_edf_gaps_are_gaps_not_readings(with_hole, tmp_path):
+    """A hole is the reserved digital minimum (never a real reading) and a 'no signal' annotation says so."""
+    pyedflib = pytest.importorskip("pyedflib")
+    out = tmp_path / "hole.edf"
+    export_edf(with_hole, out)
+    with pyedflib.EdfReader(str(out)) as edf:
+        hr_d, hr = edf.readSignal(0, digital=True), edf.readSignal(0)
+        rr_d = edf.readSignal(1, digital=True)
+        rmssd_d = edf.readSignal(edf.getSignalLabels().index("RMSSD 60s"), digital=True)
+        onsets, durations, texts = edf.readAnnotations()
+        assert edf.getDigitalMinimum(0) == EDF_NO_DATA and edf.getPhysicalMinimum(0) < 20
+    inside = slice(155 * 4, 185 * 4)
+    assert (hr_d[inside] == EDF_NO_DATA).all() and (rr_d[inside] == EDF_NO_DATA).all()
+    real = hr_d != EDF_NO_DATA
+    assert real.sum() > 200 * 4 and hr[real].min() > 40, "no reading outside the holes sits on the floor"
+    assert rmssd_d[0] == EDF_NO_DATA and (rmssd_d[1:] != EDF_NO_DATA).sum() > 40, "RMSSD before its first value: missing"
+    holes = [(o, d) for o, d, x in zip(onsets, durations, texts) if x == "no signal"]
+    assert any(o <= 152 and o + d >= 189 for o, d in holes)
+
+
+def test_edf_annotations_whole_and_labelled_as_simulated(with_hole, tmp_path):
+    pyedflib = pytest.importorskip("pyedflib")
+    out = tmp_path / "s.edf"
+    export_edf(with_hole, out)
+    with pyedflib.EdfReader(str(out)) as edf:
+        onsets, _d, texts = edf.readAnnotations()
+        assert edf.getEquipment() == "simulated" and "strap" not in edf.getTransducer(0)
+        assert edf.getRecordingAdditional().startswith("biofeedback-imagery_")
+    assert all(len(x.encode()) <= 40 for x in texts)
+    joined = [x for _o, x in join_edf_annotations(onsets, texts)]
+    prompts = [" ".join(f"prompt: {d['text']}".split()) for _t, k, d in with_hole.events if k == "prompt"]
+    assert [x for x in joined if x.startswith("prompt: ")] == prompts and max(map(len, prompts)) > 60
+    steps = [t for t, kind, _d in with_hole.events if kind == "step"]
+    assert len([x for x in joined if x.startswith("step ")]) == len(steps), "every event is in the file"

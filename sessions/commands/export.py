@@ -16,8 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "export", help="export a session for Kubios, spreadsheets, EDF viewers or BIDS",
         description="kubios: RR text (one interval in ms per line, raw). csv: PATH_beats.csv (raw RR, labels, NN), "
                     "PATH_corrected.csv, PATH_metrics.csv, PATH_events.csv. edf: EDF+ with HR, RR and the 5-s "
-                    "metrics as signals and every event as an annotation. bids: PATH is a folder that gets "
-                    "sub-S_ses-D_task-T_physio.tsv.gz with its JSON sidecar and _events.tsv. "
+                    "metrics as signals (no signal = the digital minimum, named in 'no signal' annotations) and every "
+                    "event as an annotation. bids: PATH is a BIDS dataset folder (dataset_description.json, "
+                    "sub-S/ses-D/beh/..._physio.tsv.gz and _events.tsv with their JSON sidecars); export more "
+                    "sessions into the same folder to add them. "
                     "Files are readable by you only.",
     )
     p.add_argument("id", nargs="?", help="session id or file (default: the latest)")

@@ -26,7 +26,42 @@ from sessions.review.signals import corrected, metric_on_grid, nn_signals
 FORMATS = ("kubios", "csv", "edf", "bids")
 SIGNAL_HZ = 4.0
 EDF_RECORD_S = 5.0
-EDF_ANNOTATION_CHARS = 60
+EDF_ANNOTATION_BYTES = 40
+"""What pyedflib (EDFlib) keeps of one annotation, in UTF-8 bytes: longer texts are written in pieces."""
+CONTINUED = "…"
+"""Ends a piece of an annotation that goes on in the next one (same onset), and starts that next piece."""
+EDF_NO_DATA = -32768
+"""The digital value reserved for 'no signal' in every EDF signal (see :func:`export_edf`)."""
+PACKAGE = "biofeedback-imagery"
+
+
+def software_version() -> str:
+    """``biofeedback-imagery 0.1.0``, from the installed package's metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{PACKAGE} {version(PACKAGE)}"
+    except PackageNotFoundError:
+        return f"{PACKAGE} (version unknown: not installed)"
+
+
+def source_kind(record: Record) -> str:
+    """'ble', 'simulated', 'replay' or '?', as the record's meta says."""
+    src = record.meta.get("source")
+    kind = src.get("kind") if isinstance(src, dict) else src
+    return str(kind or "?")
+
+
+def equipment(record: Record) -> str:
+    """What made the data, in words: a simulated or replayed session is never called a chest strap."""
+    kind = source_kind(record)
+    if kind == "simulated":
+        return "simulated heart (biofeedback simulator), no sensor"
+    if kind == "replay":
+        return "replay of a recorded RR file (original sensor unknown)"
+    if kind == "ble":
+        return "Bluetooth Heart Rate Service chest strap"
+    return "unknown source"
 
 
 def _need_beats(record: Record) -> None:
@@ -86,6 +121,7 @@ def export_csv(record: Record, path: Path) -> list[Path]:
 # --- EDF+ ----------------------------------------------------------------------------------------
 
 def annotation_text(kind: EventKind | str, data: dict) -> str:
+    """The event in a few words, whole (no cut: the EDF writer splits, see :func:`edf_annotation_pieces`)."""
     if kind is EventKind.PROMPT:
         text = f"prompt: {data.get('text', '')}"
     elif kind in (EventKind.STEP, EventKind.STEP_END):
@@ -98,7 +134,42 @@ def annotation_text(kind: EventKind | str, data: dict) -> str:
         text = f"{kind} {data.get('reason', '')}".strip()
     else:
         text = str(kind)
-    return text[:EDF_ANNOTATION_CHARS]
+    return " ".join(text.split())
+
+
+def edf_annotation_pieces(text: str, limit: int = EDF_ANNOTATION_BYTES) -> list[str]:
+    """``text`` as annotations of at most ``limit`` UTF-8 bytes each, none cut silently.
+
+    EDFlib keeps 40 bytes of an annotation; a longer text becomes several annotations at the same
+    onset, each but the last ending in '…' and each but the first starting with '…', so a reader sees
+    it was cut and can join the pieces again (:func:`join_edf_annotations`).
+    """
+    if len(text.encode()) <= limit:
+        return [text]
+    mark = len(CONTINUED.encode())
+    pieces: list[str] = []
+    rest = text
+    while rest:
+        room = limit - (mark if pieces else 0)
+        if len(rest.encode()) > room:
+            room -= mark
+        n = len(rest)
+        while len(rest[:n].encode()) > room:
+            n -= 1
+        head, rest = rest[:n], rest[n:]
+        pieces.append((CONTINUED if pieces else "") + head + (CONTINUED if rest else ""))
+    return pieces
+
+
+def join_edf_annotations(onsets, texts) -> list[tuple[float, str]]:
+    """The inverse of :func:`edf_annotation_pieces` over a file's annotations (in file order)."""
+    out: list[tuple[float, str]] = []
+    for onset, text in zip(onsets, texts):
+        if out and out[-1][1].endswith(CONTINUED) and text.startswith(CONTINUED) and out[-1][0] == onset:
+            out[-1] = (onset, out[-1][1][: -len(CONTINUED)] + text[len(CONTINUED):])
+        else:
+            out.append((float(onset), str(text)))
+    return out
 
 
 BIDS_EVENT_KINDS = frozenset({EventKind.STEP, EventKind.PROMPT, EventKind.DISTRESS, EventKind.GROUNDING,
@@ -121,8 +192,16 @@ EDF_SIGNALS = (  # label, unit, physical min/max, source
 def export_edf(record: Record, path: Path) -> list[Path]:
     """EDF+: HR and RR (4 Hz, corrected series), the 5-s metrics, and every event as an annotation.
 
-    EDF has no 'missing': holes are written as the signal's physical minimum and each is named in an
-    annotation ("no signal"), so a viewer shows a drop to the floor, never an invented curve.
+    Gaps: EDF has no 'missing' value. Two ways exist: EDF+D (discontinuous: data records only where
+    there is data) or one reserved digital value. This writes EDF+C with the **digital minimum
+    (-32768) reserved for 'no signal'** in every signal, because (1) pyedflib, the writer, writes only
+    continuous files, (2) a 5-s record holds 20 HR samples and one metric sample, so EDF+D would drop
+    the whole record, real beats included, wherever any signal is missing, and (3) the metrics are
+    missing at other times than HR (RMSSD needs its first 60 s). The physical minimum is one unit below
+    the lowest reading kept (HR 19 bpm, RR 199 ms, the metrics -1), so a real reading never maps to
+    -32768, and each hole is also named in
+    an annotation 'no signal' with its duration (HR/RR holes) so a viewer that draws the floor still
+    says why. Read back with ``readSignal(i, digital=True) == -32768`` as NaN.
     """
     import pyedflib
 
@@ -133,6 +212,7 @@ def export_edf(record: Record, path: Path) -> list[Path]:
     grid_slow = np.arange(n_records) * EDF_RECORD_S
     data: list[np.ndarray] = []
     headers: list[dict[str, str | int | float | None]] = []
+    transducer = "chest strap" if source_kind(record) == "ble" else source_kind(record)
     for label, unit, lo, hi, src in EDF_SIGNALS:
         if src in ("hr", "rr"):
             y = np.full(n_fast, np.nan)
@@ -141,10 +221,12 @@ def export_edf(record: Record, path: Path) -> list[Path]:
         else:
             y = metric_on_grid(record, src, grid_slow + EDF_RECORD_S)  # the value known at the record's end
             fs = 1.0 / EDF_RECORD_S
-        y = np.clip(np.where(np.isnan(y), lo, y), lo, hi)
-        data.append(y)
-        headers.append({"label": label, "dimension": unit, "sample_frequency": fs, "physical_min": lo,
-                        "physical_max": hi, "digital_min": -32768, "digital_max": 32767, "transducer": "chest strap",
+        floor = lo - 1.0  # the physical minimum, one unit below any reading: digital -32768 is 'no signal' only
+        step = (hi - floor) / 65535.0
+        scaled = np.round((np.clip(np.nan_to_num(y, nan=lo), lo, hi) - floor) / step) + EDF_NO_DATA
+        data.append(np.where(np.isnan(y), EDF_NO_DATA, scaled).astype(np.int32))
+        headers.append({"label": label, "dimension": unit, "sample_frequency": fs, "physical_min": floor,
+                        "physical_max": hi, "digital_min": EDF_NO_DATA, "digital_max": 32767, "transducer": transducer,
                         "prefilter": ""})
     tmp = path.with_name(path.name + ".part")
     write_private(tmp, b"")  # private before pyedflib writes into it
@@ -155,15 +237,19 @@ def export_edf(record: Record, path: Path) -> list[Path]:
             writer.setDatarecordDuration(EDF_RECORD_S)
         writer.setSignalHeaders(headers)
         writer.setPatientName("X")  # no name in health data that leaves the app
-        writer.setEquipment("biofeedback_HRS_chest_strap")
+        writer.setEquipment({"ble": "HRS_chest_strap"}.get(source_kind(record), source_kind(record)))  # 'simulated', 'replay'
         writer.setTechnician("")
+        writer.setRecordingAdditional(software_version().replace(" ", "_"))
         if record.started is not None:
             writer.setStartdatetime(record.started.replace(tzinfo=None))
-        writer.writeSamples(data)
-        for onset, kind, d in record.events:
-            writer.writeAnnotation(max(0.0, float(onset)), -1, annotation_text(kind, d))
-        for a, b in _holes(t, hr):
-            writer.writeAnnotation(a, b - a, "no signal")
+        notes = [(max(0.0, float(onset)), -1.0, annotation_text(kind, d)) for onset, kind, d in record.events]
+        notes += [(a, b - a, "no signal") for a, b in _holes(t, hr)]
+        pieces = [(onset, dur, piece) for onset, dur, text in notes for piece in edf_annotation_pieces(text)]
+        # EDFlib stores as many annotations per data record as there are annotation signals: room for all
+        writer.set_number_of_annotation_signals(min(64, max(1, int(np.ceil(len(pieces) / max(n_records, 1))) + 1)))
+        writer.writeSamples(data, digital=True)
+        for onset, dur, piece in pieces:
+            writer.writeAnnotation(onset, dur, piece)
     finally:
         writer.close()
     os.replace(tmp, path)
@@ -186,18 +272,65 @@ def _holes(t: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
 
 # --- BIDS physio ---------------------------------------------------------------------------------
 
+BIDS_VERSION = "1.8.0"
+
+
 def bids_stem(record: Record, subject: str) -> str:
-    task = re.sub(r"[^A-Za-z0-9]", "", str(record.meta.get("script") or "biofeedback")) or "biofeedback"
-    ses = re.sub(r"[^0-9]", "", record.id)[:14] or "1"
-    return f"sub-{subject}_ses-{ses}_task-{task}"
+    return f"sub-{subject}_ses-{bids_session(record)}_task-{bids_task(record)}"
+
+
+def bids_task(record: Record) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", str(record.meta.get("script") or "biofeedback")) or "biofeedback"
+
+
+def bids_session(record: Record) -> str:
+    return re.sub(r"[^0-9]", "", record.id)[:14] or "1"
+
+
+def _bids_dataset_files(root: Path, subject: str) -> list[Path]:
+    """dataset_description.json, README and participants.tsv at the dataset's root (kept when there)."""
+    out = []
+    desc = root / "dataset_description.json"
+    if not desc.exists():
+        out.append(write_private(desc, json.dumps({
+            "Name": "biofeedback sessions", "BIDSVersion": BIDS_VERSION, "DatasetType": "raw",
+            "GeneratedBy": [{"Name": PACKAGE, "Version": software_version().split(" ", 1)[1]}],
+        }, indent=1).encode()))
+    readme = root / "README"
+    if not readme.exists():
+        out.append(write_private(readme, (
+            "HRV biofeedback sessions exported by biofeedback-imagery.\n"
+            "Each session: heart rate, RR interval and the app's 5-s metrics at 4 Hz (beh/*_physio.tsv.gz, "
+            "n/a where there was no signal) and the session's steps, prompts and safety events (beh/*_events.tsv).\n").encode()))
+    parts = root / "participants.tsv"
+    rows = parts.read_text().splitlines() if parts.exists() else ["participant_id"]
+    if f"sub-{subject}" not in rows[1:]:
+        out.append(write_private(parts, ("\n".join([*rows, f"sub-{subject}"]) + "\n").encode()))
+    return out
+
+
+BIDS_EVENTS_SIDECAR = {
+    "onset": {"Description": "Time of the event since the session's start", "Units": "s"},
+    "duration": {"Description": "How long a step lasted (n/a for instant events)", "Units": "s"},
+    "trial_type": {"Description": "The kind of event: step, prompt, distress, grounding, pacer_rate, link, pause, "
+                                  "resume, stop, done, rhythm"},
+    "value": {"Description": "The event in words, whole (a step's id, a prompt's text, a reason)"},
+}
 
 
 def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
-    """``<stem>_physio.tsv.gz`` (no header row, 'n/a' for holes) with its JSON sidecar, and ``_events.tsv``."""
+    """A BIDS dataset at ``path``: dataset_description.json, README, participants.tsv, and for the session
+    ``sub-S/ses-D/beh/<stem>_physio.tsv.gz`` (no header row, 'n/a' for holes) with its JSON sidecar and
+    ``<stem>_events.tsv`` with its sidecar. Exporting more sessions into the same folder adds to the dataset."""
     _need_beats(record)
     if not re.fullmatch(r"[A-Za-z0-9]+", subject):
         raise UserError(f"the BIDS subject label must be letters and digits only, not '{subject}'.")
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{path}: with --format bids the output is a folder, and this is a file.")
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    out = _bids_dataset_files(path, subject)
+    beh = path / f"sub-{subject}" / f"ses-{bids_session(record)}" / "beh"
+    beh.mkdir(parents=True, exist_ok=True, mode=0o700)
     stem = bids_stem(record, subject)
     t, hr, rr = nn_signals(record, SIGNAL_HZ)
     cols = {"heart_rate": hr, "rr_interval": rr,
@@ -206,15 +339,16 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
     stacked = np.column_stack(list(cols.values()))
     for row in stacked:
         buf.write("\t".join("n/a" if np.isnan(v) else f"{v:.4f}" for v in row) + "\n")
-    physio = write_private(path / f"{stem}_physio.tsv.gz", gzip.compress(buf.getvalue().encode(), mtime=0))
+    physio = write_private(beh / f"{stem}_physio.tsv.gz", gzip.compress(buf.getvalue().encode(), mtime=0))
     sidecar = {
+        "TaskName": bids_task(record),
         "SamplingFrequency": SIGNAL_HZ,
         "StartTime": 0.0,
         "Columns": list(cols),
         "heart_rate": {
             "Description": "Heart rate from the time-preserving corrected RR series (runs of flagged "
             "beats replaced by equal intervals over the same time), linearly interpolated; "
-            "n/a where the strap was lost",
+            "n/a where there was no signal",
             "Units": "bpm",
         },
         "rr_interval": {
@@ -225,11 +359,11 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
         "coherence": {"Description": "HeartMath-style coherence ratio over the last 64 s, every 5 s", "Units": "ratio"},
         "calm": {"Description": "Calm score, 50 at the session's baseline", "Units": "score 0-100"},
         "pacer_rate": {"Description": "Breathing pacer rate shown", "Units": "breaths/min"},
-        "Manufacturer": "Bluetooth Heart Rate Service chest strap",
-        "SoftwareVersions": "biofeedback",
+        "Manufacturer": equipment(record),
+        "SoftwareVersions": software_version(),
         "SessionStart": record.meta.get("started_at"),
     }
-    side = write_private(path / f"{stem}_physio.json", json.dumps(sidecar, indent=1).encode())
+    side = write_private(beh / f"{stem}_physio.json", json.dumps(sidecar, indent=1, ensure_ascii=False).encode())
     ev = io.StringIO()
     ev.write("onset\tduration\ttrial_type\tvalue\n")
     for i, (t0, kind, d) in enumerate(record.events):
@@ -239,10 +373,11 @@ def export_bids(record: Record, path: Path, subject: str = "01") -> list[Path]:
         if kind is EventKind.STEP:
             nxt = next((e.t for e in record.events[i + 1 :] if e.kind is EventKind.STEP), record.duration_s)
             dur = f"{nxt - t0:.3f}"
-        value = annotation_text(kind, d).replace("\t", " ").replace("\n", " ")
-        ev.write(f"{t0:.3f}\t{dur}\t{kind}\t{value}\n")
-    events = write_private(path / f"{stem}_events.tsv", ev.getvalue().encode())
-    return [physio, side, events]
+        value = annotation_text(kind, d).replace("\t", " ") or "n/a"
+        ev.write(f"{max(0.0, t0):.3f}\t{dur}\t{kind}\t{value}\n")
+    events = write_private(beh / f"{stem}_events.tsv", ev.getvalue().encode())
+    ev_side = write_private(beh / f"{stem}_events.json", json.dumps(BIDS_EVENTS_SIDECAR, indent=1).encode())
+    return [*out, physio, side, events, ev_side]
 
 
 def export(record: Record, fmt: str, path: Path, *, subject: str = "01") -> list[Path]:
