@@ -23,3 +23,42 @@ def test_trends_rows_and_figure(data_dir, tmp_path, capsys):
     for r in rows:
         assert 3.5 < r["minutes"] < 6 and r["rmssd_rest_ms"] > 5 and r["calm_change"] is not None
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_trends_figure_one_session_no_assessment_and_replays_not_yours(data_dir, tmp_path, capsys, polar_h10_file):
+    """One own session: no empty resonance panel, a date axis of about a week (not years); a replay of a
+    recording is left out (and said so) unless asked for; each exercise has its own marker."""
+    from datetime import timedelta
+
+    import matplotlib.dates as mdates
+
+    from sessions.review.trends import trend_rows, trends_figure
+
+    assert main(["run", "--simulate", "--speed", "1000", "--duration", "120", "--seed", "3"]) == 0
+    assert main(["run", "--replay", str(polar_h10_file), "--speed", "1000"]) == 0
+    capsys.readouterr()
+    assert main(["trends", "--json"]) == 0
+    out = capsys.readouterr().out
+    rows = json.loads(out[: out.rindex("]") + 1])
+    assert [r["source"] for r in rows] == ["simulated"] and rows[0]["own"] is True
+    assert main(["trends"]) == 0
+    assert "1 replay of a recording is left out" in capsys.readouterr().out
+    assert main(["trends", "--json", "--include-replays"]) == 0
+    assert sorted(r["source"] for r in json.loads(capsys.readouterr().out)) == ["replay", "simulated"]
+
+    own = [r for r in trend_rows() if r.own]
+    fig = trends_figure(own, "en")
+    assert len(fig.axes) == 3, "calm, RMSSD and minutes; no resonance panel without an assessment"
+    lo, hi = fig.axes[0].get_xlim()
+    assert 6 <= hi - lo <= 9, "one session sits in a week-wide axis"
+    assert lo < mdates.date2num(own[0].started) < hi
+    fig.savefig(tmp_path / "one.png")
+
+    # two exercises: two markers, a legend naming both, and the resonance panel once a rate is known
+    other = own[0].__class__(**{**own[0].__dict__, "id": "x", "script": "coat-rack", "resonance_rate": 6.0,
+                                "started": own[0].started + timedelta(days=2)})
+    fig = trends_figure([own[0], other], "nl")
+    assert len(fig.axes) == 4
+    markers = {line.get_marker() for line in fig.axes[0].get_lines() if line.get_linestyle() == "None"}
+    assert len(markers) == 2
+    assert {t.get_text() for t in fig.legends[0].get_texts()} == {own[0].script, "coat-rack"}

@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the figure to FILE (.png/.pdf/.svg)")
     p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.add_argument("--include-replays", action="store_true",
+                   help="also count replays of recordings (run --replay), which are left out as not your own")
     p.set_defaults(func=run)
 
 
@@ -27,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
     from sessions.review.words import say
 
     rows = trend_rows()
+    replays = sum(1 for r in rows if not r.own)
+    if not args.include_replays:
+        rows = [r for r in rows if r.own]
     if args.json:
         print(json.dumps([r.to_json() for r in rows], indent=1))
     else:
@@ -42,9 +47,12 @@ def run(args: argparse.Namespace) -> int:
                 table.add_column(say(args.lang, key), justify="left" if key in ("date", "script") else "right")
             f = lambda v, p="{:.1f}": "–" if v is None else p.format(v)
             for r in rows:
-                table.add_row(r.started.strftime("%Y-%m-%d %H:%M") if r.started else r.id, r.script or "–",
+                table.add_row(r.started.strftime("%Y-%m-%d %H:%M") if r.started else r.id,
+                          (r.script or "–") + ("" if r.own else f" ({say(args.lang, 'replay_mark')})"),
                               f(r.minutes), f(r.calm_change, "{:+.0f}"), f(r.rmssd_rest, "{:.0f}"), f(r.resonance_rate))
             console.print(table)
+        if replays and not args.include_replays:
+            console.print(say(args.lang, "replays_left_out_one" if replays == 1 else "replays_left_out_n", n=replays))
     if args.output:
         if args.output.suffix.lower() not in (".png", ".pdf", ".svg"):
             raise UserError(f"{args.output.name}: the figure can be written as .png, .pdf or .svg.")

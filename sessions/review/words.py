@@ -68,9 +68,16 @@ WORDS: dict[str, dict[str, str]] = {
         "legend": "▼ {prompt}   × {artefact} ({off})   red dashes: {distress}   orange dashes: {grounding}   "
                   "dotted line: {level}   grey band: {gap}   yellow band: {paused}   purple band: {irregular}   "
                   "light/blue-grey bands: {steps}",
+        "analysis": "The beats in detail", "tachogram": "RR tachogram (NN beats; × flagged)",
+        "psd": "Power spectrum (Lomb-Scargle) with the VLF, LF and HF bands and their peaks",
+        "frequency_hz": "frequency (Hz)", "rr_histogram": "RR histogram (triangular index {tri:.1f})",
+        "beats": "beats", "hr_range": "heart rate: mean {mean:.0f}, min {lo:.0f}, max {hi:.0f} bpm",
         "paused_band": "paused", "level_line": "your starting level (calm: 50)",
         "off_scale": "at the edge with ↑/↓ n: off the scale",
         "page": "page", "nn_used": "{nn} NN intervals used", "times_one": "once", "times_n": "{n} times",
+        "replays_left_out_one": "1 replay of a recording is left out (not your own sessions; --include-replays shows it).",
+        "replays_left_out_n": "{n} replays of recordings are left out (not your own sessions; --include-replays shows them).",
+        "replay_mark": "replay", "exercise": "exercise", "source_col": "source",
     },
     "nl": {
         "report_title": "Sessieverslag", "phase": "fase", "from_min": "vanaf (min)", "minutes": "minuten",
@@ -132,9 +139,16 @@ WORDS: dict[str, dict[str, str]] = {
         "legend": "▼ {prompt}   × {artefact} ({off})   rode streepjes: {distress}   oranje streepjes: {grounding}   "
                   "stippellijn: {level}   grijze band: {gap}   gele band: {paused}   paarse band: {irregular}   "
                   "lichte/blauwgrijze banden: {steps}",
+        "analysis": "De slagen in detail", "tachogram": "RR-tachogram (NN-slagen; × gemarkeerd)",
+        "psd": "Vermogensspectrum (Lomb-Scargle) met de VLF-, LF- en HF-banden en hun pieken",
+        "frequency_hz": "frequentie (Hz)", "rr_histogram": "RR-histogram (driehoeksindex {tri:.1f})",
+        "beats": "slagen", "hr_range": "hartslag: gemiddeld {mean:.0f}, min {lo:.0f}, max {hi:.0f} slagen/min",
         "paused_band": "gepauzeerd", "level_line": "je beginniveau (kalmte: 50)",
         "off_scale": "aan de rand met ↑/↓ n: buiten de schaal",
         "page": "pagina", "nn_used": "{nn} NN-intervallen gebruikt", "times_one": "één keer", "times_n": "{n} keer",
+        "replays_left_out_one": "1 afgespeelde opname is weggelaten (niet je eigen sessies; --include-replays toont hem).",
+        "replays_left_out_n": "{n} afgespeelde opnames zijn weggelaten (niet je eigen sessies; --include-replays toont ze).",
+        "replay_mark": "afgespeeld", "exercise": "oefening", "source_col": "bron",
     },
 }
 
