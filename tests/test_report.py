@@ -41,12 +41,12 @@ def test_english_override_and_pdf_pages_render(session, tmp_path):
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) not installed")
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(out), str(tmp_path / "page")], check=True)
-    assert len(list(tmp_path.glob("page-*.png"))) == 2
+    assert len(list(tmp_path.glob("page-*.png"))) == 3  # summary and timeline, tables, the beats in detail
 
 
 def test_png_report_writes_one_image_per_page(session, tmp_path):
     assert main(["report", str(session), "-o", str(tmp_path / "r.png")]) == 0
-    assert (tmp_path / "r.png").exists() and (tmp_path / "r-2.png").exists()
+    assert all((tmp_path / n).exists() for n in ("r.png", "r-2.png", "r-3.png"))
 
 
 def test_offline_hrv_agrees_with_our_analyzer_and_is_in_ms2(session):

@@ -169,3 +169,60 @@ def test_review_window_shows_the_legend_and_the_step_row(rec):
     assert win.phase_table.item(0, 0).text() == "Rustige start"
     assert win.step_names not in win.plots
     win.close()
+
+
+def test_the_beats_in_detail_page_has_tachogram_spectrum_poincare_and_histogram(rec):
+    from biofeedback.spectral import HF_BAND, LF_BAND
+    from sessions.review.report import draw_analysis
+
+    content = build_content(rec, "en")
+    fig = _figure()
+    tacho, psd, poincare, hist = draw_analysis(fig, content)
+    assert tacho.get_ylabel() == "RR (ms)" and 500 < np.median(tacho.get_lines()[0].get_ydata()) < 1200
+    m = content.hrv.metrics
+    peaks = sorted(ln.get_xdata()[0] for ln in psd.get_lines() if ln.get_linestyle() == "--")
+    assert peaks == [pytest.approx(m["lf_peak_hz"]), pytest.approx(m["hf_peak_hz"])]
+    assert LF_BAND[0] <= peaks[0] < LF_BAND[1] <= peaks[1] < HF_BAND[1]
+    labels = " ".join(t.get_text() for t in psd.texts)
+    assert f"LF {m['lf_nu']:.0f} n.u." in labels and f"HF {m['hf_nu']:.0f} n.u." in labels
+    assert f"SD1 {m['sd1_ms']:.0f} ms, SD2 {m['sd2_ms']:.0f} ms" in poincare.get_title(loc="left")
+    assert f"triangular index {m['tri_index']:.1f}" in hist.get_title(loc="left")
+    assert sum(p.get_height() for p in hist.patches) == content.hrv.nn
+    assert any(f"max {m['max_hr_bpm']:.0f} bpm" in t.get_text() for t in fig.texts)
+    assert {"LF (%)", "HF (%)", "LF (n.u.)", "mean HR (bpm)", "min HR (bpm)"} <= {n for _g, n, _v in content.hrv.rows()}
+
+
+
+def test_html_report_is_responsive_and_carries_the_detail_image(path, tmp_path):
+    from sessions.review.report import write_report
+
+    out = tmp_path / "r.html"
+    write_report(load_record(path), out, "en")
+    html = out.read_text()
+    assert '<meta name="viewport" content="width=device-width' in html
+    assert "max-width: 100%" in html and "overflow-x: auto" in html
+    assert html.count('<div class="scroll"><table>') == 2
+    assert html.count('src="data:image/png;base64,') == 2 and "The beats in detail" in html
+
+
+def test_page_two_cells_hold_their_text_in_dutch(path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.table import Table
+
+    from sessions.review.report import page_two
+
+    rec = load_record(path)
+    rec.phases[1].name = "Naar je veilige plek en daar rusten"
+    fig = page_two(build_content(rec, "nl"))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    r = canvas.get_renderer()
+    page = fig.bbox
+    tables = [a for ax in fig.axes for a in ax.get_children() if isinstance(a, Table)]
+    assert tables
+    for table in tables:
+        for cell in table.get_celld().values():
+            box, text = cell.get_window_extent(r), cell.get_text().get_window_extent(r)
+            if cell.get_text().get_text():
+                assert box.x0 - 0.5 <= text.x0 and text.x1 <= box.x1 + 0.5, cell.get_text().get_text()
+            assert page.x0 + 0.03 * page.width <= box.x0 and box.x1 <= page.x1 - 0.03 * page.width

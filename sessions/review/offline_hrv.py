@@ -30,6 +30,7 @@ TIME_KEYS = (("mean_nn_ms", "mean NN (ms)"), ("sdnn_ms", "SDNN (ms)"), ("rmssd_m
              ("sdnn_index_ms", "SDNN index (ms)"))
 FREQ_KEYS = (("vlf_ms2", "VLF (ms²)"), ("lf_ms2", "LF (ms²)"), ("hf_ms2", "HF (ms²)"), ("lf_hf", "LF/HF"),
              ("total_ms2", "total power (ms²)"), ("lf_nu", "LF (n.u.)"), ("hf_nu", "HF (n.u.)"),
+             ("vlf_pct", "VLF (%)"), ("lf_pct", "LF (%)"), ("hf_pct", "HF (%)"),
              ("lf_peak_hz", "LF peak (Hz)"), ("hf_peak_hz", "HF peak (Hz)"))
 NONLINEAR_KEYS = (("sd1_ms", "SD1 (ms)"), ("sd2_ms", "SD2 (ms)"), ("sd2_sd1", "SD2/SD1"), ("dfa_alpha1", "DFA α1"),
                   ("dfa_alpha2", "DFA α2"), ("sampen", "SampEn"))
@@ -65,6 +66,16 @@ def nn_series(record: Record) -> tuple[np.ndarray, np.ndarray]:
     """(NN in ms, beat time in s) of the beats the metrics used."""
     mask = record.hrv_mask
     return record.rr_ms[mask].astype(float), record.beat_t[mask].astype(float)
+
+
+def poincare_pairs(record: Record) -> tuple[np.ndarray, np.ndarray]:
+    """(RR n, RR n+1) in ms for every pair of neighbouring NN beats with no removed beat or gap between."""
+    mask = record.hrv_mask
+    prev = np.concatenate(([False], mask[:-1]))
+    consecutive = mask & prev & ~record.after_gap.astype(bool)
+    rr = record.rr_ms.astype(float)
+    idx = np.flatnonzero(consecutive)
+    return rr[idx - 1], rr[idx]
 
 
 def _pick(metrics: dict[str, float], keys: tuple[tuple[str, str], ...]) -> dict[str, float]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sessions.errors import UserError
 from sessions.private_files import write_private
-from sessions.review.offline_hrv import OfflineHrv, offline_hrv
+from sessions.review.offline_hrv import OfflineHrv, nn_series, offline_hrv, poincare_pairs
 from sessions.review.phase_table import PhaseRow, phase_rows, table_cells
 from sessions.review.record import Record
 from sessions.review.summary import plain_summary
@@ -97,6 +97,11 @@ def _table(fig, rect, header: list[str], body: list[list[str]], size: float = 7)
     t = ax.table(cellText=body, colLabels=header, cellLoc="right", colLoc="right", bbox=(0, 0, 1, 1))
     t.auto_set_font_size(False)
     t.set_fontsize(size)
+    # each column as wide as its longest line (plus room), so a long phase name is never cut
+    longest = [max(len(line) for text in [header[c]] + [r[c] for r in body] for line in text.split("\n")) + 2
+               for c in range(len(header))]
+    for (_row, col), cell in t.get_celld().items():
+        cell.set_width(longest[col] / sum(longest))
     for (row, col), cell in t.get_celld().items():
         cell.set_linewidth(0.3)
         if row == 0:
@@ -152,6 +157,98 @@ def _png_bytes(fig, dpi: int = 100) -> bytes:
     return buf.getvalue()
 
 
+def draw_analysis(fig, content: ReportContent, rect=(0.08, 0.08, 0.86, 0.8)) -> list:
+    """The beats in detail, as Kubios shows them: RR tachogram (ms), power spectrum with the VLF/LF/HF bands
+    and their peaks, Poincaré plot with SD1/SD2, RR histogram with the triangular index."""
+    import numpy as np
+
+    from biofeedback.spectral import HF_BAND, LF_BAND, VLF_BAND, spectrum
+
+    lang, rec, hrv = content.lang, content.record, content.hrv
+    m = hrv.metrics or {}
+    left, bottom, width, height = rect
+    space = 0.075
+    h = (height - 2 * space) / 3
+    tacho = fig.add_axes((left, bottom + 2 * (h + space), width, h))
+    psd_ax = fig.add_axes((left, bottom + h + space, width * 0.55, h))
+    poin = fig.add_axes((left + width * 0.68, bottom + h + space, width * 0.32, h))
+    hist = fig.add_axes((left, bottom, width * 0.55, h))
+    nn, t = nn_series(rec)
+    art = rec.artefact_mask
+    tacho.plot(t / 60, nn, lw=0.6, color="#2e86c1")
+    if art.any():
+        tacho.plot(rec.beat_t[art] / 60, np.clip(rec.rr_ms[art], *tacho.get_ylim()), "x", ms=3, color="#000000", mew=0.6)
+    tacho.set_title(say(lang, "tachogram"), fontsize=8, loc="left")
+    tacho.set_xlabel(say(lang, "time_min"), fontsize=7)
+    tacho.set_ylabel("RR (ms)", fontsize=7)
+    sp = spectrum(t, nn) if len(nn) >= 8 else None
+    if sp is not None:
+        keep = sp.freqs <= 0.5
+        psd_ax.plot(sp.freqs[keep], sp.psd[keep], color="#34495e", lw=0.8)
+        for band, colour, name in ((VLF_BAND, "#d5dbdb", "VLF"), (LF_BAND, "#f5cba7", "LF"), (HF_BAND, "#aed6f1", "HF")):
+            b = (sp.freqs >= band[0]) & (sp.freqs < band[1])
+            psd_ax.fill_between(sp.freqs[b], sp.psd[b], color=colour, lw=0)
+            peak = m.get(f"{name.lower()}_peak_hz")
+            label = name if name == "VLF" else f"{name} {m.get(f'{name.lower()}_nu', float('nan')):.0f} n.u."
+            psd_ax.text((band[0] + band[1]) / 2, 0.97, label, transform=psd_ax.get_xaxis_transform(), ha="center",
+                        va="top", fontsize=6)
+            if peak is not None and np.isfinite(peak):
+                psd_ax.axvline(peak, color="#c0392b", lw=0.7, ls="--")
+                psd_ax.text(peak, 0.84, f"{peak:.3f} Hz", transform=psd_ax.get_xaxis_transform(), ha="left",
+                            va="top", fontsize=5.5, color="#c0392b")
+        psd_ax.set_xlim(0, 0.5)
+        above_vlf = sp.freqs >= LF_BAND[0]
+        if above_vlf.any():  # scaled to LF and HF; a large VLF peak at 0 Hz runs off the top
+            psd_ax.set_ylim(0, float(sp.psd[above_vlf & keep].max()) * 1.35)
+    psd_ax.set_title(say(lang, "psd"), fontsize=8, loc="left")
+    psd_ax.set_xlabel(say(lang, "frequency_hz"), fontsize=7)
+    psd_ax.set_ylabel("ms²/Hz", fontsize=7)
+    x, y = poincare_pairs(rec)
+    poin.plot(x, y, ".", ms=1.2, color="#2e86c1", alpha=0.5)
+    sd1, sd2 = m.get("sd1_ms"), m.get("sd2_ms")
+    if len(x) and sd1 is not None and sd2 is not None:
+        c = float(np.mean(np.concatenate((x, y))))
+        from matplotlib.patches import Ellipse
+
+        poin.add_patch(Ellipse((c, c), 2 * sd2, 2 * sd1, angle=45, fill=False, color="#c0392b", lw=0.8))
+        poin.set_title(f"Poincaré: SD1 {sd1:.0f} ms, SD2 {sd2:.0f} ms", fontsize=8, loc="left")
+        lo, hi = np.percentile(np.concatenate((x, y)), [0.5, 99.5])
+        poin.set_xlim(lo - 20, hi + 20)
+        poin.set_ylim(lo - 20, hi + 20)
+    poin.set_aspect("equal", adjustable="box")
+    poin.set_xlabel("RRₙ (ms)", fontsize=7)
+    poin.set_ylabel("RRₙ₊₁ (ms)", fontsize=7)
+    if len(nn):
+        hist.hist(nn, bins=np.arange(nn.min() - 7.8125 / 2, nn.max() + 7.8125, 7.8125), color="#85c1e9", lw=0)
+    tri = m.get("tri_index")
+    hist.set_title(say(lang, "rr_histogram", tri=tri if tri is not None else float("nan")), fontsize=8, loc="left")
+    hist.set_xlabel("RR (ms)", fontsize=7)
+    hist.set_ylabel(say(lang, "beats"), fontsize=7)
+    for ax in (tacho, psd_ax, poin, hist):
+        ax.tick_params(labelsize=6.5)
+        ax.grid(alpha=0.3, lw=0.5)
+    hr = [m.get(k) for k in ("mean_hr_bpm", "min_hr_bpm", "max_hr_bpm")]
+    if all(v is not None for v in hr):
+        fig.text(left + width * 0.62, bottom + h * 0.6, say(lang, "hr_range", mean=hr[0], lo=hr[1], hi=hr[2]),
+                 fontsize=8, va="top")
+    return [tacho, psd_ax, poin, hist]
+
+
+def page_three(content: ReportContent):
+    fig = _figure()
+    fig.text(0.06, 0.975, say(content.lang, "analysis"), fontsize=12, weight="bold", va="top")
+    if content.hrv.metrics:
+        draw_analysis(fig, content, rect=(0.1, 0.1, 0.84, 0.8))
+    else:
+        _wrapped(fig, 0.06, 0.94, [say(content.lang, "hrv_too_short")], size=8.5)
+    _wrapped(fig, 0.06, 0.045, [say(content.lang, "what_not")], width=140, size=6.5, color="#555555")
+    return fig
+
+
+def _pages(content: ReportContent) -> list:
+    return [page_one(content), page_two(content), page_three(content)]
+
+
 # --- renderers ------------------------------------------------------------------------------------
 
 def render_pdf(content: ReportContent, path: Path) -> list[Path]:
@@ -159,7 +256,7 @@ def render_pdf(content: ReportContent, path: Path) -> list[Path]:
 
     buf = io.BytesIO()
     with PdfPages(buf) as pdf:
-        for fig in (page_one(content), page_two(content)):
+        for fig in _pages(content):
             pdf.savefig(fig)
         info = pdf.infodict()
         info["Title"] = content.heading
@@ -168,9 +265,9 @@ def render_pdf(content: ReportContent, path: Path) -> list[Path]:
 
 
 def render_png(content: ReportContent, path: Path) -> list[Path]:
-    """One PNG per page: FILE.png, then FILE-2.png."""
+    """One PNG per page: FILE.png, then FILE-2.png and FILE-3.png."""
     out = []
-    for i, fig in enumerate((page_one(content), page_two(content))):
+    for i, fig in enumerate(_pages(content)):
         target = path if i == 0 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
         write_private(target, _png_bytes(fig, dpi=110))
         out.append(target)
@@ -182,16 +279,24 @@ def render_html(content: ReportContent, path: Path) -> list[Path]:
     fig = _figure((10, 7.5))
     draw_timeline(fig, content.record, lang, rect=(0.08, 0.07, 0.9, 0.86))
     image = base64.b64encode(_png_bytes(fig, dpi=110)).decode("ascii")
+    analysis = ""
+    if content.hrv.metrics:
+        detail = _figure((10, 10))
+        draw_analysis(detail, content, rect=(0.08, 0.06, 0.88, 0.9))
+        analysis = (f"<h2>{e(say(lang, 'analysis'))}</h2>\n<img alt=\"{e(say(lang, 'analysis'))}\" "
+                    f"src=\"data:image/png;base64,{base64.b64encode(_png_bytes(detail, dpi=100)).decode('ascii')}\">")
     header, body = table_cells(content.rows, lang)
     phase_html = "<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>" + "".join(
         "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in body)
     groups = {"time": say(lang, "time_domain"), "frequency": say(lang, "freq_domain"), "nonlinear": say(lang, "nonlinear")}
     hrv_rows = content.hrv.rows()
-    hrv_html = ("<table><tr><th></th><th>" + e(say(lang, "metric")) + "</th><th>" + e(say(lang, "value")) + "</th></tr>"
+    hrv_html = ('<div class="scroll"><table><tr><th></th><th>' + e(say(lang, "metric")) + "</th><th>"
+                + e(say(lang, "value")) + "</th></tr>"
                 + "".join(f"<tr><td>{e(groups[g])}</td><td>{e(n)}</td><td>{e(v)}</td></tr>" for g, n, v in hrv_rows)
-                + "</table>") if hrv_rows else f"<p>{e(say(lang, 'hrv_too_short'))}</p>"
+                + "</table></div>") if hrv_rows else f"<p>{e(say(lang, 'hrv_too_short'))}</p>"
     doc = f"""<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>{e(content.heading)}</title>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(content.heading)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
 h1 {{ font-size: 1.6em; margin-bottom: 0.1em; }} .facts, .note {{ color: #555; font-size: 0.9em; }}
@@ -199,7 +304,10 @@ table {{ border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }}
 td, th {{ border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }}
 td:first-child, th:first-child {{ text-align: left; }} th {{ background: #eaf2f8; }}
 .summary li {{ margin: 0.3em 0; }} .what-not {{ border-left: 4px solid #aab7b8; padding: 0.5em 1em; background: #f4f6f7; }}
-img {{ max-width: 100%; }}
+img {{ max-width: 100%; height: auto; }}
+.scroll {{ overflow-x: auto; max-width: 100%; }}
+@media (max-width: 600px) {{ body {{ margin: 0.5em auto; padding: 0 0.5em; }} h1 {{ font-size: 1.3em; }}
+  table {{ font-size: 0.8em; }} }}
 </style></head><body>
 <h1>{e(content.heading)}</h1>
 <p class="facts">{e(content.facts)}</p>
@@ -211,12 +319,13 @@ img {{ max-width: 100%; }}
 <p class="note">{e(legend_text(lang))}</p>
 <h2>{e(say(lang, 'phases'))}</h2>
 <p class="note">{e(say(lang, 'per_phase_note'))}</p>
-<table>{phase_html}</table>
+<div class="scroll"><table>{phase_html}</table></div>
 <h2>{e(say(lang, 'artefacts'))}</h2>
 {''.join(f'<p>{e(n)}</p>' for n in content.notes) or '<p>–</p>'}
 <h2>{e(say(lang, 'hrv_full'))}</h2>
 <p class="note">{e(say(lang, 'hrv_method'))} {e(say(lang, 'nn_used', nn=content.hrv.nn))}</p>
 {hrv_html}
+{analysis}
 </body></html>
 """
     write_private(path, doc.encode("utf-8"))
