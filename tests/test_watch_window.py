@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,9 +46,59 @@ def test_each_session_gets_its_curves_and_its_state(qtbot):
     assert len(hr_a.getData()[0]) == 120 and calm_a.getData()[1][-1] == pytest.approx(73.8)
     title_b = window._rows["b2"][0].titleLabel.text
     assert "b2" in title_b and "verbinding verbroken" in title_b
-    assert "2 sessie(s) gevolgd" in window.header.text()
+    assert window.header.text() == "2 sessies gevolgd"
     pixels = _image(window)
     assert pixels.std() > 5  # curves and text drawn, not a blank dark rectangle
+
+
+def _feed(following, sid, script, now, n=90, **extra):
+    following.handle(f"bf/{sid}/status", json.dumps({"state": "online", "script": script}).encode(), now)
+    for i in range(n):
+        following.handle(f"bf/{sid}/metrics", json.dumps({"t": i * 5, "hr": 72.4, "rmssd": 41.2, "coh": 1.8,
+                                                          "calm": 60, "pacer": 6.0, "rr": 829, **extra}).encode(),
+                         now + i)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_values_units_step_titles_distress_and_end_reason_shown_plainly(qtbot, tmp_path, lang):
+    """One calm session that completed, one with distress and care still running: told apart at a glance."""
+    from sessions.gui.watch_window import WatchWindow
+
+    following = Following("bf")
+    now = 1000.0
+    _feed(following, "calm1", "safe-place", now, step="return")
+    following.handle("bf/calm1/events", json.dumps({"kind": "done", "reason": "completed", "t": 450}).encode(), now + 91)
+    following.handle("bf/calm1/status", json.dumps({"state": "offline", "reason": "done"}).encode(), now + 92)
+    _feed(following, "hard2", "safe-place", now, step="find")
+    following.handle("bf/hard2/events", json.dumps({"kind": "distress", "source": "body", "hr_bpm": 104,
+                                                    "t": 312}).encode(), now + 91)
+    following.handle("bf/hard2/events", json.dumps({"kind": "grounding", "reason": "distress", "t": 313}).encode(),
+                     now + 91)
+    window = WatchWindow(following, lang)
+    qtbot.addWidget(window)
+    window.resize(1100, 640)
+    window.refresh(now=now + 93)
+    calm_title = window._rows["calm1"][0].titleLabel.text
+    hard_title, hard_line = window._rows["hard2"][0].titleLabel.text, window.lines["hard2"].text
+    words = {"nl": ("Terugkomen", "De plek vinden", "helemaal gedaan", "spanning", "hartslag 72 bpm"),
+             "en": ("Coming back", "Finding the place", "completed", "distress", "heart rate 72 bpm")}[lang]
+    back, find, completed, distress, hr = words
+    assert back in calm_title and "return" not in calm_title and completed in calm_title
+    assert find in hard_title and hr in hard_line and "RMSSD 41 ms" in hard_line and "6.0/min" in hard_line
+    assert distress in hard_line and "05:12" in hard_line
+    assert "⚠" not in window.lines["calm1"].text
+    assert window.header.text() == {"nl": "2 sessies gevolgd", "en": "2 sessions followed"}[lang]
+    shot = tmp_path / f"watch_{lang}.png"
+    window.save(shot)
+    assert shot.read_bytes()[:4] == b"\x89PNG"
+    if os.environ.get("BIOFEEDBACK_SHOTS"):  # for a person to look at
+        shutil.copy(shot, Path(os.environ["BIOFEEDBACK_SHOTS"]) / shot.name)
+
+
+def test_one_session_is_singular():
+    from sessions.commands.watch import count_text
+
+    assert count_text(1, "nl") == "1 sessie gevolgd" and count_text(1, "en") == "1 session followed"
 
 
 @pytest.mark.skipif(not have_mosquitto(), reason="needs mosquitto and mosquitto-clients (Debian packages)")
@@ -65,3 +118,24 @@ def test_watch_window_follows_a_session_published_by_run(tmp_path):
     assert watch.returncode == 0, err
     assert shot.exists() and stat.S_IMODE(shot.stat().st_mode) == 0o600
     assert "w1 offline" in out.splitlines()[-1]  # piped: the transcript runs beside the window
+
+
+def test_the_terminal_table_and_transcript_say_the_same_in_dutch():
+    from rich.console import Console
+
+    from sessions.commands.watch import _Transcript, table
+
+    following = Following("bf")
+    now = time.time()
+    console = Console(record=True, width=260, color_system=None)
+    view = _Transcript(following, console, "nl")
+    _feed(following, "hard2", "safe-place", now, n=3, step="return")
+    for raw in ({"kind": "distress", "source": "body", "hr_bpm": 104, "t": 312},
+                {"kind": "done", "reason": "distress", "t": 400}):
+        view(following.handle("bf/hard2/events", json.dumps(raw).encode(), now))
+    following.handle("bf/hard2/status", json.dumps({"state": "offline", "reason": "done"}).encode(), now)
+    console.print(table(following, "nl", now))
+    text = console.export_text()
+    assert "Terugkomen" in text and "return" not in text
+    assert "hartslag (bpm)" in text and "spanning" in text and "na zorg voor spanning" in text
+    assert "distress" not in text and "done" not in text

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,11 @@ from rich.text import Text
 from sessions.errors import UserError
 from sessions.exercises import LANGUAGES, default_language
 from sessions.formatting import clock, number
-from sessions.i18n import tr
+from sessions.events import StepKind
+from sessions.i18n import WORDS, tr
 from sessions.mqtt.config import SESSION_ID, add_broker_arguments, settings_from_args
 from sessions.metric_registry import PUBLISHED
-from sessions.mqtt.follow import Following, Followed, Update
+from sessions.mqtt.follow import Followed, Following, Update
 from sessions.mqtt.schema import Topic
 from sessions.source_options import positive_float
 
@@ -50,32 +52,107 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _event_text(ev: dict[str, Any] | None) -> str:
+@lru_cache(maxsize=64)
+def _step_titles(script: str, lang: str) -> dict[str, str]:
+    """A script's step ids -> the titles a person reads (empty when the watcher does not know the script)."""
+    from sessions.exercises import load_script
+
+    try:
+        return {st.id: st.title for st in load_script(script, lang, therapist_mode=True).steps if st.title}
+    except (UserError, OSError, ValueError):
+        return {}
+
+
+def step_title(script: str | None, step: Any, lang: str) -> str:
+    """The published step (an id, or a position) as a person reads it: 'Terugkomen', not 'return'."""
+    if step is None:
+        return "–"
+    if isinstance(step, int):
+        return f"{tr(lang, 'step')} {step + 1}"
+    text = str(step)
+    if text == StepKind.BASELINE:
+        return tr(lang, "baseline_title")
+    title = _step_titles(script, lang).get(text) if script else None
+    return title or text.replace("-", " ").replace("_", " ").capitalize()
+
+
+def _word(lang: str, key: str, fallback: str) -> str:
+    return tr(lang, key) if key in WORDS["en"] else fallback
+
+
+def end_text(s: Followed, lang: str) -> str:
+    """Why the session ended, in words ('' while it runs)."""
+    if s.state != "offline":
+        return ""
+    reason = s.end_reason or s.reason or "done"
+    return tr(lang, "watch_ended", reason=_word(lang, f"end_{reason}", reason.replace("_", " ")))
+
+
+def values_text(s: Followed, lang: str) -> str:
+    """The current numbers with their units: 'heart rate 72 bpm · RMSSD 41 ms · …' ('' before any)."""
+    values = s.metrics
+    return " · ".join(f"{spec.name(lang)} {with_unit(spec.format(values.get(spec.wire)), spec.unit)}" for spec in PUBLISHED
+                      if values.get(spec.wire) is not None)
+
+
+def with_unit(text: str, unit: str) -> str:
+    """'72 bpm', '6.0/min'; the text alone when there is no unit or no value."""
+    if not unit or text == "–":
+        return text
+    return text + unit if unit.startswith("/") else f"{text} {unit}"
+
+
+def care_text(s: Followed, lang: str) -> str:
+    """Distress and care, plainly ('' when there was none)."""
+    parts = []
+    if s.distress:
+        parts.append(tr(lang, "watch_distress_one" if s.distress == 1 else "watch_distress_n", n=s.distress,
+                        clock=clock(s.last_distress_t)))
+    if s.in_care or s.had_care:
+        parts.append(tr(lang, "watch_care" if s.in_care else "watch_cared"))
+    return " · ".join(parts)
+
+
+def count_text(n: int, lang: str) -> str:
+    return tr(lang, "watch_count_one") if n == 1 else tr(lang, "watch_count_n", n=n)
+
+
+def _event_text(ev: dict[str, Any] | None, lang: str = "en", script: str | None = None) -> str:
     if not ev:
         return ""
-    kind = ev.get("kind", "?")
-    detail = ev.get("step") or ev.get("reason") or ev.get("state") or ev.get("rate") or ev.get("source")
-    return f"{clock(ev.get('t'))} {kind}" + (f" {detail}" if detail is not None else "")
+    kind = str(ev.get("kind", "?"))
+    if ev.get("step") is not None:
+        detail: Any = step_title(script, ev.get("step"), lang)
+    else:
+        reason = ev.get("reason")
+        detail = (_word(lang, f"end_{reason}", str(reason)) if reason is not None
+                  else ev.get("state") or ev.get("rate") or ev.get("source"))
+    return f"{clock(ev.get('t'))} {_word(lang, f'ev_{kind}', kind)}" + (f" {detail}" if detail is not None else "")
 
 
 def table(following: Following, lang: str, now: float) -> Table:
     t = Table(title=tr(lang, "watch_title"), title_style="bold #9fb8c8", border_style="#2d3a42")
     for col in ("col_session", "col_state", "col_time", "col_step"):
         t.add_column(tr(lang, col))
-    t.add_column("RR ms", justify="right")
+    t.add_column("RR (ms)", justify="right")
     for m in PUBLISHED:
-        t.add_column(m.name(lang), justify="right")
+        t.add_column(m.titled(lang), justify="right")
+    t.add_column(tr(lang, "ev_distress"))
     t.add_column(tr(lang, "col_last_event"))
     t.add_column(tr(lang, "col_seen"), justify="right")
     for s in sorted(following.sessions.values(), key=lambda s: s.sid):
         shown = s.shown_state(now)
         values = s.metrics
         style = STATE_STYLES.get(shown, "")
+        state = " · ".join(x for x in (_state_text(lang, shown), end_text(s, lang)) if x)
         # Every cell is a Text: what came over the wire is shown literally, never read as markup.
-        cells = (s.sid, _state_text(lang, shown), clock(values.get("t")), number(values.get("step")),
+        cells = (s.sid, state, clock(values.get("t")), step_title(s.script, values.get("step"), lang),
                  number(values.get("rr")), *(spec.format(values.get(spec.wire)) for spec in PUBLISHED),
-                 _event_text(s.last_event), f"{now - s.last_rx:.0f} s" if s.last_rx else "–")
-        t.add_row(*(Text(cell, style=style if i == 1 else "") for i, cell in enumerate(cells)))
+                 care_text(s, lang), _event_text(s.last_event, lang, s.script),
+                 f"{now - s.last_rx:.0f} s" if s.last_rx else "–")
+        alert = 5 + len(PUBLISHED)  # the distress/care cell
+        styles = {1: style, alert: "bold #e07a5f"}
+        t.add_row(*(Text(cell, style=styles.get(i, "")) for i, cell in enumerate(cells)))
     dropped = sum(following.dropped.values())
     if dropped:
         t.caption = f"{dropped} ✗"
@@ -101,11 +178,11 @@ class _Transcript:
             self._line(f"{u.sid} {_state_text(self.lang, s.shown_state(time.time()))}"
                        + (f" ({p.get('script')})" if p.get("script") else ""))
         elif u.kind is Topic.EVENTS:
-            self._line(f"{u.sid} {_event_text(p)}")
+            self._line(f"{u.sid} {_event_text(p, self.lang, s.script)}")
         elif time.monotonic() - self._last_numbers.get(u.sid, -1e9) >= PLAIN_METRICS_EVERY_S:
             self._last_numbers[u.sid] = time.monotonic()
             numbers = " · ".join(f"{spec.name(self.lang)} {spec.format(p.get(spec.wire))}" for spec in PUBLISHED)
-            self._line(f"{u.sid} {clock(p.get('t'))} {tr(self.lang, 'step')} {number(p.get('step'))} · "
+            self._line(f"{u.sid} {clock(p.get('t'))} {tr(self.lang, 'step')} {step_title(s.script, p.get('step'), self.lang)} · "
                        f"RR {number(p.get('rr'))} · {numbers}")
 
     def _line(self, text: str) -> None:

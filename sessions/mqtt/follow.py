@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessions.events import EVENTS, EventKind, SessionPhase
+from sessions.events import EVENTS, EventKind, SessionPhase, StepKind
 from sessions.metric_registry import PUBLISHED
 from sessions.mqtt.config import SESSION_ID
 from sessions.mqtt.schema import EVENT_FIELDS, LINK_STATES, Topic
@@ -163,6 +163,11 @@ class Followed:
     last_metrics_rx: float = 0.0
     seen_online: bool = False
     curve: list[tuple[float, float | None, float | None]] = field(default_factory=list)  # (t, hr, calm)
+    distress: int = 0               # distress events seen (the body's or the person asking)
+    last_distress_t: float | None = None
+    in_care: bool = False           # grounding or care under way (until 'recovered' or a new step)
+    had_care: bool = False
+    end_reason: str | None = None   # the 'done' event's reason, else the 'stop' event's
 
     def shown_state(self, now: float) -> str:
         if self.state == "offline":
@@ -260,7 +265,26 @@ class Following:
                 del s.curve[: len(s.curve) - self.max_curve]
             return Update(s.sid, Topic.METRICS, payload, delay)
         s.last_event = payload
+        self._note_event(s, EventKind(payload["kind"]), payload)
         return Update(s.sid, Topic.EVENTS, payload, delay)
+
+    @staticmethod
+    def _note_event(s: Followed, kind: EventKind, payload: dict[str, Any]) -> None:
+        """What a view must show plainly: distress, care under way, and why the session ended."""
+        if kind is EventKind.DISTRESS:
+            s.distress += 1
+            s.last_distress_t = payload.get("t")
+        elif kind in (EventKind.GROUNDING, EventKind.CARE):
+            s.in_care = s.had_care = True
+        elif kind is EventKind.STEP:
+            s.in_care = payload.get("step_kind") == StepKind.GROUNDING
+            s.had_care = s.had_care or s.in_care
+        elif kind is EventKind.RECOVERED:
+            s.in_care = False
+        elif kind is EventKind.DONE and isinstance(payload.get("reason"), str):
+            s.end_reason = payload["reason"]
+        elif kind is EventKind.STOP and s.end_reason is None and isinstance(payload.get("reason"), str):
+            s.end_reason = payload["reason"]
 
     def all_finished(self) -> bool:
         """Every session seen online during this watch has gone offline (and there was one)."""
