@@ -74,6 +74,7 @@ WORDS: dict[str, dict[str, str]] = {
         "ev_stop": "stop", "ev_done": "done", "ev_pause": "paused", "ev_resume": "resumed", "ev_link": "strap",
         "ev_rhythm": "rhythm", "ev_resonance_rate": "resonance rate", "ev_session_start": "started",
         "watch_time_min": "time (min)",
+        "src_body": "(heart rate)", "src_asked": "(asked for)",
     },
     "nl": {
         "step": "stap", "baseline": "rustige start: adem zoals je ademt", "baseline_title": "Rustige start", "pacer": "ademtempo",
@@ -150,6 +151,7 @@ WORDS: dict[str, dict[str, str]] = {
         "ev_stop": "stop", "ev_done": "klaar", "ev_pause": "gepauzeerd", "ev_resume": "verder", "ev_link": "band",
         "ev_rhythm": "ritme", "ev_resonance_rate": "resonantietempo", "ev_session_start": "begonnen",
         "watch_time_min": "tijd (min)",
+        "src_body": "(hartslag)", "src_asked": "(gevraagd)",
     },
 }
 

@@ -22,7 +22,7 @@ from rich.text import Text
 from sessions.errors import UserError
 from sessions.exercises import LANGUAGES, default_language
 from sessions.formatting import clock, number
-from sessions.events import StepKind
+from sessions.events import EventKind, StepKind
 from sessions.i18n import WORDS, tr
 from sessions.mqtt.config import SESSION_ID, add_broker_arguments, settings_from_args
 from sessions.metric_registry import PUBLISHED
@@ -102,13 +102,17 @@ def with_unit(text: str, unit: str) -> str:
     return text + unit if unit.startswith("/") else f"{text} {unit}"
 
 
-def care_text(s: Followed, lang: str) -> str:
-    """Distress and care, plainly ('' when there was none)."""
+def care_text(s: Followed, lang: str, short: bool = False) -> str:
+    """Distress and care, plainly ('' when there was none); ``short`` for a table cell: '⚠ 2× 05:12 · care'."""
     parts = []
-    if s.distress:
+    if s.distress and short:
+        parts.append(f"⚠ {s.distress}× {clock(s.last_distress_t)}")
+    elif s.distress:
         parts.append(tr(lang, "watch_distress_one" if s.distress == 1 else "watch_distress_n", n=s.distress,
                         clock=clock(s.last_distress_t)))
-    if s.in_care or s.had_care:
+    if (s.in_care or s.had_care) and short:
+        parts.append(tr(lang, "ev_care") + ("" if s.in_care else " ✓"))
+    elif s.in_care or s.had_care:
         parts.append(tr(lang, "watch_care" if s.in_care else "watch_cared"))
     return " · ".join(parts)
 
@@ -125,8 +129,10 @@ def _event_text(ev: dict[str, Any] | None, lang: str = "en", script: str | None 
         detail: Any = step_title(script, ev.get("step"), lang)
     else:
         reason = ev.get("reason")
-        detail = (_word(lang, f"end_{reason}", str(reason)) if reason is not None
-                  else ev.get("state") or ev.get("rate") or ev.get("source"))
+        source = ev.get("source")
+        ending = kind in (EventKind.DONE, EventKind.STOP)  # a reason why it ended; else why grounding began
+        detail = (_word(lang, f"{'end' if ending else 'ev'}_{reason}", str(reason).replace("_", " ")) if reason is not None
+                  else ev.get("state") or ev.get("rate") or (_word(lang, f"src_{source}", str(source)) if source else None))
     return f"{clock(ev.get('t'))} {_word(lang, f'ev_{kind}', kind)}" + (f" {detail}" if detail is not None else "")
 
 
@@ -148,7 +154,7 @@ def table(following: Following, lang: str, now: float) -> Table:
         # Every cell is a Text: what came over the wire is shown literally, never read as markup.
         cells = (s.sid, state, clock(values.get("t")), step_title(s.script, values.get("step"), lang),
                  number(values.get("rr")), *(spec.format(values.get(spec.wire)) for spec in PUBLISHED),
-                 care_text(s, lang), _event_text(s.last_event, lang, s.script),
+                 care_text(s, lang, short=True), _event_text(s.last_event, lang, s.script),
                  f"{now - s.last_rx:.0f} s" if s.last_rx else "–")
         alert = 5 + len(PUBLISHED)  # the distress/care cell
         styles = {1: style, alert: "bold #e07a5f"}
