@@ -198,8 +198,9 @@ def draw_analysis(fig, content: ReportContent, rect=(0.08, 0.08, 0.86, 0.8)) -> 
                             va="top", fontsize=5.5, color="#c0392b")
         psd_ax.set_xlim(0, 0.5)
         above_vlf = sp.freqs >= LF_BAND[0]
-        if above_vlf.any():  # scaled to LF and HF; a large VLF peak at 0 Hz runs off the top
-            psd_ax.set_ylim(0, float(sp.psd[above_vlf & keep].max()) * 1.35)
+        top = float(sp.psd[above_vlf & keep].max()) if (above_vlf & keep).any() else 0.0
+        if top > 0:  # scaled to LF and HF; a large VLF peak at 0 Hz runs off the top
+            psd_ax.set_ylim(0, top * 1.35)
     psd_ax.set_title(say(lang, "psd"), fontsize=8, loc="left")
     psd_ax.set_xlabel(say(lang, "frequency_hz"), fontsize=7)
     psd_ax.set_ylabel("ms²/Hz", fontsize=7)
