@@ -226,3 +226,11 @@ def test_page_two_cells_hold_their_text_in_dutch(path):
             if cell.get_text().get_text():
                 assert box.x0 - 0.5 <= text.x0 and text.x1 <= box.x1 + 0.5, cell.get_text().get_text()
             assert page.x0 + 0.03 * page.width <= box.x0 and box.x1 <= page.x1 - 0.03 * page.width
+
+
+def test_the_source_is_said_in_the_readers_language():
+    from sessions.review.report import source_word
+
+    assert source_word("simulated", "nl") == "gesimuleerde band"
+    assert source_word("replay", "en") == "replay of a recording"
+    assert source_word("something-new", "nl") == "something-new"

@@ -44,7 +44,13 @@ class ReportContent:
         r = self.record
         started = r.started.strftime("%Y-%m-%d %H:%M") if r.started else "?"
         return (f"{say(self.lang, 'started')} {started} · {say(self.lang, 'duration')} {r.duration_s / 60:.1f} min · "
-                f"{say(self.lang, 'source')} {r.summary.source} · {r.id}")
+                f"{say(self.lang, 'source')} {source_word(r.summary.source, self.lang)} · {r.id}")
+
+
+def source_word(source: str, lang: str) -> str:
+    """The record's source kind as a person reads it in their language (the raw kind for unknown ones)."""
+    word = say(lang, f"source_{source}")
+    return source if word == f"source_{source}" else word
 
 
 def build_content(record: Record, lang: str | None = None) -> ReportContent:
