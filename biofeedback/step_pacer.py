@@ -33,6 +33,7 @@ from biofeedback.baseline import Baseline, BaselinePhase
 from biofeedback.body import BodyReading, BodyState, known
 from biofeedback.care import CareConfig, CareOrigin, CareRun, CareStage, CareTiming
 from biofeedback.distress import DistressConfig, DistressDetector, DistressState
+from biofeedback.prompt_timing import DEFAULT_MAX_QUIET_S, estimate_speech_s, hold_delay_s
 
 Advance = Literal["time", "settled", "calm"]
 
@@ -102,6 +103,15 @@ class StepTiming:
     prompt_s: tuple[float, ...] = ()
     by_hand: bool = False
     """In therapist mode a narrative step moves on only when the therapist says so (``skip``)."""
+    quiet_s: tuple[float, ...] = ()
+    """The quiet part of each line's slot in ``prompt_s`` (the rest is speech); empty = all of it is speech."""
+    hold_s: tuple[float, ...] = ()
+    """Speaking time of the step's hold lines, said when the step runs on after its lines (cycled)."""
+    max_quiet_s: float = DEFAULT_MAX_QUIET_S
+    """The longest silence the script allows; a hold line comes well before it."""
+    tail_s: float | None = None
+    """The least quiet the last line needs before the step may end (None: its whole slot). Lines are
+    spread over the step's typical length; a body that settled need not wait out the spread."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_s <= self.max_s:
@@ -203,6 +213,9 @@ class _StepRun:
     next_line: int = 0
     next_line_t: float = 0.0
     settled_since: float | None = None
+    speech_end: float = 0.0
+    """When the last line said in this step stops sounding (its slot minus its quiet)."""
+    holds: int = 0
 
 
 class StepPacer:
@@ -430,9 +443,27 @@ class StepPacer:
         events = []
         while run.next_line < len(timing.prompt_s) and t >= run.next_line_t:
             events.append(StepEvent(run.next_line_t, StepEventKind.PROMPT, step=run.index, line=run.next_line))
+            quiet = timing.quiet_s[run.next_line] if timing.quiet_s else 0.0
+            run.speech_end = run.next_line_t + timing.prompt_s[run.next_line] - quiet
             run.next_line_t += timing.prompt_s[run.next_line] * self.tempo
             run.next_line += 1
         return events
+
+    def _hold(self, t: float) -> list[StepEvent]:
+        """The step runs on after its lines (the body is not settled yet): a short hold line before the
+        silence grows longer than the script allows. Its line index counts on after the step's lines."""
+        run = self._run
+        assert run is not None
+        timing = self.steps[run.index]
+        if timing.by_hand or not timing.hold_s or run.next_line < len(timing.prompt_s):
+            return []
+        due = max(run.next_line_t, run.speech_end + hold_delay_s(timing.max_quiet_s) * self.tempo)
+        if t < due:
+            return []
+        k = run.holds
+        run.holds += 1
+        run.speech_end = due + timing.hold_s[k % len(timing.hold_s)]
+        return [StepEvent(due, StepEventKind.PROMPT, step=run.index, line=len(timing.prompt_s) + k)]
 
     def _tick_step(self, t: float) -> list[StepEvent]:
         run = self._run
@@ -447,7 +478,9 @@ class StepPacer:
             self.tempo = 1.0
         events = self._prompts(t)
         elapsed = t - run.t0
-        all_said = run.next_line >= len(timing.prompt_s) and t >= run.next_line_t
+        all_said = run.next_line >= len(timing.prompt_s) and (
+            t >= run.next_line_t if timing.tail_s is None or not timing.prompt_s
+            else t >= run.speech_end + timing.tail_s * self.tempo)
 
         if state is BodyState.SETTLED or (timing.advance == "calm" and self._calm_above(t, timing.calm_above or 1.0)):
             run.settled_since = run.settled_since if run.settled_since is not None else t
@@ -471,7 +504,7 @@ class StepPacer:
                 elif elapsed >= timing.nominal_s and state is not BodyState.AROUSED and not self._distressed:
                     reason = StepEndReason.TIME
         if reason is None:
-            return events
+            return events + self._hold(t)
         events.append(StepEvent(t, StepEventKind.STEP_END, step=run.index, reason=reason))
         if run.index + 1 < len(self.steps):
             events += self._start_step(run.index + 1, t)
@@ -572,7 +605,7 @@ class StepPacer:
         return events
 
 
-def speech_seconds(text: str, words_per_minute: float = 110.0, pause_s: float = 4.0) -> float:
-    """Rough time a line needs: calm speech (slower than conversation) plus a pause to let it land."""
-    words = len(text.split())
-    return words * 60.0 / words_per_minute + pause_s
+def speech_seconds(text: str, pause_s: float = 4.0) -> float:
+    """Time a line of fixed text needs when no voice measured it: calm speech plus a pause to let it land
+    (the shared texts: care, stop; a step's lines are spread by :mod:`biofeedback.prompt_timing`)."""
+    return estimate_speech_s(text) + pause_s

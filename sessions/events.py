@@ -70,6 +70,8 @@ class StepKind(enum.StrEnum):
     IMAGERY = "imagery"
     GROUNDING = "grounding"
     ASSESSMENT = "assessment"
+    SLEEP = "sleep"
+    """The closing step of an evening ritual: a bridge to sleep, not a return to the room."""
 
 
 class GroundingReason(enum.StrEnum):
@@ -105,7 +107,7 @@ EVENTS: Mapping[EventKind, Mapping[str, FieldSpec]] = {
     EventKind.BASELINE: {"hr_bpm": _f(*NUM, published=True), "rmssd_ms": _f(*NUM, published=True),
                          "breathing_rate": _f(*NUM, published=True), "stored_hr_bpm": _f(*NUM),
                          "aroused": _f(bool, published=True)},
-    EventKind.PROMPT: {"step": _f(*TEXT), "line": _f(int), "text": _f(*TEXT)},
+    EventKind.PROMPT: {"step": _f(*TEXT), "line": _f(int), "text": _f(*TEXT), "id": _f(*TEXT)},
     EventKind.PACER_RATE: {"rate": _f(*NUM, published=True), "from": _f(*NUM), "inhale_fraction": _f(*NUM)},
     EventKind.PACER_DECISION: {"action": _f(*TEXT), "from": _f(*NUM), "to": _f(*NUM), "reason": _f(*TEXT)},
     EventKind.DISTRESS: {"source": _f(*TEXT, published=True), "hr_bpm": _f(*NUM, published=True),

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,8 @@ from devices.source import HeartSource, PlaybackClock
 from devices.stream import HeartSample, LinkEvent, LinkState
 from sessions import metric_registry as registry
 from sessions.events import EventKind, GroundingReason, SessionPhase, StepKind, event_data
-from sessions.exercises import SENSES, CommonTexts, Script, Step
+from sessions.exercises import SENSES, CommonTexts, Prompt, Script, Step
+from sessions.exercises.model import SpeechTime, estimated_speech
 from sessions.i18n import tr
 from sessions.store import SessionWriter
 from sessions.therapist import therapist_intro
@@ -173,12 +174,18 @@ class SessionRunner:
         stored_baseline: dict[str, float] | None = None,
         hrv_config: HrvConfig | None = None,
         therapist_mode: bool = False,
+        own: Mapping[str, str] | None = None,
+        speech_s: SpeechTime | None = None,
     ) -> None:
         self.source = source
         self.script = script
         self.common = common
         self.writer = writer
         self.senses = tuple(senses)
+        self.own = dict(own or {})
+        """The person's own safe-place answers, woven into the lines that name them."""
+        self._prompts = tuple(script.prompts_for(i, self.senses, self.own) for i in range(len(script.steps)))
+        self._holds = tuple(step.hold_prompts(common.hold) for step in script.steps)
         self.duration_s = duration_s
         self.resonance_rate = resonance_rate
         self.engine = HrvEngine(hrv_config)
@@ -195,12 +202,14 @@ class SessionRunner:
         # the pacer starts) is known when it ends.
         # Therapist mode: distress is an alert, and the therapist moves narrative steps on by hand.
         self.therapist_mode = therapist_mode and script.therapist_only
-        self.steps = StepPacer(script.timings(self.senses, by_hand=self.therapist_mode),
+        timings = script.timings(self.senses, by_hand=self.therapist_mode, own=self.own,
+                                 speech_s=speech_s or estimated_speech, common_hold=common.hold)
+        self.steps = StepPacer(timings,
                                grounding_step=script.grounding_step, stop_lines=common.stop_timing(),
                                baseline_phase=BaselinePhase(min_s=BASELINE_MIN_S, max_s=BASELINE_MAX_S),
                                care=common.care_timing(), stored_baseline=stored, quiet_start=script.quiet_start,
                                config=PacingConfig(alert_only=self.therapist_mode))
-        self._display: deque[tuple[str, str, int]] = deque()
+        self._display: deque[tuple[str, str, int, str | None]] = deque()
         self._ramp: list[tuple[float, float]] = []
         """(exercise time, rate) still to request on the way to a script's fixed rate."""
         self._shown_until = -math.inf
@@ -558,13 +567,23 @@ class SessionRunner:
         self._state.phase = SessionPhase.BASELINE
         self._record(EventKind.STEP, t, step=StepKind.BASELINE, title=tr(self.script.language, "baseline_title"),
                      index=-1, kind=StepKind.BASELINE)
-        self._say(t, self.common.baseline, "baseline")
+        self._say(t, self.common.baseline, "baseline", ids=tuple(p.id for p in self.common.prompts("baseline")))
 
     def _on_prompt(self, t: float, ev: StepEvent, reason: str | None) -> None:
         if self._state.phase in (SessionPhase.STOPPING, SessionPhase.DONE) or ev.step is None or ev.line is None:
             return  # a stop came in while this batch was being handled: its lines win
-        step = self.script.steps[ev.step]
-        self._say(t, (step.lines(self.senses)[ev.line],), step.id, ev.line)
+        prompt = self.prompt_for(ev.step, ev.line)
+        if prompt is not None:
+            self._say(t, (prompt.text,), self.script.steps[ev.step].id, ev.line, ids=(prompt.id,))
+
+    def prompt_for(self, step: int, line: int) -> Prompt | None:
+        """Line ``line`` of step ``step`` as this person hears it; past the step's lines, its hold lines
+        in turn (the step runs on)."""
+        prompts = self._prompts[step]
+        if line < len(prompts):
+            return prompts[line]
+        holds = self._holds[step]
+        return holds[(line - len(prompts)) % len(holds)] if holds else None
 
     def _on_distress(self, t: float, ev: StepEvent, reason: str | None) -> None:
         self._state.distress = True
@@ -616,7 +635,12 @@ class SessionRunner:
             self._state.banner = " ".join(lines)
             self._state.can_resume = False
             self._record(EventKind.CARE, t, stage="closing", origin=origin)
-        self._say(t, (lines[ev.line % len(lines)],), f"care-{ev.care_stage.value}", ev.line)
+        key = _CARE_KEYS.get(ev.care_stage)
+        if ev.care_stage is CareStage.OPENING:
+            key = {CareOrigin.ASKED: "too_much_ack", CareOrigin.BODY: "distress",
+                   CareOrigin.AROUSED_START: "aroused_start"}[origin]
+        k = ev.line % len(lines)
+        self._say(t, (lines[k],), f"care-{ev.care_stage.value}", ev.line, ids=(f"common.{key}.{k + 1}",))
 
     def _on_care_settled(self, t: float, ev: StepEvent, reason: str | None) -> None:
         self._state.can_resume = self.steps.can_resume and ev.origin is not CareOrigin.AROUSED_START
@@ -629,7 +653,7 @@ class SessionRunner:
     def _on_recovered(self, t: float, ev: StepEvent, reason: str | None) -> None:
         self._state.distress = False
         self._record(EventKind.RECOVERED, t)
-        self._say(t, self.common.recovered, "recovered")
+        self._say(t, self.common.recovered, "recovered", ids=tuple(p.id for p in self.common.prompts("recovered")))
 
     def _on_stop(self, t: float, ev: StepEvent, reason: str | None) -> None:
         self._state.phase = SessionPhase.STOPPING
@@ -643,7 +667,8 @@ class SessionRunner:
 
     def _on_stop_prompt(self, t: float, ev: StepEvent, reason: str | None) -> None:
         if ev.line is not None:
-            self._say(t, (self.common.stop_grounding[ev.line],), "stop", ev.line)
+            self._say(t, (self.common.stop_grounding[ev.line],), "stop", ev.line,
+                      ids=(f"common.stop_grounding.{ev.line + 1}",))
 
     def _on_done(self, t: float, ev: StepEvent, reason: str | None) -> None:
         self._state.phase = SessionPhase.DONE
@@ -705,6 +730,11 @@ class SessionRunner:
         lt = self._logic_t()
         if setting.mode == "off":
             self._pacer_visible = False
+            if self.guide is not None:
+                # Nobody follows a hidden pacer: what the breathing does now says nothing about its rate.
+                d = self.guide.hold(True, lt)
+                if d is not None:
+                    self._record_decision(t, d)
             return
         if self.guide is None:
             estimate = self._breathing_estimate
@@ -747,20 +777,25 @@ class SessionRunner:
         self._record(EventKind.ASSESSMENT_TRIAL, t, rate=rate, hr_peak_to_trough_bpm=swing, coherence=coh)
 
     # --- output ------------------------------------------------------------------------------
-    def _say(self, t: float, lines: Sequence[str], where: str, line: int | None = None) -> None:
+    def _say(self, t: float, lines: Sequence[str], where: str, line: int | None = None,
+             ids: Sequence[str] | None = None) -> None:
         """Lines to show and say: each stays on screen at least its reading time before the next replaces it
-        (lines that come together used to overwrite each other in the same moment)."""
+        (lines that come together used to overwrite each other in the same moment). ``ids``: the lines'
+        stable ids (a recorded voice is found by them)."""
         for i, text in enumerate(lines):
-            self._display.append((text, where, line if line is not None else i))
+            self._display.append((text, where, line if line is not None else i, ids[i] if ids else None))
         self._show_due(t)
 
     def _show_due(self, t: float) -> None:
         while self._display and t >= self._shown_until:
-            text, where, line = self._display.popleft()
+            text, where, line, pid = self._display.popleft()
             self._state.prompt = text
             self._state.prompt_t = t
             self._shown_until = t + reading_seconds(text)
-            self._record(EventKind.PROMPT, t, step=where, line=line, text=text)
+            data: dict[str, Any] = {"step": where, "line": line, "text": text}
+            if pid is not None:
+                data["id"] = pid
+            self._record(EventKind.PROMPT, t, **data)
 
     def _record_decision(self, t: float, d: RateDecision) -> None:
         self._record(EventKind.PACER_DECISION, t, action=d.action, **{"from": d.old_rate}, to=d.new_rate,
@@ -802,6 +837,11 @@ class SessionRunner:
             pacer_history=list(self._pacer_history), calm_history=list(self._calm_history),
         )
         return self.result
+
+
+_CARE_KEYS = {CareStage.ORIENTATION: "care_orientation", CareStage.GROUNDING: "care_grounding",
+              CareStage.SETTLED: "care_settled", CareStage.CLOSING: "care_closing"}
+"""The shared text each part of care says (the opening depends on why care began)."""
 
 
 def reading_seconds(text: str) -> float:

@@ -29,7 +29,7 @@ from sessions.events import EventKind, SessionPhase
 from sessions.formatting import clock
 from sessions.help_texts import help_lines, help_title, not_medical_device
 from sessions.literal_text import literal, plain
-from sessions.i18n import tr
+from sessions.i18n import WORDS, tr
 from sessions.runner import LiveState, SessionRunner
 
 log = logging.getLogger(__name__)
@@ -73,15 +73,16 @@ class TerminalView:
             title = literal(data.get('title') or data['step'])
             self.console.print(f"[{stamp}] — {tr(self.lang, 'step')}: {title}", highlight=False)
         elif kind in TRANSCRIBED:
-            detail = ", ".join(f"{k}={_short(v)}" for k, v in data.items() if v is not None)
-            self.console.print(f"[{stamp}] {kind.value} {literal(detail)}".rstrip(), highlight=False)
+            self.console.print(f"[{stamp}] {literal(transcript_line(self.lang, kind, data))}", highlight=False)
         elif kind is EventKind.RHYTHM:
             key = "rhythm_irregular" if data.get("irregular") else "rhythm_regular"
             self.console.print(f"[{stamp}] {tr(self.lang, key)}", highlight=False)
         elif kind is EventKind.PACER_RATE:
             self.console.print(f"[{stamp}] {tr(self.lang, 'pacer')}: {data['rate']:.1f}/min", highlight=False)
         elif kind is EventKind.LINK and data.get("state") not in QUIET_LINK_STATES:
-            self.console.print(f"[{stamp}] link: {data.get('state')}", highlight=False)
+            state = str(data.get("state"))
+            word = tr(self.lang, f"link_st_{state}") if f"link_st_{state}" in WORDS["en"] else state
+            self.console.print(f"[{stamp}] {tr(self.lang, 'tx_link', state=word)}", highlight=False)
         elif kind is EventKind.METRICS and t - self._last_status >= 30:
             self._last_status = t
             s = self.runner.state
@@ -189,6 +190,33 @@ TEXT_CURVE_SOURCE = {"hr_now_bpm": "hr_bpm"}
 SPARK_POINTS = 40
 """Points per text curve: the last 40 five-second rows (a little over three minutes)."""
 BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def transcript_line(lang: str, kind: EventKind, data: dict[str, Any]) -> str:
+    """One event of the plain transcript in the session's language (never raw field names)."""
+    def word(prefix: str, value: Any) -> str:
+        key = f"{prefix}{value}"
+        return tr(lang, key) if key in WORDS["en"] else str(value)
+
+    def num(value: Any, digits: int = 0) -> str:
+        return f"{value:.{digits}f}" if isinstance(value, (int, float)) else "–"
+
+    if kind is EventKind.STOP:
+        return tr(lang, "tx_stop", why=word("why_", data.get("reason") or "user"))
+    if kind is EventKind.DONE:
+        return tr(lang, "tx_done", why=word("end_", data.get("reason") or "done"))
+    if kind is EventKind.PAUSE:
+        return tr(lang, "tx_pause")
+    if kind is EventKind.RESUME:
+        return tr(lang, "tx_resume")
+    if kind is EventKind.BASELINE:
+        return tr(lang, "tx_baseline", hr=num(data.get("hr_bpm")), rmssd=num(data.get("rmssd_ms")))
+    if kind is EventKind.DISTRESS:
+        return tr(lang, "tx_distress", hr=num(data.get("hr_bpm")), base=num(data.get("baseline_hr")))
+    if kind is EventKind.RESONANCE_RATE:
+        return tr(lang, "tx_resonance", rate=num(data.get("rate"), 1))
+    detail = ", ".join(f"{k}={_short(v)}" for k, v in data.items() if v is not None)
+    return f"{word('ev_', kind.value)} {detail}".rstrip()
 
 
 def sparkline(values: list[float]) -> str:

@@ -18,7 +18,8 @@ def test_simulated_session_runs_headless_and_is_listed(data_dir, capsys):
     assert main(["run", "--simulate", "--speed", "1000", "--duration", "150", "--lang", "nl"]) == 0
     out = capsys.readouterr().out
     assert "Dit is een hulpmiddel om te ontspannen" in out  # the not-a-treatment line comes first
-    assert "— stap: Rustige start" in out and "— stap: Aankomen" in out and "stop reason=duration reached" in out
+    assert "— stap: Rustige start" in out and "— stap: Aankomen" in out and "gestopt: de ingestelde tijd is om" in out
+    assert " beats" not in out and "reason=" not in out  # a Dutch session speaks Dutch
     assert "Sessie bewaard" in out
     assert main(["sessions", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)

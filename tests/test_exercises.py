@@ -18,6 +18,7 @@ from sessions.exercises import (
     DEFAULT_SCRIPT_ID,
     LANGUAGES,
     NON_VISUAL_SENSES,
+    SENSES,
     ScriptError,
     discover,
     list_scripts,
@@ -89,10 +90,12 @@ def test_the_expected_exercises_are_shipped():
 def test_every_shipped_script_loads_and_follows_the_safety_rules(sid, lang):
     s = load_script_file(ex.builtin_scripts_dir() / f"{sid}.{lang}.toml")
     assert (s.id, s.language) == (sid, lang)
-    assert s.steps[-1].kind == "grounding" and s.grounding_step == len(s.steps) - 1
+    # Evening rituals end with a bridge to sleep, daytime exercises with grounding.
+    assert s.steps[-1].kind == ("sleep" if s.bedtime else "grounding") and s.grounding_step == len(s.steps) - 1
+    assert s.bedtime == (sid in ("train-ride", "coat-rack", "safe-place-bedtime"))
     for step in s.steps:
         if step.kind == "imagery":
-            assert set(NON_VISUAL_SENSES) <= set(step.senses)
+            assert set(SENSES) == set(step.senses)  # the shipped ones offer all five, smell included
             assert all(line for line in step.lines(NON_VISUAL_SENSES))
             assert not set(step.lines(NON_VISUAL_SENSES)) & {step.senses.get("sight")}
     if s.therapist_only:
@@ -181,7 +184,9 @@ def test_a_shipped_script_runs_through_the_step_pacer():
 def test_a_user_script_is_found_and_can_override_a_shipped_one(user_dir):
     write(user_dir, "my-beach.en.toml", GOOD)
     s = load_script("my-beach", "en")
-    assert s.user and s.steps[0].lines() == ("Imagine a beach.", "It is quiet.", "Waves.", "Warm sand.", "Heavy legs.")
+    # Two senses per step, in the person's order, rotated by the offset the script gives each step.
+    assert s.user and s.steps[0].lines() == ("Imagine a beach.", "It is quiet.", "Waves.", "Warm sand.")
+    assert s.steps[0].lines(offset=4) == ("Imagine a beach.", "It is quiet.", "Heavy legs.", "Waves.")
     write(user_dir, "mine.toml", GOOD.replace("my-beach", "safe-place").replace("My beach", "Mine"))
     assert load_script("safe-place", "en").title == "Mine"
     assert load_script("safe-place", "nl").title == "Een veilige plek"

@@ -142,7 +142,7 @@ def test_a_full_disk_mid_session_still_ends_in_the_grounding_and_says_what_was_k
     assert main(["run", "--simulate", "--speed", "1000", "--duration", "150", "--lang", "en"]) == 0
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
-    assert "stop reason=duration reached" in captured.out and "done reason=stopped" in captured.out
+    assert "stopped: the set duration is over" in captured.out and "over: stopped" in captured.out
     assert "The record stopped early (database or disk is full)" in captured.out
     path = next((data_dir / "sessions").glob(f"*{SUFFIX}"))
     with SessionReader(path) as reader:

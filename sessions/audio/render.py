@@ -1,10 +1,10 @@
 """An exercise laid out as sound, offline: the fixed-rate pacer's cues plus every prompt, spoken.
 
 For people who want to listen in bed without a screen or a strap. Without a body to read, each step
-takes its typical time (``typical_s``), or longer when its lines need it: a line is due the step
-pacer's gap after the previous one (``speech_seconds``), but never before the previous line has
-been spoken plus a pause, and every sentence waits until it does not talk over the start of an
-inhale. The file ends at the end of the breath in progress, where the cue is silent.
+takes its typical time (``typical_s``), or longer when its lines need it: the lines are spread over
+the step as live (:mod:`biofeedback.prompt_timing`, from the measured length of each spoken line),
+never before the previous line has been spoken plus a pause, and every sentence waits until it does
+not talk over the start of an inhale. The file ends at the end of the breath in progress, where the cue is silent.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import logging
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from biofeedback.breath_sound import SAMPLE_RATE, BreathSpan, CueSynth, fill_at, place_phrase, speaking_rate, to_int16
 from biofeedback.pacer import BreathPacer, clamp_rate
-from biofeedback.step_pacer import speech_seconds
+from biofeedback.prompt_timing import SENTENCE_GAP_S, spread_quiet
 from sessions.audio.speech import split_phrases
 from sessions.exercises import SENSES, Script
 from sessions.private_files import open_private
@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 LINE_PAUSE_S = 2.0
 """Silence after a spoken line before the next may start."""
-PHRASE_PAUSE_S = 0.4
+PHRASE_PAUSE_S = SENTENCE_GAP_S
+"""Silence between the sentences of one line: at least a second, as a calm speaker leaves."""
 BLOCK_S = 10.0
 
 
@@ -39,6 +40,8 @@ class Phrase:
     samples: np.ndarray
     step: str
     line: int
+    id: str | None = None
+    """The spoken line's id (``<step>.<sense>`` …)."""
 
     @property
     def end(self) -> float:
@@ -96,30 +99,41 @@ def _spans(requests: Sequence[tuple[float, float, float]], until: float) -> list
 
 
 def render_exercise(script: Script, speech, rate: float = 6.0, senses: Sequence[str] = SENSES,
-                    volume: float = 1.0) -> Rendering:
-    """Lay out and render ``script`` with ``speech`` (an engine with ``synthesize(text, wpm)``)."""
+                    volume: float = 1.0, own: Mapping[str, str] | None = None) -> Rendering:
+    """Lay out and render ``script`` with ``speech`` (an engine with ``synthesize(text, wpm)``).
+
+    Each step's lines are spread over its typical length as live (:func:`spread_quiet`), from the
+    measured length of each spoken line, so quiet follows every invitation instead of piling up at
+    the end of the step. ``own``: the person's safe-place answers, woven into the lines that name them.
+    """
     requests: list[tuple[float, float, float]] = []
     phrases: list[Phrase] = []
     steps: list[tuple[str, float, float]] = []
     t = 0.0
-    for step in script.steps:
+    for index, step in enumerate(script.steps):
         r = step_rate(step, rate)
         requests.append((t, r or 0.0, step.pacer.inhale_fraction))
         t_step = t
+        prompts = script.prompts_for(index, senses, own)
+        wpm = speaking_rate(1.0, r)
+        spoken = [[(text, speech.synthesize(text, wpm)) for text in split_phrases(p.text)] for p in prompts]
+        speech_s = [sum(c.size for _, c in clips) / SAMPLE_RATE + PHRASE_PAUSE_S * max(len(clips) - 1, 0)
+                    for clips in spoken]
+        quiet = spread_quiet(speech_s, [p.invitation for p in prompts], step.typical_s, script.max_quiet_s)
         due = t
         last_end = t
-        for li, line in enumerate(step.lines(senses)):
+        for li, (prompt, clips) in enumerate(zip(prompts, spoken)):
             ready = max(due, last_end + (LINE_PAUSE_S if li else 0.0))
             line_start = ready
-            for text in split_phrases(line):
-                samples = speech.synthesize(text, speaking_rate(1.0, r))
+            for text, samples in clips:
                 dur = samples.size / SAMPLE_RATE
                 onsets = [s.start for s, on in _spans(requests, ready + dur + 60.0) if on] if r else []
                 start = place_phrase(ready, dur, onsets)
-                phrases.append(Phrase(start, text, samples, step.id, li))
+                phrases.append(Phrase(start, text, samples, step.id, li, prompt.id))
                 ready = start + dur + PHRASE_PAUSE_S
-            last_end = phrases[-1].end
-            due = line_start + speech_seconds(line)
+            if clips:
+                last_end = phrases[-1].end
+            due = line_start + speech_s[li] + quiet[li]
         end = max(t_step + (step.typical_s if step.typical_s is not None else (step.min_s + step.max_s) / 2),
                   min(t_step + step.max_s, due), last_end + LINE_PAUSE_S)
         steps.append((step.id, t_step, end))

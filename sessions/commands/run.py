@@ -150,7 +150,8 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         if result.calm_start is not None and result.calm_end is not None:
             calm = f", {tr(lang, 'calm')} {result.calm_start:.0f} → {result.calm_end:.0f}"
         console.print(
-            f"{tr(lang, 'saved')}: {session_id} ({result.duration_s / 60:.1f} min, {result.beats} beats{calm}).",
+            f"{tr(lang, 'saved')}: {session_id} ({result.duration_s / 60:.1f} min, {result.beats} "
+            f"{tr(lang, 'beats_word')}{calm}).",
             highlight=False,
         )
         console.print(tr(lang, "review_hint", id=session_id, cmd=command_name()), style="dim", highlight=False)

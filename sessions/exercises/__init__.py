@@ -13,12 +13,15 @@ Why it is built this way:
   for table headers and keys to find the line; TOML syntax errors carry a line already and are
   reworded into one sentence. Unknown keys are errors too: a typo such as ``max_sec`` would
   otherwise silently fall back to a default.
-* **Imagery is not only pictures.** Each step has a lead text plus variants per sense (``sight``,
-  ``sound``, ``touch`` for touch and temperature, ``body`` for body sensation). Every ``imagery``
-  step must offer the three non-visual senses, so someone who "cannot visualise" is served. The
-  runner picks which variants to say with ``Step.lines(senses)``.
-* **Safety is structural.** Every script ends with a ``grounding`` step (the runner also jumps
-  there on distress). Scripts with heavier themes set ``therapist_only = true`` and must carry a
+* **Imagery is not only pictures.** Each step has a lead text plus an invitation per sense (``sight``,
+  ``sound``, ``smell``, ``touch`` for touch and temperature, ``body`` for body sensation). Every
+  ``imagery`` step must offer sound, touch and body, so someone who "cannot visualise" is served.
+  A step says two of them, rotated from step to step among the senses the person chose
+  (``Script.prompts_for``), so that no step sounds like a checklist; lines woven from the person's
+  own safe place (``[steps.own]``) replace the general ones when every answer they name was given.
+  The full format is in ``docs/scripts.md``.
+* **Safety is structural.** Every script ends with a ``grounding`` step, or for an evening ritual
+  (``bedtime = true``) with a ``sleep`` step: a bridge to sleep, not "come back into the room". Scripts with heavier themes set ``therapist_only = true`` and must carry a
   ``[meta] warning``; :func:`load_script` refuses them without therapist mode, and they are never
   the default.
 * **Fixed texts live in data too**: ``common.<lang>.toml`` holds the relaxation-tool line, the
@@ -41,7 +44,7 @@ Script file format (all durations in seconds, except ``duration_min``)::
     [[steps]]
     id = "arrive"
     title = "Arriving"             # optional; shown to people (the id is for data and files)
-    kind = "imagery"               # breathing | imagery | grounding | assessment
+    kind = "imagery"               # breathing | imagery | grounding | assessment | sleep
     min_s = 60
     max_s = 180
     typical_s = 90                 # optional; default halfway between min and max
@@ -50,7 +53,7 @@ Script file format (all durations in seconds, except ``duration_min``)::
     pacer = { rate = "follow", ratio = "4:6" }   # rate: follow | resonance | off | 4-20 breaths/min
     text = ["Said first.", "Another line."]      # a string or a list of strings
     then = ["Said after the senses."]            # optional
-    [steps.senses]                 # sight, sound, touch, body
+    [steps.senses]                 # sight, sound, smell, touch, body
     sound = "..."
 """
 
@@ -58,13 +61,15 @@ from __future__ import annotations
 
 from sessions.exercises.catalogue import (Catalog, builtin_scripts_dir, check_language, default_language, discover,
                                           list_scripts, load_common, load_script, user_scripts_dir)
-from sessions.exercises.model import (ADVANCE_MODES, DEFAULT_SCRIPT_ID, LANGUAGE_NAMES, LANGUAGES, NON_VISUAL_SENSES,
-                                      RESERVED_IDS, SENSES, STEP_KINDS, CommonTexts, Script, ScriptError, Step)
+from sessions.exercises.model import (ADVANCE_MODES, DEFAULT_SCRIPT_ID, IMAGERY_SENSES, LANGUAGE_NAMES, LANGUAGES,
+                                      NON_VISUAL_SENSES, PLACEHOLDERS, RESERVED_IDS, SENSES, SENSES_PER_STEP, STEP_KINDS,
+                                      CommonTexts, Prompt, Script, ScriptError, Step, spoken_lines)
 from sessions.exercises.validator import load_common_file, load_script_file, parse_script
 
 __all__ = [
-    "ADVANCE_MODES", "DEFAULT_SCRIPT_ID", "LANGUAGE_NAMES", "LANGUAGES", "NON_VISUAL_SENSES", "RESERVED_IDS", "SENSES",
-    "STEP_KINDS", "Catalog", "CommonTexts", "Script", "ScriptError", "Step", "builtin_scripts_dir", "check_language",
+    "ADVANCE_MODES", "DEFAULT_SCRIPT_ID", "IMAGERY_SENSES", "LANGUAGE_NAMES", "LANGUAGES", "NON_VISUAL_SENSES",
+    "PLACEHOLDERS", "Prompt", "RESERVED_IDS", "SENSES", "SENSES_PER_STEP", "STEP_KINDS", "Catalog", "CommonTexts",
+    "Script", "ScriptError", "Step", "spoken_lines", "builtin_scripts_dir", "check_language",
     "default_language", "discover", "list_scripts", "load_common", "load_common_file", "load_script",
     "load_script_file", "parse_script", "user_scripts_dir",
 ]

@@ -23,16 +23,19 @@ from sessions.exercises.model import (
     ADVANCE_MODES,
     CommonTexts,
     HomeVersion,
+    IMAGERY_SENSES,
     LANGUAGES,
-    NON_VISUAL_SENSES,
+    PLACEHOLDERS,
     RESERVED_IDS,
     SENSES,
+    SENSES_PER_STEP,
     STEP_KINDS,
     Script,
     ScriptError,
     Step,
 )
-from sessions.exercises.model import _ID_RE
+from sessions.exercises.model import _ID_RE, placeholders_in
+from biofeedback.prompt_timing import AFTER_INVITATION, AFTER_LINE, DEFAULT_MAX_QUIET_S, estimate_speech_s
 from sessions.exercises.toml_lines import _key_lines, _locate
 
 
@@ -171,7 +174,8 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
         ) from None
 
 
-_TOP_KEYS = ("id", "language", "title", "purpose", "duration_min", "therapist_only", "quiet_start", "meta", "steps")
+_TOP_KEYS = ("id", "language", "title", "purpose", "duration_min", "therapist_only", "quiet_start", "bedtime",
+             "max_quiet_s", "meta", "steps")
 _META_KEYS = ("warning", "notes", "author", "home_version", "home_warning", "home_closing", "home_help")
 _HOME_KEYS = ("home_warning", "home_closing", "home_help")
 _STEP_KEYS = (
@@ -187,7 +191,10 @@ _STEP_KEYS = (
     "text",
     "then",
     "senses",
+    "hold",
+    "own",
 )
+_OWN_KEYS = ("text", *SENSES)
 _PACER_KEYS = ("rate", "ratio")
 
 
@@ -252,22 +259,27 @@ def _parse_step(ck: _Checker, raw: Any, index: int, seen: set[str]) -> Step:
         raise ck.fail("pacer.rate", "of an assessment step must be a number of breaths per minute", where)
     text = ck.lines(raw, "text", step=where)
     then = ck.lines(raw, "then", required=False, step=where)
+    hold = ck.lines(raw, "hold", required=False, step=where)
     senses_raw = raw.get("senses", {})
     if not isinstance(senses_raw, dict):
-        raise ck.fail("senses", "must be a table ([steps.senses]) with sight, sound, touch and body", where)
+        raise ck.fail("senses", f"must be a table ([steps.senses]) with {', '.join(SENSES)}", where)
     ck.unknown(senses_raw, SENSES, "senses.", where)
     senses = {
         s: ck.text(senses_raw, s, required=False, prefix="senses.", step=where) for s in SENSES if s in senses_raw
     }
     if kind == "imagery":
-        missing = [s for s in NON_VISUAL_SENSES if s not in senses]
+        missing = [s for s in IMAGERY_SENSES if s not in senses]
         if missing:
             raise ck.fail(
                 "senses",
-                f"of an imagery step must include {', '.join(NON_VISUAL_SENSES)} (missing: {', '.join(missing)}), "
+                f"of an imagery step must include {', '.join(IMAGERY_SENSES)} (missing: {', '.join(missing)}), "
                 "so that people who do not think in pictures are served too",
                 where,
             )
+    for s_name, line in senses.items():
+        if line is not None and placeholders_in(line):
+            raise ck.fail(f"senses.{s_name}", "has a {placeholder}; those belong in [steps.own]", where)
+    own_text, own = _parse_own(ck, raw.get("own"), senses, where)
     step = Step(
         id=sid,
         kind=StepKind(kind),
@@ -281,15 +293,60 @@ def _parse_step(ck: _Checker, raw: Any, index: int, seen: set[str]) -> Step:
         senses={k: v for k, v in senses.items() if v is not None},
         then=then,
         title=title,
+        own_text=own_text,
+        own=own,
+        hold=hold,
     )
-    needed = sum(step.timing().prompt_s)
+    needed = _least_time(step)
     if needed > max_s:
         raise ck.fail(
             "max_s",
-            f"is {max_s:g} s, but saying all of this step's text takes about {needed:.0f} s; shorten the text or raise max_s",
+            f"is {max_s:g} s, but saying this step's text with the least quiet after each line takes about "
+            f"{needed:.0f} s; shorten the text or raise max_s",
             where,
         )
     return step
+
+
+def _least_time(step: Step) -> float:
+    """The longest a step's lines can take at the least quiet: its lead (the longer of its general and
+    woven lead), the two longest sense invitations, and its closing lines."""
+    def line_s(text: str, rule) -> float:
+        return estimate_speech_s(text) + rule.min_s
+
+    lead = max(sum(line_s(t, AFTER_LINE) for t in step.text), sum(line_s(t, AFTER_LINE) for t in step.own_text))
+    invitations = sorted((line_s(t, AFTER_INVITATION) for t in (*step.senses.values(), *step.own.values())),
+                         reverse=True)
+    return lead + sum(invitations[:SENSES_PER_STEP]) + sum(line_s(t, AFTER_LINE) for t in step.then)
+
+
+def _parse_own(ck: _Checker, raw: Any, senses: Mapping[str, str | None], where) -> tuple[tuple[str, ...], dict[str, str]]:
+    """``[steps.own]``: lines woven from the person's safe place; only known placeholders, and a woven
+    sense only where the step offers the general one (said when an answer is missing)."""
+    if raw is None:
+        return (), {}
+    if not isinstance(raw, dict):
+        raise ck.fail("own", "must be a table ([steps.own]) with text and senses", where)
+    ck.unknown(raw, _OWN_KEYS, "own.", where)
+    own_text = ck.lines(raw, "text", required=False, step=where) if "text" in raw else ()
+    own = {s: ck.text(raw, s, prefix="own.", step=where) for s in SENSES if s in raw}
+    for key, lines in (("text", own_text), *((s, (line,)) for s, line in own.items())):
+        for line in lines:
+            assert line is not None
+            unknown = [n for n in placeholders_in(line) if n not in PLACEHOLDERS]
+            if unknown or "{" in _strip_placeholders(line) or "}" in _strip_placeholders(line):
+                names = ", ".join("{" + n + "}" for n in PLACEHOLDERS)
+                raise ck.fail(f"own.{key}", f"uses an unknown placeholder (known: {names})", where)
+        if key != "text" and key not in senses:
+            raise ck.fail(f"own.{key}", f"needs the general line senses.{key} too (said when an answer is missing)",
+                          where)
+    return own_text, {k: v for k, v in own.items() if v is not None}
+
+
+def _strip_placeholders(line: str) -> str:
+    for name in PLACEHOLDERS:
+        line = line.replace("{" + name + "}", "")
+    return line
 
 
 def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool = False) -> Script:
@@ -311,6 +368,10 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
         raise ck.fail("therapist_only", "must be true or false")
     if not isinstance(data.get("quiet_start", True), bool):
         raise ck.fail("quiet_start", "must be true or false")
+    bedtime = data.get("bedtime", False)
+    if not isinstance(bedtime, bool):
+        raise ck.fail("bedtime", "must be true or false")
+    max_quiet = ck.number(data, "max_quiet_s", required=False, lo=20, hi=600, unit=" of seconds")
     meta = data.get("meta", {})
     if not isinstance(meta, dict):
         raise ck.fail("meta", "must be a table ([meta])")
@@ -323,11 +384,22 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
         raise ck.fail("steps", "is missing: a script needs at least one [[steps]] table")
     seen: set[str] = set()
     steps = tuple(_parse_step(ck, raw, i, seen) for i, raw in enumerate(raw_steps))
-    if steps[-1].kind != StepKind.GROUNDING:
-        last = len(steps) - 1
+    last = len(steps) - 1
+    for i, step in enumerate(steps[:-1]):
+        if step.kind == StepKind.SLEEP:
+            raise ck.fail("kind", '"sleep" is only for the last step of a bedtime script', (i, step.id))
+    if bedtime and steps[-1].kind != StepKind.SLEEP:
         raise ck.fail(
             "kind",
-            'of the last step must be "grounding": every exercise ends with a short grounding',
+            'of the last step of a bedtime script must be "sleep": an evening ritual ends with a bridge to sleep, '
+            'not with "come back into the room"',
+            (last, steps[-1].id),
+        )
+    if not bedtime and steps[-1].kind != StepKind.GROUNDING:
+        hint = ' ("sleep" only with bedtime = true)' if steps[-1].kind == StepKind.SLEEP else ""
+        raise ck.fail(
+            "kind",
+            f'of the last step must be "grounding": every exercise ends with a short grounding{hint}',
             (last, steps[-1].id),
         )
     lo, hi = sum(s.min_s for s in steps) / 60, sum(s.max_s for s in steps) / 60
@@ -336,7 +408,8 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
         raise ck.fail("duration_min", f"says {duration:g} minutes, but the steps take {lo:.0f} to {hi:.0f} minutes")
     assert title and purpose
     return Script(sid, language, title, purpose, duration, therapist_only, steps, warning, notes, path, user, home=home,
-                  quiet_start=bool(data.get("quiet_start", True)))
+                  quiet_start=bool(data.get("quiet_start", True)), bedtime=bedtime,
+                  max_quiet_s=max_quiet if max_quiet is not None else DEFAULT_MAX_QUIET_S)
 
 
 def _parse_home(ck: _Checker, meta: Mapping[str, Any], therapist_only: bool) -> HomeVersion | None:
@@ -382,6 +455,9 @@ _COMMON_KEYS = (
     "care_closing",
     "aroused_start",
     "resume_ack",
+    "first_run",
+    "hold",
+    "stop_bedtime",
 )
 
 
@@ -409,4 +485,7 @@ def load_common_file(path: Path | str) -> CommonTexts:
         care_closing=ck.lines(data, "care_closing"),
         aroused_start=ck.lines(data, "aroused_start"),
         resume_ack=ck.lines(data, "resume_ack"),
+        first_run=ck.lines(data, "first_run", required=False),
+        hold=ck.lines(data, "hold", required=False),
+        stop_bedtime=ck.lines(data, "stop_bedtime", required=False),
     )
