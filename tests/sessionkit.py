@@ -25,14 +25,15 @@ class Ran:
 
 async def run_session(tmp_path: Path, script: str = "safe-place", lang: str = "en", person: Person | str = "follows",
                       *, seed: int = 1, duration_s: float | None = None, senses=SENSES, control=None,
-                      stored_baseline: dict | None = None, therapist_mode: bool = False) -> Ran:
+                      stored_baseline: dict | None = None, therapist_mode: bool = False,
+                      own: dict[str, str] | None = None) -> Ran:
     person_obj = person_profile(person) if isinstance(person, str) else person
     source = SimulatedStrap(person_obj, seed=seed, speed=None)
     path = tmp_path / f"{script}-{lang}-{seed}.biofeedback.sqlite"
     writer = SessionWriter(path, {"script": script, "language": lang, "source": source.describe()})
     runner = SessionRunner(source, load_script(script, lang, therapist_mode=True), load_common(lang), writer,
                            senses=senses, duration_s=duration_s, stored_baseline=stored_baseline,
-                           therapist_mode=therapist_mode)
+                           therapist_mode=therapist_mode, own=own)
     if control is not None:
         runner.listeners.append(lambda kind, t, data: control(runner, kind, t, data))
     result = await runner.run()

@@ -162,3 +162,21 @@ def test_edf_annotations_whole_and_labelled_as_simulated(with_hole, tmp_path):
     assert [x for x in joined if x.startswith("prompt: ")] == prompts and max(map(len, prompts)) > 60
     steps = [t for t, kind, _d in with_hole.events if kind == "step"]
     assert len([x for x in joined if x.startswith("step ")]) == len(steps), "every event is in the file"
+
+
+async def test_the_persons_own_safe_place_stays_in_the_local_record(tmp_path):
+    """Lines woven from the person's own answers are in their record, but an export carries only their ids."""
+    own = {"place": "het huisje van oma in Bergen", "sound": "de klok van oma", "smell": "appeltaart",
+           "touch": "een zachte plaid", "temperature": "warm", "sight": "de tuin", "anchor": "Bergen"}
+    ran = await run_session(tmp_path, "safe-place", "nl", "follows", own=own, duration_s=600)
+    said = " ".join(d["text"] for _, _, d in ran.events("prompt"))
+    assert "oma" in said  # the session spoke the person's own place
+    for fmt, out in (("csv", tmp_path / "x.csv"), ("edf", tmp_path / "x.edf"), ("bids", tmp_path / "bids")):
+        assert main(["export", str(ran.path), "--format", fmt, "-o", str(out)]) == 0
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != ran.path and ".sqlite" not in p.name]
+    assert written
+    for path in written:
+        data = path.read_bytes()
+        assert b"oma" not in data and b"appeltaart" not in data, path.name
+    events = (tmp_path / "x_events.csv").read_text(encoding="utf-8")
+    assert ".own-" in events  # the line is still marked where it was said

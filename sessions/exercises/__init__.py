@@ -21,7 +21,8 @@ Why it is built this way:
   own safe place (``[steps.own]``) replace the general ones when every answer they name was given.
   The full format is in ``docs/scripts.md``.
 * **Safety is structural.** Every script ends with a ``grounding`` step, or for an evening ritual
-  (``bedtime = true``) with a ``sleep`` step: a bridge to sleep, not "come back into the room". Scripts with heavier themes set ``therapist_only = true`` and must carry a
+  (``bedtime = true``) with a ``sleep`` step: a bridge to sleep, not "come back into the room".
+  Scripts with heavier themes set ``therapist_only = true`` and must carry a
   ``[meta] warning``; :func:`load_script` refuses them without therapist mode, and they are never
   the default.
 * **Fixed texts live in data too**: ``common.<lang>.toml`` holds the relaxation-tool line, the

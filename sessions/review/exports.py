@@ -113,15 +113,24 @@ def export_csv(record: Record, path: Path) -> list[Path]:
     mrows = ((f"{t:.3f}", *("" if np.isnan(record.metrics[k][i]) else f"{record.metrics[k][i]:.6g}" for k in METRIC_FIELDS))
              for i, t in enumerate(record.metric_t))
     out.append(write_private(Path(f"{stem}_metrics.csv"), _csv_bytes(["t_s", *METRIC_FIELDS], mrows)))
-    erows = ((f"{t:.3f}", kind, json.dumps(data, ensure_ascii=False)) for t, kind, data in record.events)
+    erows = ((f"{t:.3f}", kind, json.dumps(shareable(kind, data), ensure_ascii=False)) for t, kind, data in record.events)
     out.append(write_private(Path(f"{stem}_events.csv"), _csv_bytes(["t_s", "kind", "data"], erows)))
     return out
 
 
 # --- EDF+ ----------------------------------------------------------------------------------------
 
+def shareable(kind: EventKind | str, data: dict) -> dict:
+    """An event as it may leave in an export: a line woven from the person's own safe place (its id
+    names an ``own-`` line) keeps only its id; the person's own words stay in the local record."""
+    if kind is EventKind.PROMPT and ".own-" in str(data.get("id", "")):
+        return {**data, "text": f"[{data['id']}]"}
+    return data
+
+
 def annotation_text(kind: EventKind | str, data: dict) -> str:
     """The event in a few words, whole (no cut: the EDF writer splits, see :func:`edf_annotation_pieces`)."""
+    data = shareable(kind, data)
     if kind is EventKind.PROMPT:
         text = f"prompt: {data.get('text', '')}"
     elif kind in (EventKind.STEP, EventKind.STEP_END):

@@ -111,12 +111,12 @@ WORDS: dict[str, dict[str, str]] = {
         "calm_change": "De kalmtescore ging van {a:.0f} aan het begin (de rustige start; 50 is je eigen "
                        "beginniveau) naar {b:.0f} tijdens {phase}.",
         "distress_note": "Er waren {n} momenten waarop je hartslag sterk steeg; de oefening ging toen langzamer en "
-                         "bood grounding aan. Dat hoort bij hoe de oefening werkt; het is geen mislukking.",
+                         "hielp je om te gronden. Dat hoort bij hoe de oefening werkt; het is geen mislukking.",
         "distress_note_one": "Er was één moment waarop je hartslag sterk steeg; de oefening ging toen langzamer en "
-                             "bood grounding aan. Dat hoort bij hoe de oefening werkt; het is geen mislukking.",
-        "asked_note": "Je drukte {n} keer op ‘dit is te veel’; elke keer pauzeerde de oefening voor grounding. Dat "
+                             "hielp je om te gronden. Dat hoort bij hoe de oefening werkt; het is geen mislukking.",
+        "asked_note": "Je drukte {n} keer op ‘dit is te veel’; elke keer pauzeerde de oefening om te gronden. Dat "
                       "aangeven hoort bij hoe de oefening werkt; het is geen mislukking.",
-        "asked_note_one": "Je drukte één keer op ‘dit is te veel’; de oefening pauzeerde voor grounding. Dat aangeven "
+        "asked_note_one": "Je drukte één keer op ‘dit is te veel’; de oefening pauzeerde om te gronden. Dat aangeven "
                           "hoort bij hoe de oefening werkt; het is geen mislukking.",
         "untrusted": "{pct:.0f} % van de slagen is gemarkeerd (meer dan {limit:.0f} %): de cijfers voor "
                      "hartslagvariabiliteit van deze sessie zijn niet betrouwbaar, omdat er te weinig schone slagen "
@@ -126,7 +126,7 @@ WORDS: dict[str, dict[str, str]] = {
         "source_simulated": "gesimuleerde band", "source_replay": "herhaling van een opname", "source_ble": "borstband",
         "metric": "maat", "value": "waarde", "time_domain": "tijdsdomein", "freq_domain": "frequentiedomein (ms²)",
         "nonlinear": "niet-lineair", "step_shading": "stappen", "prompt": "tekst", "distress": "onrust",
-        "grounding": "grounding", "link_gap": "signaal weg", "irregular_band": "erg onregelmatig ritme",
+        "grounding": "gronden", "link_gap": "signaal weg", "irregular_band": "erg onregelmatig ritme",
         "artefact": "artefactslag",
         "trends_title": "Verloop over je sessies", "date": "datum", "calm_change_col": "verandering kalmte",
         "rmssd_rest": "RMSSD in rust (ms)", "resonance": "resonantietempo (/min)", "practised": "minuten geoefend",
