@@ -14,7 +14,7 @@ WORDS: dict[str, dict[str, str]] = {
         "stopping_hint": "Stopping… a short grounding follows (Ctrl-C again to quit at once).",
         "kept_partial": "Stopped at once. What was recorded so far is kept: {cmd} sessions show {id}",
         "saved": "Session saved", "review_hint": "Look back with: {cmd} sessions show {id}",
-        "watch_window_waiting": "Waiting for sessions…", "watch_window_count": "{n} session(s) followed",
+        "watch_window_waiting": "Waiting for sessions…", "watch_window_count": "sessions followed: {n}",
         "mqtt_state_connecting": "connecting…", "mqtt_state_connected": "followed",
         "mqtt_state_retrying": "retrying…", "mqtt_state_failed": "not published",
         "scripts_title": "Exercises (English)", "col_title": "title", "col_purpose": "purpose",
@@ -70,7 +70,8 @@ WORDS: dict[str, dict[str, str]] = {
         "end_too_much": "after care: 'this is too much'", "end_aroused": "after care: did not settle",
         "end_lost": "connection lost", "end_done": "finished",
         "ev_step": "step", "ev_step_end": "step ended", "ev_baseline": "quiet start measured", "ev_pacer_rate": "pacer",
-        "beats_word": "beats", "tx_stop": "stopped: {why}", "tx_done": "over: {why}", "tx_pause": "paused", "tx_resume": "going on",
+        "beats_word": "beats", "tx_stop": "stopped: {why}", "tx_done": "over: {why}", "tx_pause": "paused",
+        "tx_resume": "going on",
         "tx_baseline": "quiet start measured: heart rate {hr}/min, RMSSD {rmssd} ms",
         "tx_distress": "the body seems restless: heart rate {hr}/min (at rest {base}/min)",
         "tx_resonance": "resonance rate: {rate}/min", "tx_link": "strap: {state}",
@@ -94,10 +95,11 @@ WORDS: dict[str, dict[str, str]] = {
         "link_disconnected": "band kwijt",
         "link_reconnecting": "opnieuw verbinden…",
         "keys": "q stoppen · g dit is te veel · spatie pauze · n volgende stap · h hulp", "paused": "gepauzeerd",
-        "stopping_hint": "We stoppen… er volgen nog een paar rustige zinnen om te gronden (nogmaals Ctrl-C om meteen te stoppen).",
+        "stopping_hint": "We stoppen… er volgen nog een paar rustige zinnen om te gronden "
+                         "(nogmaals Ctrl-C om meteen te stoppen).",
         "kept_partial": "Meteen gestopt. Wat tot nu toe is opgenomen, is bewaard: {cmd} sessions show {id}",
         "saved": "Sessie bewaard", "review_hint": "Terugkijken: {cmd} sessions show {id}",
-        "watch_window_waiting": "Wachten op sessies…", "watch_window_count": "{n} sessie(s) gevolgd",
+        "watch_window_waiting": "Wachten op sessies…", "watch_window_count": "gevolgde sessies: {n}",
         "mqtt_state_connecting": "verbinden…", "mqtt_state_connected": "wordt gevolgd",
         "mqtt_state_retrying": "opnieuw proberen…", "mqtt_state_failed": "niet gedeeld",
         "scripts_title": "Oefeningen (Nederlands)", "col_title": "titel", "col_purpose": "doel",
@@ -116,7 +118,7 @@ WORDS: dict[str, dict[str, str]] = {
         "mqtt_fail_needs_tls": "de broker spreekt TLS op die poort (gebruik mqtts:// of de poort zonder TLS)",
         "mqtt_fail_unreachable": "broker onbereikbaar ({detail})",
         "mqtt_retry_watch": "nieuwe pogingen met toenemende tussenpozen tot hij er weer is",
-        "watch_title": "Live sessies", "watch_waiting": "Wachten op sessies op {where}…",
+        "watch_title": "Sessies die nu lopen", "watch_waiting": "Wachten op sessies op {where}…",
         "col_session": "sessie", "col_state": "status", "col_time": "tijd", "col_step": "stap",
         "col_last_event": "laatste gebeurtenis", "col_seen": "gezien",
         "state_online": "online", "state_offline": "offline", "state_lost": "verbinding verbroken",
@@ -126,12 +128,14 @@ WORDS: dict[str, dict[str, str]] = {
         "gui_left": "≤ {clock} te gaan in deze stap", "gui_hr": "hartslag", "gui_rmssd": "RMSSD", "gui_per_min": "/min",
         "gui_contact_ok": "huidcontact", "gui_contact_lost": "geen huidcontact: maak de band wat vochtig",
         "gui_battery": "batterij {pct}%",
-        "gui_stopping": "We stoppen: er volgen nog een paar rustige zinnen om te gronden (nogmaals sluiten om meteen te stoppen).",
+        "gui_stopping": "We stoppen: er volgen nog een paar rustige zinnen om te gronden "
+                        "(nogmaals sluiten om meteen te stoppen).",
         "gui_done": "De sessie is klaar en bewaard. Sluit dit venster wanneer je wilt.",
-        "rhythm_irregular": "Je hartritme is op dit moment erg onregelmatig. Daardoor klopt de feedback over je "
-                            "hartslag niet, en die laten we even weg. Een onregelmatig ritme kan veel oorzaken hebben; "
+        "rhythm_irregular": "Je hartritme is op dit moment erg onregelmatig. Daardoor kan de app je hartslag nu "
+                            "niet goed volgen, dus die cijfers laten we even weg. "
+                            "Een onregelmatig ritme kan veel oorzaken hebben; "
                             "gebeurt dit vaker, vraag dan je huisarts ernaar. De ademgids gaat gewoon door.",
-        "rhythm_regular": "Je hartritme is weer regelmatig; de feedback is terug.",
+        "rhythm_regular": "Je hartritme is weer regelmatig; de cijfers over je hartslag zijn terug.",
         "gui_resume_exercise": "Terug naar de oefening", "care_title": "gronden, in je eigen tempo",
         "gui_not_medical": "Een hulpmiddel om te ontspannen, geen medisch hulpmiddel: het stelt geen diagnose en "
                            "behandelt niets. Hulp: druk op h.",
@@ -157,7 +161,8 @@ WORDS: dict[str, dict[str, str]] = {
         "end_too_much": "na zorg: 'dit is te veel'", "end_aroused": "na zorg: kwam niet tot rust",
         "end_lost": "verbinding verbroken", "end_done": "klaar",
         "ev_step": "stap", "ev_step_end": "stap klaar", "ev_baseline": "rustige start gemeten", "ev_pacer_rate": "ademtempo",
-        "beats_word": "hartslagen", "tx_stop": "gestopt: {why}", "tx_done": "afgelopen: {why}", "tx_pause": "gepauzeerd", "tx_resume": "we gaan verder",
+        "beats_word": "hartslagen", "tx_stop": "gestopt: {why}", "tx_done": "afgelopen: {why}",
+        "tx_pause": "gepauzeerd", "tx_resume": "we gaan verder",
         "tx_baseline": "rustige start gemeten: hartslag {hr}/min, RMSSD {rmssd} ms",
         "tx_distress": "het lichaam lijkt onrustig: hartslag {hr}/min (in rust {base}/min)",
         "tx_resonance": "resonantietempo: {rate}/min", "tx_link": "band: {state}",

@@ -47,3 +47,21 @@ def save_profile(updates: dict[str, Any]) -> dict[str, Any]:
         data["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         replace_private(path, json.dumps(data, indent=2).encode("utf-8"))
     return data
+
+
+def forget_profile(*keys: str) -> dict[str, Any]:
+    """Remove ``keys`` from the stored profile (under the same lock as :func:`save_profile`, mode 0600).
+
+    ``save_profile`` only merges: saving ``None`` would leave the key behind. This takes it out.
+    """
+    path = profile_path()
+    private_folder(path.parent)
+    with locked(path.with_name(f".{path.name}.lock")):
+        data = load_profile()
+        if not any(k in data for k in keys):
+            return data
+        for key in keys:
+            data.pop(key, None)
+        data["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        replace_private(path, json.dumps(data, indent=2).encode("utf-8"))
+    return data

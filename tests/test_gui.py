@@ -420,3 +420,29 @@ def test_help_opens_over_the_window_with_h(qapp, tmp_path, shots, lang):
     dialog.grab().save(str(shots / f"help-dialog-{lang}.png"))
     dialog.close()
     window.close()
+
+
+def test_the_first_safe_place_session_in_a_window_offers_the_builder_once(qapp, data_dir):
+    """Before the first safe-place session in a window the builder opens; what is saved is the person's
+    own place from then on, and it is offered only once (Cancel skips it for good)."""
+    from sessions.commands.run import _first_safe_place, _offer_safe_place, person_senses
+    from sessions.gui.safe_place_dialog import SafePlaceDialog
+    from sessions.profile import load_profile
+
+    async def answer(fill: bool):
+        task = asyncio.ensure_future(_offer_safe_place("nl", load_profile()))
+        await asyncio.sleep(0.2)
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SafePlaceDialog) and w.isVisible())
+        if fill:
+            dialog.fields["place"].setText("de tuin van mijn oma")
+            dialog.fields["sound"].setText("de merel")
+            dialog.save_button.click()
+        else:
+            dialog.cancel_button.click()
+        return await task
+
+    assert _first_safe_place(load_profile())
+    profile = run_in_qt(answer(fill=True))
+    assert not _first_safe_place(profile)
+    senses, own = person_senses(load_profile())
+    assert own["place"] == "de tuin van je oma" and own["sound"] == "de merel"

@@ -114,7 +114,8 @@ async def test_a_whole_session_leaves_room_after_invitations_and_never_falls_sil
     end = ran.result.duration_s
     silences.append(end - (said[-1][0] + estimate_speech_s(said[-1][1]["text"])))
     assert max(silences) <= script.max_quiet_s + 2.0, max(silences)
-    # Every sense the person chose comes up somewhere in an exercise with imagery.
-    if any(s.kind == "imagery" for s in script.steps):
+    # Every sense the person chose comes up, as far as the imagery steps have room (two each).
+    imagery = sum(1 for s in script.steps if s.kind == "imagery")
+    if imagery:
         used = {d["id"].split(".")[1].removeprefix("own-") for _, d in said if d.get("id") in invitations}
-        assert used == set(SENSES), used
+        assert len(used) == min(len(SENSES), 2 * imagery), used

@@ -18,5 +18,6 @@ COMMANDS = [
     "export",
     "trends",
     "therapist",
+    "safe_place",
     "help",
 ]

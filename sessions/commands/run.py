@@ -85,14 +85,16 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
     lang = args.lang or default_language()
     script = load_script(args.script, lang, therapist_mode=args.therapist)
     common = load_common(lang)
-    _announce(console, common, script)
     profile = load_profile()
+    _announce(console, common, script, first_time=not profile.get("first_run_seen"))
+    if window == "screen" and script.id.startswith("safe-place") and _first_safe_place(profile):
+        profile = await _offer_safe_place(lang, profile)
     source: HeartSource
     if window == "screen" and not (args.simulate or args.replay or args.device):
         source = await _paired_strap(lang, profile)
     else:
         source = await open_source(args)
-    senses = NON_VISUAL_SENSES if args.no_pictures else SENSES
+    senses, own = person_senses(profile, args.no_pictures)
     session_id, writer = new_session_writer(
         {
             "script": script.id,
@@ -112,6 +114,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         common,
         writer,
         senses=senses,
+        own=own,
         duration_s=args.duration,
         resonance_rate=profile.get("resonance_rate"),
         stored_baseline=profile.get("baseline"),
@@ -175,6 +178,40 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
     return 0
 
 
+def person_senses(profile: dict[str, Any], no_pictures: bool = False) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The senses a person's exercises use and their own safe-place answers (``biofeedback safe-place``);
+    without a safe place of their own, all senses and the general lines. ``--no-pictures`` leaves sight out."""
+    from sessions.safe_place import SafePlace
+
+    raw = profile.get("safe_place")
+    place = SafePlace.from_dict(raw) if isinstance(raw, dict) else None
+    senses = tuple(place.senses) if place is not None and place.senses else SENSES
+    if no_pictures:
+        senses = tuple(s for s in senses if s != "sight") or NON_VISUAL_SENSES
+    return senses, (place.placeholders() if place is not None else {})
+
+
+def _first_safe_place(profile: dict[str, Any]) -> bool:
+    """Before the first safe-place session in a window, and only then: no place of their own yet."""
+    return not profile.get("safe_place") and not profile.get("safe_place_offered")
+
+
+async def _offer_safe_place(lang: str, profile: dict[str, Any]) -> dict[str, Any]:
+    """The safe-place builder, once, before the first safe-place session in a window (Cancel skips it;
+    ``biofeedback safe-place`` is there any time). Shown without blocking the event loop."""
+    from sessions.gui.safe_place_dialog import SafePlaceDialog
+    from sessions.safe_place import save_safe_place
+
+    dialog = SafePlaceDialog(lang, None)
+    done = asyncio.get_running_loop().create_future()
+    dialog.finished.connect(lambda code: done.done() or done.set_result(code))
+    dialog.open()
+    code = await done
+    if code and dialog.result_place is not None:
+        save_safe_place(dialog.result_place)
+    return save_profile({"safe_place_offered": True})
+
+
 def _say_what_was_kept(console: Console, writer: SessionWriter) -> None:
     """When the record stopped early (a full disk), the last line says up to when it holds the session."""
     note = writer.failure_note()
@@ -191,9 +228,16 @@ def command_name() -> str:
     return str(argv0) if argv0.name == "biofeedback" else f"{sys.executable} -m sessions"
 
 
-def _announce(console: Console, common: CommonTexts, script: Script) -> None:
-    """The relaxation-tool line; for a therapist-only script its notice, warning, the question and the notes."""
+def _announce(console: Console, common: CommonTexts, script: Script, first_time: bool = False) -> None:
+    """The relaxation-tool line; before the very first session what imagery is and isn't (once; again with
+    ``biofeedback help imagery``); for a therapist-only script its notice, warning, the question and the notes."""
     console.print(common.disclaimer, style="dim", highlight=False)
+    if first_time and common.first_run:
+        console.print("")
+        for line in common.first_run:
+            console.print(line, highlight=False)
+        console.print("")
+        save_profile({"first_run_seen": True})
     if script.therapist_only:
         console.print(common.therapist_notice, style="bold", highlight=False)
         if script.warning:
