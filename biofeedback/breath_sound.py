@@ -121,13 +121,18 @@ def place_phrase(ready: float, duration: float, onsets: Sequence[float],
     return candidates[1] if len(candidates) > 1 else ready
 
 
-def speaking_rate(tempo: float = 1.0, pacer_rate: float | None = None, base_wpm: float = 150.0) -> float:
+CALM_WPM = 120.0
+"""Calm guided speech, about 120 words a minute (conversation runs at 150-160). The lines are timed at
+this rate too (:mod:`biofeedback.prompt_timing`)."""
+
+
+def speaking_rate(tempo: float = 1.0, pacer_rate: float | None = None, base_wpm: float = CALM_WPM) -> float:
     """Words per minute for a prompt: calm speech, slower while the body is aroused (``tempo`` > 1,
     the step pacer's prompt stretch) and a little slower at slow pacer rates."""
     wpm = base_wpm / max(tempo, 0.5)
     if pacer_rate:
         wpm *= (min(max(pacer_rate, 4.0), 12.0) / 6.0) ** 0.15
-    return float(min(max(wpm, 80.0), 175.0))
+    return float(min(max(wpm, 80.0), 150.0))
 
 
 def to_int16(samples: np.ndarray) -> np.ndarray:
@@ -137,6 +142,6 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
 
 
 __all__ = [
-    "BreathSpan", "CUE_PEAK", "CueSynth", "SAMPLE_RATE", "SPEECH_PEAK", "fill_at", "onsets_of",
+    "BreathSpan", "CALM_WPM", "CUE_PEAK", "CueSynth", "SAMPLE_RATE", "SPEECH_PEAK", "fill_at", "onsets_of",
     "place_phrase", "speaking_rate", "spans_between", "to_int16",
 ]

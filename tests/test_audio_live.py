@@ -66,3 +66,30 @@ async def test_a_simulated_session_is_carried_by_sound(tmp_path, lang):
     assert np.abs(audio).max() < 1.0
     # While a line was still being spoken the steps waited for it: the runner was held.
     assert runner._held_total > 0 or runner._held_at is not None
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+async def test_sentences_have_a_second_between_them_and_speech_is_calm_and_softer_when_aroused(tmp_path, lang):
+    """Real espeak-ng: about 120 words a minute, a second of quiet between the sentences of a line,
+    softer while the body is aroused and softer still in bedtime mode."""
+    source = SimulatedStrap(person_profile("follows"), seed=2, speed=None)
+    writer = SessionWriter(tmp_path / "s.sqlite", {})
+    runner = SessionRunner(source, load_script("safe-place", lang), load_common(lang), writer)
+    live = LiveAudio(runner, BufferSink(SAMPLE_RATE), open_speech(lang), volume=0.8)
+    live._t_origin = 0.0
+    line = {"en": "Take a moment to arrive here. There's nothing you need to do. Just notice how it feels.",
+            "nl": "Neem even de tijd om hier aan te komen. Je hoeft niets te doen. Voel gewoon hoe het is."}[lang]
+    live._queue.append((0.0, line))
+    await live._speak_next()
+    clips = live._clips
+    assert len(clips) == 3
+    for a, b in zip(clips, clips[1:]):
+        assert (b.start - (a.start + a.samples.size)) / SAMPLE_RATE >= 1.0
+    speech_s = sum(c.samples.size for c in clips) / SAMPLE_RATE
+    assert 100 <= len(line.split()) * 60 / speech_s <= 140  # short Dutch words run a little faster
+    assert live.speech_gain() == 1.0
+    runner.state.distress = True
+    assert live.speech_gain() < 1.0
+    runner.state.distress, runner.state.bedtime = False, True
+    assert live.speech_gain() < 1.0
+    writer.close()

@@ -28,6 +28,12 @@ BLOCK = 2048
 LEAD_S = 0.25
 TICK_S = 0.05
 LINE_PAUSE_S = 1.0
+SENTENCE_GAP_S = 1.0
+"""At least a second between the sentences of a line, as a calm speaker leaves."""
+AROUSED_SPEECH_GAIN = 0.8
+"""Speech a little softer while the body is aroused or in distress (slower too: ``speaking_rate``)."""
+BEDTIME_SPEECH_GAIN = 0.7
+"""Speech softer in bedtime mode: someone may be falling asleep."""
 MAX_HOLD_S = 30.0
 LOOKAHEAD_S = 60.0
 
@@ -36,6 +42,7 @@ LOOKAHEAD_S = 60.0
 class _Clip:
     start: int  # sample position
     samples: np.ndarray
+    gain: float = 1.0
 
 
 def pacer_fill(pacer, lt: np.ndarray) -> np.ndarray:
@@ -140,6 +147,9 @@ class LiveAudio:
             except ValueError:  # asked to look behind the pacer's clock: hold the curve still
                 fill = np.full(n, st.pacer.fill if st.pacer is not None else 0.0)
             gain = 0.0 if (st.pacer is None or st.paused) else 1.0
+            fade = getattr(self.runner, "pacer_fade_at", None)
+            if gain and fade is not None:
+                gain *= float(fade(float(self._source_t(pos[0]))))  # bedtime: the tone fades out at the end
         else:
             fill, gain = np.zeros(n), 0.0
         out = self.synth.render(fill, gain)
@@ -148,7 +158,8 @@ class LiveAudio:
         for clip in self._clips:
             a, b = max(clip.start, self._pos), min(clip.start + clip.samples.size, end)
             if a < b:
-                out[a - self._pos : b - self._pos] += clip.samples[a - clip.start : b - clip.start] * self.volume
+                out[a - self._pos : b - self._pos] += (clip.samples[a - clip.start : b - clip.start]
+                                                        * (self.volume * clip.gain))
             if clip.start + clip.samples.size > end:
                 keep.append(clip)
         self._clips = keep
@@ -176,13 +187,20 @@ class LiveAudio:
                 onsets = [((o + offset) - self._t_origin) / self.speed for o in upcoming_onsets(pacer, lt_now)]
             except ValueError:
                 onsets = []
+        gain = self.speech_gain()
         for phrase, samples in clips:
             start_s = place_phrase(ready / SAMPLE_RATE, samples.size / SAMPLE_RATE, onsets)
             start = int(round(start_s * SAMPLE_RATE))
-            self._clips.append(_Clip(start, samples))
+            self._clips.append(_Clip(start, samples, gain))
             self.spoken.append((start_s, phrase))
-            ready = start + samples.size + int(0.4 * SAMPLE_RATE)
+            ready = start + samples.size + int(SENTENCE_GAP_S * SAMPLE_RATE)
             self._speaking_until = start + samples.size
+
+    def speech_gain(self) -> float:
+        """Softer while the body is aroused or in distress, and in bedtime mode."""
+        st = self.runner.state
+        gain = AROUSED_SPEECH_GAIN if (self.runner.prompt_tempo > 1.0 or st.distress) else 1.0
+        return gain * (BEDTIME_SPEECH_GAIN if getattr(st, "bedtime", False) else 1.0)
 
     async def run(self) -> None:
         """Keep the buffer ``LEAD_S`` ahead until cancelled."""
