@@ -51,7 +51,8 @@ def attach(runner, args: argparse.Namespace, lang: str, console):
 async def _session_audio(runner, lang: str, console, volume: float, speed: float):
     from sessions.audio.live import LiveAudio
     from sessions.audio.player import AudioUnavailable, open_player
-    from sessions.audio.speech import SpeechUnavailable, open_speech
+    from sessions.audio.speech import SpeechUnavailable
+    from sessions.audio.voices import open_voice
 
     try:
         player = open_player(SAMPLE_RATE)
@@ -61,7 +62,7 @@ async def _session_audio(runner, lang: str, console, volume: float, speed: float
         yield
         return
     try:
-        speech = open_speech(lang)
+        speech = open_voice(lang, runner.script.id)
     except SpeechUnavailable as err:
         log.info("no speech: %s", err)
         console.print(tr(lang, "speech_unavailable"), style="dim", highlight=False)

@@ -75,6 +75,12 @@ def upcoming_onsets(pacer, lt_now: float, horizon_s: float = LOOKAHEAD_S) -> lis
     return sorted(set(out))
 
 
+def recorded_take(speech, line_id: str | None, text: str) -> np.ndarray | None:
+    """The recorded take of a line when the voice has one (:class:`sessions.audio.voices.VoiceChain`)."""
+    recording = getattr(speech, "recording", None)
+    return recording(line_id, text) if recording is not None and line_id else None
+
+
 class LiveAudio:
     """Mixes cues and speech for ``runner`` into ``sink`` (a player or a test buffer)."""
 
@@ -87,7 +93,7 @@ class LiveAudio:
         self.volume = volume
         self._pos = 0
         self._t_origin: float | None = None
-        self._queue: collections.deque[tuple[float, str]] = collections.deque()
+        self._queue: collections.deque[tuple[float, str, str | None]] = collections.deque()
         self._clips: list[_Clip] = []
         self._speaking_until = 0  # sample position where the last placed phrase ends
         self._synthesising = False
@@ -98,7 +104,7 @@ class LiveAudio:
     # --- runner side ---------------------------------------------------------------------------
     def on_event(self, kind: EventKind, t: float, data: dict) -> None:
         if kind is EventKind.PROMPT and self.speech is not None:
-            self._queue.append((t, data.get("text", "")))
+            self._queue.append((t, data.get("text", ""), data.get("id")))
             self._last_prompt = (t, speech_seconds(data.get("text", "")) * max(self.runner.prompt_tempo, 1.0))
         elif kind in (EventKind.STOP, EventKind.DISTRESS):
             self._queue.clear()  # what comes now (grounding, reassurance) must not wait behind old lines
@@ -167,11 +173,15 @@ class LiveAudio:
         return np.clip(out, -1.0, 1.0)
 
     async def _speak_next(self) -> None:
-        t, text = self._queue.popleft()
+        t, text, line_id = self._queue.popleft()
         self._synthesising = True
         try:
             wpm = speaking_rate(self.runner.prompt_tempo, self.runner.state.pacer_rate)
-            clips = [(p, await asyncio.to_thread(self.speech.synthesize, p, wpm)) for p in split_phrases(text)]
+            take = await asyncio.to_thread(recorded_take, self.speech, line_id, text)
+            if take is not None:  # a recorded line is one take: kept whole
+                clips = [(text, take)]
+            else:
+                clips = [(p, await asyncio.to_thread(self.speech.synthesize, p, wpm)) for p in split_phrases(text)]
         except Exception:  # noqa: BLE001 - a speech failure leaves the text on screen and the session going
             log.exception("Speaking a prompt failed; the session goes on.")
             return

@@ -12,6 +12,7 @@ COMMANDS = [
     "analyze",
     "scripts",
     "render_audio",
+    "record_voice",
     "watch",
     "review",
     "report",
