@@ -25,7 +25,7 @@ SPEAKING_WPM = 120.0
 """Calm speech: slower than conversation (150-160 words/min)."""
 SENTENCE_GAP_S = 1.0
 """Silence between two sentences of one line."""
-_SENTENCE_END = re.compile(r"[.!?;:](?=\s+\S)")
+_SENTENCE_END = re.compile(r"[.!?](?=\s+\S)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ SHARED = {
     "begin", "best", "hang", "later", "open", "perfect", "rails", "start", "warmer", "was", "we", "word", "diagnose",
     "online", "offline",
     # Technical names a Dutch text uses too.
-    "broker", "mqtt", "mqtts", "tls", "ca", "cert", "ctrl", "espeak", "ng", "bluetooth", "polar",
+    "broker", "mqtt", "mqtts", "tls", "ca", "cert", "ctrl", "esc", "espeak", "ng", "bluetooth", "polar",
 }
 
 
@@ -119,3 +119,45 @@ async def test_a_whole_session_leaves_room_after_invitations_and_never_falls_sil
     if imagery:
         used = {d["id"].split(".")[1].removeprefix("own-") for _, d in said if d.get("id") in invitations}
         assert len(used) == min(len(SENSES), 2 * imagery), used
+
+
+@pytest.fixture(scope="module")
+def voices():
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    from sessions.audio.speech import open_speech
+
+    return {lang: open_speech(lang) for lang in LANGUAGES}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("sid", SHIPPED)
+def test_every_rendered_exercise_breathes_too(sid, lang, voices):
+    """The audio timeline of ``render-audio`` (real espeak-ng): no two lines closer than the least
+    pause, a second between sentences, no silence longer than the script allows, and the person's
+    own safe place woven in."""
+    from sessions.audio.render import render_exercise
+    from sessions.exercises.model import spoken_lines as lines_of
+
+    script = load_script(sid, lang, therapist_mode=True)
+    if script.therapist_only and script.home is None:
+        pytest.skip("not rendered: a therapist-only script without a home version")
+    r = render_exercise(script, voices[lang], 6.0, SENSES, own=OWN[lang], hold_lines=load_common(lang).hold)
+    invitations = {p.id for p in lines_of(script, own=OWN[lang]) if p.invitation}
+    phrases = r.phrases
+    assert phrases
+    for a, b in zip(phrases, phrases[1:]):
+        gap = b.t - a.end
+        if a.id == b.id:
+            assert gap >= 0.99, (a.text, b.text, gap)  # sentences of one line
+        elif a.id in invitations:
+            assert gap >= AFTER_INVITATION.min_s - 0.5, (a.id, gap)
+        else:
+            assert gap >= 2.0, (a.id, gap)
+        assert gap <= script.max_quiet_s + 10.0, (a.id, b.id, gap)  # + at most a breath at 6/min
+    assert r.duration_s - phrases[-1].end <= script.max_quiet_s + 10.0
+    if sid.startswith("safe-place"):
+        said = " ".join(p.text for p in phrases)
+        assert OWN[lang]["place"] in said and OWN[lang]["anchor"] in said
