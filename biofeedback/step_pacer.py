@@ -57,6 +57,8 @@ class StepEndReason(enum.StrEnum):
     STOP = "stop"
     SKIPPED = "skipped"
     RESUME = "resume"
+    SLEEP_TIMER = "sleep_timer"
+    """Bedtime mode: the sleep timer ran out (see :meth:`StepPacer.finish`)."""
 
 
 class DoneReason(enum.StrEnum):
@@ -70,6 +72,8 @@ class DoneReason(enum.StrEnum):
     """After care the person asked for ("this is too much")."""
     AROUSED = "aroused"
     """After care for a start far above the person's resting level, when the body did not settle."""
+    SLEEP_TIMER = "sleep_timer"
+    """Bedtime mode: the sleep timer ran out and the session ended quietly, without more words."""
 
 
 class DistressSource(enum.StrEnum):
@@ -364,6 +368,19 @@ class StepPacer:
         self._stop_next_t = t
         events.append(StepEvent(t, StepEventKind.STOP))
         return events + self._stopping(t)
+
+    def finish(self, t: float, reason: DoneReason = DoneReason.SLEEP_TIMER) -> list[StepEvent]:
+        """End now, without a stop grounding: a sleep timer ran out. Whoever set it may be asleep, and
+        a voice saying "we are stopping" would wake them. Not during care or a stop's lines (they
+        end on their own, and care must never be cut short): then nothing happens."""
+        if self.phase in (Phase.DONE, Phase.CARE, Phase.STOPPING):
+            return []
+        events = []
+        if self._run is not None and self.phase is Phase.STEP:
+            events.append(StepEvent(t, StepEventKind.STEP_END, step=self._run.index, reason=StepEndReason.SLEEP_TIMER))
+        self.phase = Phase.DONE
+        events.append(StepEvent(t, StepEventKind.DONE, reason=reason))
+        return events
 
     def skip(self, t: float) -> list[StepEvent]:
         """The person asked for the next step (never past the closing grounding)."""

@@ -28,6 +28,7 @@ from typing import Any
 
 from biofeedback.artefacts import LabelledBeat
 from biofeedback.baseline import Baseline, BaselinePhase
+from biofeedback.bedtime import START_GRID, fade_gain, follow_fade
 from biofeedback.body import BodyReading
 from biofeedback.breathing_rate import BreathingEstimate, BreathingRateEstimator
 from biofeedback.calm import CalmTracker
@@ -37,7 +38,8 @@ from biofeedback.rhythm import RhythmCheck
 from biofeedback.pacer import (RAMP_S, BodySignal, BreathPacer, BreathPhase, RateDecision, RateTrial, ResonanceGuide,
                                pick_resonance_rate, ramp_rates)
 from biofeedback.care import CareOrigin, CareStage
-from biofeedback.step_pacer import DistressSource, DoneReason, PacingConfig, StepEvent, StepEventKind, StepPacer
+from biofeedback.step_pacer import (DistressSource, DoneReason, PacingConfig, StepEvent, StepEventKind, StepPacer,
+                                    StepTiming)
 from devices.source import HeartSource, PlaybackClock
 from devices.stream import HeartSample, LinkEvent, LinkState
 from sessions import metric_registry as registry
@@ -123,6 +125,8 @@ class LiveState:
     """The rhythm is too irregular for HRV to mean anything (e.g. atrial fibrillation): the calm score and
     coherence are not shown, the pacer goes on, and the views show one calm sentence."""
     done_reason: str | None = None
+    bedtime: bool = False
+    """Bedtime mode: the views show only a dim pacer (no numbers, no curves) and close themselves at the end."""
 
     def value(self, key: str) -> float | None:
         return self.values.get(key)
@@ -176,8 +180,21 @@ class SessionRunner:
         therapist_mode: bool = False,
         own: Mapping[str, str] | None = None,
         speech_s: SpeechTime | None = None,
+        bedtime: bool = False,
+        sleep_timer_s: float | None = None,
     ) -> None:
         self.source = source
+        self.bedtime = bool(bedtime)
+        """Bedtime mode: a stop says ``stop_bedtime``, the pacer's tone fades out (:meth:`pacer_fade_at`),
+        the pacer never starts faster than the person breathes."""
+        self.sleep_timer_s = sleep_timer_s
+        """Bedtime: the session ends on its own, quietly, at this session time (the tone fades out before it)."""
+        self._awaiting_timer = False
+        """The script's lines are over before the sleep timer: the pacer goes on quietly until it runs out."""
+        self._stop_t: float | None = None
+        self._fade_g, self._fade_t = 1.0, 0.0
+        self._fade_end: float | None = None
+        """The planned end the tone fades toward (source time; None: no fade now, e.g. in care)."""
         self.script = script
         self.common = common
         self.writer = writer
@@ -205,7 +222,7 @@ class SessionRunner:
         timings = script.timings(self.senses, by_hand=self.therapist_mode, own=self.own,
                                  speech_s=speech_s or estimated_speech, common_hold=common.hold)
         self.steps = StepPacer(timings,
-                               grounding_step=script.grounding_step, stop_lines=common.stop_timing(),
+                               grounding_step=script.grounding_step, stop_lines=common.stop_timing(self.bedtime),
                                baseline_phase=BaselinePhase(min_s=BASELINE_MIN_S, max_s=BASELINE_MAX_S),
                                care=common.care_timing(), stored_baseline=stored, quiet_start=script.quiet_start,
                                config=PacingConfig(alert_only=self.therapist_mode))
@@ -214,7 +231,7 @@ class SessionRunner:
         """(exercise time, rate) still to request on the way to a script's fixed rate."""
         self._shown_until = -math.inf
         self.guide: ResonanceGuide | None = None
-        self._state = LiveState(source_kind=source.name)
+        self._state = LiveState(source_kind=source.name, bedtime=self.bedtime)
         self._step_started_at = 0.0
         self.listeners: list[Listener] = []
         self.result: RunResult | None = None
@@ -281,6 +298,54 @@ class SessionRunner:
         except ValueError:
             return self._state.pacer
 
+    def pacer_fade_at(self, source_t: float) -> float:
+        """The pacer tone's gain (0-1) at source time ``source_t`` (>= ``state.t``).
+
+        1 outside bedtime mode. In bedtime mode it fades over the last :data:`~biofeedback.bedtime.FADE_S`
+        before the session's planned end (the sleep timer if set, else the script's typical length, or
+        the stop's last line after a stop) and is 0 once the session is over. The end is re-estimated
+        as steps end early or late; the gain follows it smoothly (:func:`~biofeedback.bedtime.follow_fade`)."""
+        if not self.bedtime:
+            return 1.0
+        if self._state.phase is SessionPhase.DONE and not self._awaiting_timer:
+            return 0.0
+        return self._fade_toward(max(source_t, self._fade_t))
+
+    def _fade_toward(self, t: float) -> float:
+        g = self._fade_g
+        if self._fade_end is None:
+            target = 1.0  # care: the person is awake, the tone helps; it comes back slowly
+        else:
+            target = min(g, fade_gain(t, self._fade_end))  # never louder again on the way to sleep
+        return follow_fade(g, target, t - self._fade_t)
+
+    def _update_fade(self, t: float) -> None:
+        """Once per advance: re-estimate the planned end and move the gain toward it."""
+        if not self.bedtime or t < self._fade_t:
+            return
+        self._fade_end = self._planned_end(t)
+        self._fade_g = self._fade_toward(t)
+        self._fade_t = t
+
+    def _planned_end(self, t: float) -> float | None:
+        """When the session is expected to end (source time), or None in care (no end planned)."""
+        phase = self._state.phase
+        if phase is SessionPhase.CARE:
+            return None
+        if phase is SessionPhase.DONE and not self._awaiting_timer:
+            return t
+        if self.sleep_timer_s is not None:
+            return self.sleep_timer_s
+        if phase is SessionPhase.STOPPING:
+            return (self._stop_t if self._stop_t is not None else t) + sum(self.steps.stop_lines)
+        timings = self.steps.steps
+        if phase is SessionPhase.STEP and self._state.step_index is not None:
+            i = self._state.step_index
+            left = max(0.0, _typical_s(timings[i]) - self._state.step_elapsed)
+            return t + left + sum(_typical_s(st) for st in timings[i + 1:])
+        left = max(0.0, BASELINE_MIN_S - self._steps_t()) if phase is SessionPhase.BASELINE else 0.0
+        return t + left + sum(_typical_s(st) for st in timings)
+
     def set_addon_status(self, name: str, status: str | None) -> None:
         """An add-on reports how it is doing (shown in the views' status line)."""
         if status is None:
@@ -291,6 +356,12 @@ class SessionRunner:
     # --- controls (keyboard, GUI, tests) -----------------------------------------------------
     def stop(self, reason: str = "user") -> None:
         """Stop: the exercise ends with a short grounding, never in silence."""
+        if self._awaiting_timer:
+            # The exercise's lines are all said (the bridge to sleep was its end): a stop now only cuts
+            # the quiet pacer short before the sleep timer.
+            self._record(EventKind.STOP, self._t, reason=reason)
+            self._done(self._t, DoneReason.COMPLETED)
+            return
         self._handle(self.steps.stop(self._steps_t()), reason=reason)
 
     def too_much(self) -> None:
@@ -336,22 +407,27 @@ class SessionRunner:
             async for item in self.source:
                 self._on_item(item)
                 self.advance(item.t)
-                if self.steps.done:
+                if self.over:
                     break
             else:
                 # The source ran out (a replay ended): finish the exercise's closing lines on the clock.
-                if not self.steps.done:
+                if not self.over:
                     if self._state.phase is not SessionPhase.STOPPING:
-                        self._handle(self.steps.stop(self._steps_t()), reason="source ended")
+                        self.stop(reason="source ended")
                     t = limit = self._t
                     limit += 600.0  # the closing lines take well under a minute
-                    while not self.steps.done and t < limit:
+                    while not self.over and t < limit:
                         t += 1.0
                         self.advance(t)
         finally:
             ticker.cancel()
             await self.source.aclose()
         return self._finish()
+
+    @property
+    def over(self) -> bool:
+        """The session is over (in bedtime mode with a sleep timer, only once the timer ran out or a stop came)."""
+        return self.steps.done and not self._awaiting_timer
 
     def _start(self) -> None:
         self._started = True
@@ -368,7 +444,7 @@ class SessionRunner:
         while True:
             await asyncio.sleep(TICK_S)
             self.advance(max(self._t, self.source.now()))
-            if self.steps.done:
+            if self.over:
                 return
 
     def _logic_t(self) -> float:
@@ -409,6 +485,9 @@ class SessionRunner:
         if self.duration_s is not None and t >= self.duration_s and self._stop_requested is None:
             self._stop_requested = "duration"
             self.stop(reason="duration reached")
+        if self.sleep_timer_s is not None and t >= self.sleep_timer_s and not self.over:
+            self._sleep_timer_ran_out(t)
+        self._update_fade(t)
         if self._paused_at is not None:
             return
         lt = self._logic_t()
@@ -662,18 +741,38 @@ class SessionRunner:
         self._pacer_visible = self.guide is not None
         if self.guide is not None:
             self.guide.hold(True, self._logic_t())  # no more slowing while winding down
+        self._stop_t = t
         self._record(EventKind.STOP, t, reason=reason or "user")
         self._record(EventKind.GROUNDING, t, reason=GroundingReason.STOP)
 
     def _on_stop_prompt(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        """A line of the stop: in bedtime mode the quiet bridge to sleep (``stop_bedtime``), never "open your
+        eyes and look around the room"; else the grounding."""
         if ev.line is not None:
-            self._say(t, (self.common.stop_grounding[ev.line],), "stop", ev.line,
-                      ids=(f"common.stop_grounding.{ev.line + 1}",))
+            key = "stop_bedtime" if self.bedtime and self.common.stop_bedtime else "stop_grounding"
+            lines = self.common.stop_lines(self.bedtime)
+            self._say(t, (lines[ev.line],), "stop", ev.line, ids=(f"common.{key}.{ev.line + 1}",))
+
+    def _sleep_timer_ran_out(self, t: float) -> None:
+        """The sleep timer's end: quietly, no more words (whoever set it may be asleep). In care or during a
+        stop's lines nothing happens yet: they end on their own, and care is never cut short."""
+        if self._awaiting_timer:
+            self._done(t, DoneReason.SLEEP_TIMER)
+        else:
+            self._handle(self.steps.finish(self._steps_t(), DoneReason.SLEEP_TIMER))
 
     def _on_done(self, t: float, ev: StepEvent, reason: str | None) -> None:
+        if ev.reason is DoneReason.COMPLETED and self.sleep_timer_s is not None and t < self.sleep_timer_s:
+            # All lines said before the sleep timer: the pacer goes on, fading, until the timer ends it.
+            self._awaiting_timer = True
+            return
+        self._done(t, ev.reason if isinstance(ev.reason, DoneReason) else DoneReason.COMPLETED)
+
+    def _done(self, t: float, reason: DoneReason) -> None:
+        self._awaiting_timer = False
         self._state.phase = SessionPhase.DONE
-        self._state.done_reason = ev.reason
-        self._record(EventKind.DONE, t, reason=ev.reason)
+        self._state.done_reason = reason
+        self._record(EventKind.DONE, t, reason=reason)
 
     def _on_baseline_done(self, t: float, ev: StepEvent, reason: str | None) -> None:
         baseline = ev.baseline
@@ -738,7 +837,11 @@ class SessionRunner:
             return
         if self.guide is None:
             estimate = self._breathing_estimate
-            self.guide = ResonanceGuide(t0=lt, breathing_rate=estimate.rate_bpm if estimate else None,
+            own = estimate.rate_bpm if estimate else None
+            if self.bedtime and own is not None and math.isfinite(own):
+                # Bedtime: never faster than the person breathes (the guide rounds to its grid, so round down).
+                own = math.floor(own / START_GRID + 1e-9) * START_GRID
+            self.guide = ResonanceGuide(t0=lt, breathing_rate=own,
                                         breathing_confidence=estimate.confidence if estimate else None,
                                         resonance_rate=self.resonance_rate, inhale_fraction=setting.inhale_fraction)
             self._pacer_history.append((t, self.guide.rate))
@@ -847,6 +950,12 @@ _CARE_KEYS = {CareStage.ORIENTATION: "care_orientation", CareStage.GROUNDING: "c
 def reading_seconds(text: str) -> float:
     """How long a line stays on screen at least: calm reading (about 180 words a minute), never under 3 s."""
     return max(MIN_PROMPT_S, len(text.split()) * 60.0 / 180.0 + 1.0)
+
+
+def _typical_s(timing: StepTiming) -> float:
+    """How long a step usually takes: its typical length (mid-range without one), longer when its lines need it."""
+    typical = timing.typical_s if timing.typical_s is not None else (timing.min_s + timing.max_s) / 2.0
+    return max(timing.min_s, min(timing.max_s, max(typical, sum(timing.prompt_s))))
 
 
 def _stored_baseline(stored: dict[str, Any] | None) -> Baseline | None:

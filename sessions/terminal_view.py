@@ -83,7 +83,7 @@ class TerminalView:
             state = str(data.get("state"))
             word = tr(self.lang, f"link_st_{state}") if f"link_st_{state}" in WORDS["en"] else state
             self.console.print(f"[{stamp}] {tr(self.lang, 'tx_link', state=word)}", highlight=False)
-        elif kind is EventKind.METRICS and t - self._last_status >= 30:
+        elif kind is EventKind.METRICS and t - self._last_status >= 30 and not self.runner.state.bedtime:
             self._last_status = t
             s = self.runner.state
             numbers = " · ".join(f"{m.name(self.lang)} {m.format(s.value(m.key))}{(' ' + m.unit) if m.unit else ''}"
@@ -91,6 +91,29 @@ class TerminalView:
             self.console.print(f"[{stamp}] {numbers}", highlight=False)
 
     # --- live panel --------------------------------------------------------------------------
+    def render_bedtime(self) -> Text:
+        """Bedtime: one dim line, the pacer's phase and nothing else (no numbers, no curves, no frame).
+        Care's words (where to find help) still show above it: whoever needs them is awake."""
+        s: LiveState = self.runner.state
+        lang = self.lang
+        line = Text(justify="center")
+        if s.banner:
+            line.append(plain(s.banner) + "\n\n", style="#8c877d")
+        if s.pacer is not None:
+            width = 24
+            filled = int(round(s.pacer.fill * width))
+            word = tr(lang, "breathe_in") if s.pacer.inhaling else tr(lang, "breathe_out")
+            line.append(f"{word:<14}" + "━" * filled + " " * (width - filled), style=BEDTIME_DIM)
+        else:
+            line.append(tr(lang, "breathe_free"), style=BEDTIME_DIM)
+        if s.paused:
+            line.append(f"   {tr(lang, 'paused')}", style=BEDTIME_DIM)
+        return line
+
+    def view(self) -> Panel | Text:
+        """What the live panel shows now: the bedtime line in bedtime mode, else the whole panel."""
+        return self.render_bedtime() if self.runner.state.bedtime else self.render()
+
     def render(self) -> Panel:
         s: LiveState = self.runner.state
         lang = self.lang
@@ -169,11 +192,11 @@ class TerminalView:
         if self.plain:
             await asyncio.shield(runner_task)
             return
-        with _keys(self._on_key), Live(self.render(), console=self.console, refresh_per_second=10, screen=False) as live:
+        with _keys(self._on_key), Live(self.view(), console=self.console, refresh_per_second=10, screen=False) as live:
             while not runner_task.done():
-                live.update(self.render())
+                live.update(self.view())
                 await asyncio.sleep(0.1)
-            live.update(self.render())
+            live.update(self.view())
 
     def _on_key(self, key: str) -> None:
         if key.lower() == HELP_KEY:
@@ -185,6 +208,8 @@ class TerminalView:
             control(self.runner)
 
 
+BEDTIME_DIM = "#3a4146"
+"""Bedtime: the terminal's one line, dim grey on whatever the terminal's background is."""
 TEXT_CURVE_SOURCE = {"hr_now_bpm": "hr_bpm"}
 """A line of blocks every 5 s cannot show the beat-to-beat wave: heart rate there is the 60-s mean."""
 SPARK_POINTS = 40

@@ -79,7 +79,7 @@ async def test_sentences_have_a_second_between_them_and_speech_is_calm_and_softe
     live._t_origin = 0.0
     line = {"en": "Take a moment to arrive here. There's nothing you need to do. Just notice how it feels.",
             "nl": "Neem even de tijd om hier aan te komen. Je hoeft niets te doen. Voel gewoon hoe het is."}[lang]
-    live._queue.append((0.0, line))
+    live._queue.append((0.0, line, None))
     await live._speak_next()
     clips = live._clips
     assert len(clips) == 3

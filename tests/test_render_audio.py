@@ -10,18 +10,20 @@ import pytest
 
 from biofeedback.breath_sound import ONSET_GUARD_AFTER_S, ONSET_GUARD_BEFORE_S, SAMPLE_RATE
 from sessions.cli import main as cli_main
-from sessions.exercises import load_script
+from sessions.exercises import load_common, load_script
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 
 
 def expected_length(script, rendering, rate: float) -> float:
-    """Σ per step max(typical_s, its last spoken line + 2 s), rounded up to the end of the breath
-    (unless the last step has the pacer off)."""
+    """Each step at least its typical time and past its last spoken line (plus the quiet after it), the
+    whole rounded up to the end of the breath (unless the last step has the pacer off)."""
     t = 0.0
-    for step in script.steps:
+    for (_sid, t0, t1), step in zip(rendering.steps, script.steps):
         spoken = [p.end for p in rendering.phrases if p.step == step.id]
-        t = max(t + step.typical_s, max(spoken) + 2.0 if spoken else 0.0)
+        assert t0 == pytest.approx(t) and t1 >= t0 + step.typical_s - 1e-9
+        assert not spoken or t1 >= max(spoken) + 2.0
+        t = t1
     if script.steps[-1].pacer.mode == "off":
         return t
     period = 60.0 / rate
@@ -40,13 +42,13 @@ def test_safe_place_dutch_wav(tmp_path, monkeypatch):
     with wave.open(str(out)) as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (SAMPLE_RATE, 1, 2)
         x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(float) / 32768
-    r = render_exercise(script, open_speech("nl"), 6.0)
+    r = render_exercise(script, open_speech("nl"), 6.0, hold_lines=load_common("nl").hold)
     assert x.size == r.samples.size
     assert x.size / SAMPLE_RATE == pytest.approx(expected_length(script, r, 6.0), abs=1 / SAMPLE_RATE)
     assert x.size / SAMPLE_RATE >= sum(s.typical_s for s in script.steps)
     # every line is spoken: sound in each phrase's window, no silence where a prompt should be
-    lines = sum(len(s.lines()) for s in script.steps)
-    assert len({(p.step, p.line) for p in r.phrases}) == lines
+    said = {p.id for p in r.phrases}
+    assert all(p.id in said for i in range(len(script.steps)) for p in script.prompts_for(i))
     for p in r.phrases:
         seg = x[int(p.t * SAMPLE_RATE):int(p.end * SAMPLE_RATE)]
         assert np.sqrt(np.mean(seg ** 2)) > 0.05, p.text

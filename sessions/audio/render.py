@@ -18,8 +18,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from biofeedback.breath_sound import SAMPLE_RATE, BreathSpan, CueSynth, fill_at, place_phrase, speaking_rate, to_int16
+from biofeedback.bedtime import TAIL_S, fade_curve, ramp_schedule, rate_at
+from biofeedback.bedtime import start_rate as bedtime_start_rate
 from biofeedback.pacer import BreathPacer, clamp_rate
-from biofeedback.prompt_timing import SENTENCE_GAP_S, spread_quiet
+from biofeedback.prompt_timing import SENTENCE_GAP_S, hold_delay_s, spread_quiet
 from sessions.audio.speech import split_phrases
 from sessions.exercises import SENSES, Script
 from sessions.private_files import open_private
@@ -98,25 +100,77 @@ def _spans(requests: Sequence[tuple[float, float, float]], until: float) -> list
         pacer.advance(cur)
 
 
+def _add_request(requests: list[tuple[float, float, float]], t: float, r: float | None, step,
+                 ramp: list[tuple[float, float]] | None, rate: float, start: float | None) -> list[tuple[float, float]] | None:
+    """A step's pacer request at ``t``; returns the bedtime ramp (made at the first paced step).
+
+    Bedtime (``start``: where the pacer starts): a step at the exercise's rate follows one ramp from ``start`` down to
+    ``rate`` (:func:`~biofeedback.bedtime.ramp_schedule`, timed from the first paced step): the ramp's
+    requests still ahead are dropped when a step begins and this step's own are queued, so the
+    requests stay in time order and a step with its pacer off or at a fixed rate interrupts it."""
+    while requests and requests[-1][0] >= t:
+        requests.pop()  # a ramp's requests from here on: this step brings its own
+    frac = step.pacer.inhale_fraction
+    if start is None or r is None or step.pacer.mode == "fixed":
+        requests.append((t, r or 0.0, frac))
+        return ramp
+    if ramp is None:
+        ramp = ramp_schedule(start, rate, t, frac)
+    now = rate_at(ramp, t)
+    requests.append((t, now if now is not None else ramp[0][1], frac))
+    requests.extend((tq, rq, frac) for tq, rq in ramp if tq > t)
+    return ramp
+
+
+def _spoken(speech, prompt, wpm: float) -> list[tuple[str, np.ndarray]]:
+    """A line as clips: its recorded take whole when the voice has one, else sentence by sentence."""
+    recording = getattr(speech, "recording", None)
+    take = recording(prompt.id, prompt.text) if recording is not None else None
+    if take is not None:
+        return [(prompt.text, take)]
+    return [(text, speech.synthesize(text, wpm)) for text in split_phrases(prompt.text)]
+
+
+def _place(phrases: list[Phrase], clips: list[tuple[str, np.ndarray]], ready: float, requests, rate: float | None,
+           step_id: str, line: int, line_id: str) -> float | None:
+    """Place a line's clips from ``ready`` on, each clear of the inhale starts; returns where it ends."""
+    for text, samples in clips:
+        dur = samples.size / SAMPLE_RATE
+        onsets = [s.start for s, on in _spans(requests, ready + dur + 60.0) if on] if rate else []
+        at = place_phrase(ready, dur, onsets)
+        phrases.append(Phrase(at, text, samples, step_id, line, line_id))
+        ready = at + dur + PHRASE_PAUSE_S
+    return phrases[-1].end if clips else None
+
+
 def render_exercise(script: Script, speech, rate: float = 6.0, senses: Sequence[str] = SENSES,
-                    volume: float = 1.0, own: Mapping[str, str] | None = None) -> Rendering:
+                    volume: float = 1.0, own: Mapping[str, str] | None = None, *, bedtime: bool = False,
+                    start_rate: float | None = None, hold_lines: Sequence[str] = ()) -> Rendering:
     """Lay out and render ``script`` with ``speech`` (an engine with ``synthesize(text, wpm)``).
 
     Each step's lines are spread over its typical length as live (:func:`spread_quiet`), from the
     measured length of each spoken line, so quiet follows every invitation instead of piling up at
     the end of the step. ``own``: the person's safe-place answers, woven into the lines that name them.
+    ``hold_lines``: the shared hold lines (``common.hold``), said where a step would otherwise fall
+    silent for longer than the script allows.
+
+    ``bedtime``: the pacer starts at the person's own rate (``start_rate``, their breathing at rest; the
+    default start when None) and slows to ``rate`` at most 1/min per 30 s; the cue fades to silence over
+    the last three minutes, and the file ends a few seconds after the last spoken line.
     """
     requests: list[tuple[float, float, float]] = []
+    ramp: list[tuple[float, float]] | None = None
+    start = bedtime_start_rate(start_rate, rate) if bedtime else None
     phrases: list[Phrase] = []
     steps: list[tuple[str, float, float]] = []
     t = 0.0
     for index, step in enumerate(script.steps):
         r = step_rate(step, rate)
-        requests.append((t, r or 0.0, step.pacer.inhale_fraction))
+        ramp = _add_request(requests, t, r, step, ramp, rate, start)
         t_step = t
         prompts = script.prompts_for(index, senses, own)
         wpm = speaking_rate(1.0, r)
-        spoken = [[(text, speech.synthesize(text, wpm)) for text in split_phrases(p.text)] for p in prompts]
+        spoken = [_spoken(speech, p, wpm) for p in prompts]
         speech_s = [sum(c.size for _, c in clips) / SAMPLE_RATE + PHRASE_PAUSE_S * max(len(clips) - 1, 0)
                     for clips in spoken]
         quiet = spread_quiet(speech_s, [p.invitation for p in prompts], step.typical_s, script.max_quiet_s)
@@ -124,23 +178,28 @@ def render_exercise(script: Script, speech, rate: float = 6.0, senses: Sequence[
         last_end = t
         for li, (prompt, clips) in enumerate(zip(prompts, spoken)):
             ready = max(due, last_end + (LINE_PAUSE_S if li else 0.0))
-            line_start = ready
-            for text, samples in clips:
-                dur = samples.size / SAMPLE_RATE
-                onsets = [s.start for s, on in _spans(requests, ready + dur + 60.0) if on] if r else []
-                start = place_phrase(ready, dur, onsets)
-                phrases.append(Phrase(start, text, samples, step.id, li, prompt.id))
-                ready = start + dur + PHRASE_PAUSE_S
-            if clips:
-                last_end = phrases[-1].end
-            due = line_start + speech_s[li] + quiet[li]
-        end = max(t_step + (step.typical_s if step.typical_s is not None else (step.min_s + step.max_s) / 2),
-                  min(t_step + step.max_s, due), last_end + LINE_PAUSE_S)
+            last_end = _place(phrases, clips, ready, requests, r, step.id, li, prompt.id) or last_end
+            # The quiet follows the speech as it was placed (a sentence may wait for an inhale to pass).
+            due = last_end + quiet[li]
+        typical = step.typical_s if step.typical_s is not None else (step.min_s + step.max_s) / 2
+        end = max(t_step + typical, min(t_step + step.max_s, due), last_end + LINE_PAUSE_S)
+        # A step that runs on after its lines says a hold line before the silence grows too long.
+        holds = step.hold_prompts(hold_lines)
+        k = 0
+        while holds and end - last_end > script.max_quiet_s:
+            prompt = holds[k % len(holds)]
+            at = last_end + hold_delay_s(script.max_quiet_s)
+            last_end = _place(phrases, _spoken(speech, prompt, wpm), at, requests, r, step.id,
+                              len(prompts) + k, prompt.id) or last_end
+            k += 1
         steps.append((step.id, t_step, end))
         t = end
     spans_all = _spans(requests, t)
     last_span, last_on = spans_all[-1]
     t_end = last_span.end if last_on else t
+    if bedtime:
+        # No breath to finish: the cue has faded out, the file ends in a few seconds of silence.
+        t_end = max(t, (phrases[-1].end if phrases else 0.0) + TAIL_S)
     on_spans = [s for s, on in spans_all if on and s.start < t_end]
     n = int(round(t_end * SAMPLE_RATE))
     out = np.zeros(n)
@@ -148,7 +207,8 @@ def render_exercise(script: Script, speech, rate: float = 6.0, senses: Sequence[
     block = int(BLOCK_S * SAMPLE_RATE)
     for i in range(0, n, block):
         times = np.arange(i, min(i + block, n)) / SAMPLE_RATE
-        out[i:i + times.size] = synth.render(fill_at(times, [s for s in on_spans if s.end > times[0] and s.start <= times[-1]]))
+        cue = synth.render(fill_at(times, [s for s in on_spans if s.end > times[0] and s.start <= times[-1]]))
+        out[i:i + times.size] = cue * fade_curve(times, t_end - TAIL_S) if bedtime else cue
     for p in phrases:
         k = int(round(p.t * SAMPLE_RATE))
         seg = p.samples[: max(0, n - k)] * volume

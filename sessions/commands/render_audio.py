@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sessions.source_options import unit_interval
 from sessions.errors import UserError
-from sessions.exercises import DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, default_language, load_script
+from sessions.exercises import DEFAULT_SCRIPT_ID, LANGUAGES, default_language, load_common, load_script
 from sessions.i18n import tr
 from sessions.exercises.model import Script
 from sessions.profile import load_profile
@@ -33,6 +33,12 @@ def _rate(text: str) -> float:
     return value
 
 
+def _own_rate(profile: dict) -> float | None:
+    """The person's breathing rate at rest as their last session's quiet start measured it (None: not known)."""
+    value = profile.get("breathing_rate")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render-audio",
@@ -46,6 +52,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="pacer rate in breaths/min (default: your stored resonance rate, else 6)")
     p.add_argument("--volume", type=unit_interval, default=1.0, metavar="V", help="volume 0-1 (default 1)")
     p.add_argument("--no-pictures", action="store_true", help="leave out the 'see' variants of prompts")
+    p.add_argument(
+        "--bedtime", action=argparse.BooleanOptionalAction, default=None,
+        help="bedtime shape: the pacer starts at your own breathing rate (from your last session, else 11/min) "
+        "and slows to --rate by at most 1/min per half minute, its tone fades out over the last 3 minutes, "
+        "and the file ends in silence after the last line (default: on for the evening rituals)",
+    )
     p.add_argument("--therapist", action="store_true",
                    help="therapist mode (asks for the therapist's passphrase): renders the home version a "
                         "therapist made of a therapist-only exercise")
@@ -69,7 +81,9 @@ def _gated_script(args: argparse.Namespace, lang: str) -> Script:
 
 def run(args: argparse.Namespace) -> int:
     from sessions.audio.render import render_exercise, write_wav
-    from sessions.audio.speech import SpeechUnavailable, open_speech
+    from sessions.audio.speech import SpeechUnavailable
+    from sessions.audio.voices import open_voice
+    from sessions.commands.run import person_senses
 
     lang = args.lang or default_language()
     out = Path(args.output)
@@ -78,13 +92,17 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise UserError(f"The folder {str(out.parent)!r} does not exist.")
     script = _gated_script(args, lang)
-    rate = args.rate or load_profile().get("resonance_rate") or 6.0
+    profile = load_profile()
+    rate = args.rate or profile.get("resonance_rate") or 6.0
+    bedtime = script.bedtime if args.bedtime is None else bool(args.bedtime)
     try:
-        speech = open_speech(lang)
+        speech = open_voice(lang, script.id)
     except SpeechUnavailable as err:
         raise UserError(f"Cannot speak the prompts: {err} (install espeak-ng).") from None
-    rendering = render_exercise(script, speech, float(rate), NON_VISUAL_SENSES if args.no_pictures else SENSES,
-                                volume=min(max(args.volume, 0.0), 1.0))
+    senses, own = person_senses(profile, args.no_pictures)
+    rendering = render_exercise(script, speech, float(rate), senses, own=own, hold_lines=load_common(lang).hold,
+                                volume=min(max(args.volume, 0.0), 1.0), bedtime=bedtime,
+                                start_rate=_own_rate(profile))
     write_wav(out, rendering.samples)
     print(tr(lang, "audio_written", path=str(out), minutes=rendering.duration_s / 60))
     return 0

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 import shutil
 import signal
 import sys
@@ -18,7 +19,10 @@ from rich.console import Console
 from devices.ble_strap import BleStrap
 from devices.errors import DeviceError
 from devices.source import HeartSource
+from biofeedback.bedtime import SLEEP_TIMER_MAX_MIN, SLEEP_TIMER_MIN_MIN
+from biofeedback.pacer import IMPLAUSIBLE_BELOW, MAX_RATE, GuideConfig
 from sessions.addons import add_addon_arguments, attached_addons
+from sessions.events import EventKind
 from sessions.errors import UserError
 from sessions.exercises import (DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, CommonTexts, Script, default_language,
                                 load_common, load_script)
@@ -72,6 +76,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="leave out the 'see' variants of prompts (for people who do not think in pictures)",
     )
+    add_bedtime_argument(p)
+    p.add_argument(
+        "--sleep-timer", type=sleep_minutes, metavar="MIN",
+        help="bedtime: end quietly after MIN minutes (1-180), the pacer's tone fading out before; "
+        "the pacer goes on quietly after the last line until then",
+    )
     p.add_argument(
         "--therapist", action="store_true",
         help="therapist mode (asks for the therapist's passphrase): for exercises the therapist unlocked for you",
@@ -81,11 +91,50 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def add_bedtime_argument(p: argparse.ArgumentParser) -> None:
+    """``--bedtime/--no-bedtime`` (run and render-audio): default None, i.e. the script's own ``bedtime``."""
+    p.add_argument(
+        "--bedtime", action=argparse.BooleanOptionalAction, default=None,
+        help="bedtime mode: a near-black screen with only a dim pacer, no numbers, a start at your own "
+        "breathing rate, a tone that fades out, and the window closes itself at the end "
+        "(default: on for the evening rituals, see `biofeedback scripts`)",
+    )
+
+
+def sleep_minutes(text: str) -> float:
+    """A sleep timer in minutes: 1 to 180."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes") from None
+    if not SLEEP_TIMER_MIN_MIN <= value <= SLEEP_TIMER_MAX_MIN:  # also false for NaN
+        raise argparse.ArgumentTypeError(
+            f"'{text}': a sleep timer lies between {SLEEP_TIMER_MIN_MIN:g} and {SLEEP_TIMER_MAX_MIN:g} minutes")
+    return value
+
+
+def bedtime_mode(args: argparse.Namespace, script: Script) -> bool:
+    """Bedtime mode as asked (``--bedtime/--no-bedtime``), else the script's own; a sleep timer asks for it."""
+    asked = getattr(args, "bedtime", None)
+    timer = getattr(args, "sleep_timer", None)
+    if timer is not None and asked is False:
+        raise UserError("--sleep-timer is for bedtime mode; drop --no-bedtime (or the timer).")
+    if asked is not None:
+        return bool(asked)
+    return bool(getattr(script, "bedtime", False)) or timer is not None
+
+
+def _sleep_timer_s(args: argparse.Namespace) -> float | None:
+    minutes = getattr(args, "sleep_timer", None)
+    return None if minutes is None else float(minutes) * 60.0
+
+
 async def _run(args: argparse.Namespace, console: Console, window: str | None = None) -> int:
     lang = args.lang or default_language()
     script = load_script(args.script, lang, therapist_mode=args.therapist)
     common = load_common(lang)
     profile = load_profile()
+    bedtime = bedtime_mode(args, script)
     _announce(console, common, script, first_time=not profile.get("first_run_seen"))
     if window == "screen" and script.id.startswith("safe-place") and _first_safe_place(profile):
         profile = await _offer_safe_place(lang, profile)
@@ -104,6 +153,8 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
             "senses": list(senses),
             "therapist_mode": bool(args.therapist),
             "resonance_rate_used": profile.get("resonance_rate"),
+            "bedtime": bedtime,
+            "sleep_timer_min": args.sleep_timer,
         },
         payload_format=payload_format_of(source),
     )
@@ -118,7 +169,10 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         duration_s=args.duration,
         resonance_rate=profile.get("resonance_rate"),
         stored_baseline=profile.get("baseline"),
+        bedtime=bedtime,
+        sleep_timer_s=_sleep_timer_s(args),
     )
+    quiet_start = _QuietStartRate(runner)
     view: TerminalView | SessionWindow
     if window is None:
         view = TerminalView(runner, lang, console=console)
@@ -148,7 +202,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         if writer.db is not None:
             writer.close(end_reason=reason)
     if result is not None:
-        _remember(runner, result, session_id, source.name != "replay", console)
+        _remember(runner, result, session_id, source.name != "replay", console, quiet_start.rate)
         calm = ""
         if result.calm_start is not None and result.calm_end is not None:
             calm = f", {tr(lang, 'calm')} {result.calm_start:.0f} → {result.calm_end:.0f}"
@@ -161,14 +215,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
     _say_what_was_kept(console, writer)
     if not isinstance(view, TerminalView):
         if args.snapshot is not None and result is not None:
-            if view.snapshot_error is None:
-                console.print(f"{tr(lang, 'gui_snapshot_saved')}: {args.snapshot}", highlight=False, soft_wrap=True)
-            else:
-                console.print(
-                    f"{tr(lang, 'gui_snapshot_failed')}: {args.snapshot} ({view.snapshot_error})",
-                    highlight=False,
-                    soft_wrap=True,
-                )
+            _say_snapshot(console, lang, args.snapshot, view.snapshot_error)
         await view.linger()
     if result is None and not path.exists():
         return 130
@@ -204,12 +251,24 @@ async def _offer_safe_place(lang: str, profile: dict[str, Any]) -> dict[str, Any
 
     dialog = SafePlaceDialog(lang, None)
     done = asyncio.get_running_loop().create_future()
-    dialog.finished.connect(lambda code: done.done() or done.set_result(code))
+
+    def finished(code: int) -> None:
+        if not done.done():
+            done.set_result(code)
+
+    dialog.finished.connect(finished)
     dialog.open()
     code = await done
     if code and dialog.result_place is not None:
         save_safe_place(dialog.result_place)
     return save_profile({"safe_place_offered": True})
+
+
+def _say_snapshot(console: Console, lang: str, path: Path, error: str | None) -> None:
+    if error is None:
+        console.print(f"{tr(lang, 'gui_snapshot_saved')}: {path}", highlight=False, soft_wrap=True)
+    else:
+        console.print(f"{tr(lang, 'gui_snapshot_failed')}: {path} ({error})", highlight=False, soft_wrap=True)
 
 
 def _say_what_was_kept(console: Console, writer: SessionWriter) -> None:
@@ -255,9 +314,32 @@ def _open_therapist_gate(args: argparse.Namespace) -> None:
     open_gate(script, read_passphrase(args.passphrase_file))
 
 
-def _remember(runner: SessionRunner, result: RunResult, session_id: str, store: bool, console: Console) -> None:
-    """What the next session starts from: the resting baseline and the resonance rate (not from a replay)."""
+class _QuietStartRate:
+    """The person's own breathing rate as the quiet start measured it (when the estimate is confident), for
+    ``render-audio --bedtime`` to start from next time."""
+
+    def __init__(self, runner: SessionRunner) -> None:
+        self.rate: float | None = None
+        self._runner = runner
+        runner.subscribe(self._on_event)
+
+    def _on_event(self, kind: EventKind, t: float, data: dict[str, Any]) -> None:
+        if kind is not EventKind.BASELINE:
+            return
+        values = self._runner.state.values
+        rate, confidence = values.get("breathing_rate"), values.get("breathing_confidence")
+        if (rate is not None and math.isfinite(rate) and IMPLAUSIBLE_BELOW <= rate <= MAX_RATE
+                and confidence is not None and confidence >= GuideConfig().min_start_confidence):
+            self.rate = round(float(rate), 1)
+
+
+def _remember(runner: SessionRunner, result: RunResult, session_id: str, store: bool, console: Console,
+              breathing_rate: float | None = None) -> None:
+    """What the next session starts from: the resting baseline, the resonance rate and the breathing rate
+    at rest (not from a replay)."""
     updates: dict[str, Any] = {}
+    if breathing_rate is not None:
+        updates["breathing_rate"] = breathing_rate
     if runner.calm is not None and runner.state.baseline_hr:
         updates["baseline"] = {**runner.calm.baseline.to_dict(), "session": session_id}
     if result.resonance_rate is not None:

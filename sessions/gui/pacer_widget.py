@@ -15,6 +15,10 @@ from biofeedback.pacer import BreathPhase
 from sessions.gui import style
 
 TURN_S = 0.8
+BEDTIME_BACKGROUND = "#040506"
+"""Bedtime mode: near black, a hair lighter than black so the screen does not read as "off"."""
+BEDTIME_LEVEL = 0.3
+"""Bedtime mode: the disc at this share of its daytime colour (a dim glow, never a light in the room)."""
 
 
 def _smooth(k: float) -> float:
@@ -30,6 +34,10 @@ class PacerWidget(QWidget):
         self.words = words  # breathe_in, breathe_out, breathe_free, per_min
         self.phase: BreathPhase | None = None
         self.paused = False
+        self.bedtime = False
+        """Bedtime mode: a dim disc on near black, no words and no numbers (the voice carries them)."""
+        self.brightness = 1.0
+        """Bedtime mode: how much of the dim disc shows (0-1); follows the fading tone, never to nothing."""
         self.setMinimumSize(220, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -54,8 +62,35 @@ class PacerWidget(QWidget):
         start, end = (style.EXHALE, style.INHALE) if p.inhaling else (style.INHALE, style.EXHALE)
         return style.mix(start, end, _smooth(since / TURN_S))
 
+    def _paint_bedtime(self, painter: QPainter) -> None:
+        """Bedtime: only the disc, dim, growing and shrinking; a still faint glow while there is no pacer."""
+        painter.fillRect(self.rect(), style.qcolor(BEDTIME_BACKGROUND))
+        w, h = self.width(), self.height()
+        r_max = max(20.0, min(w, h) / 2.0 - 8.0)
+        r_min = r_max * 0.28
+        centre = QPointF(w / 2.0, h / 2.0)
+        p = self.phase
+        level = BEDTIME_LEVEL * min(1.0, max(0.0, self.brightness))
+        if p is None:
+            radius, level = r_min + 0.35 * (r_max - r_min), level * 0.45
+            hue = style.qcolor(style.TEXT_DIM)
+        else:
+            radius = r_min + p.fill * (r_max - r_min)
+            hue = self.colour()
+            if self.paused:
+                level *= 0.6
+        colour = style.mix(BEDTIME_BACKGROUND, hue.name(), level)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawEllipse(centre, radius, radius)
+
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
+        if self.bedtime:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._paint_bedtime(painter)
+            painter.end()
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), style.qcolor(style.BACKGROUND))
         w, h = self.width(), self.height()

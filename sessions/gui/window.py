@@ -11,6 +11,7 @@ The pacer is driven by the wall clock: each frame asks the breath clock where it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -29,7 +30,7 @@ from sessions import metric_registry as registry
 from sessions.events import EventKind, SessionPhase
 from sessions.gui import style
 from sessions.gui.curves import CurvesPanel
-from sessions.gui.pacer_widget import PacerWidget
+from sessions.gui.pacer_widget import BEDTIME_BACKGROUND, PacerWidget
 from sessions.formatting import clock
 from sessions.i18n import tr
 from sessions.private_files import picture_bytes, write_private
@@ -44,6 +45,20 @@ HR_CURVE = "hr_now_bpm"
 """Drawn beat to beat from :attr:`LiveState.beat_hr`; the other curves take one point per update."""
 PER_BEAT_CURVES = tuple(m.key for m in registry.CURVES if m.key != HR_CURVE and not m.source.startswith("spectral:"))
 PER_SPECTRUM_CURVES = tuple(m.key for m in registry.CURVES if m.source.startswith("spectral:"))
+BEDTIME_HINT_S = 8.0
+"""Bedtime mode: the one dim line of keys shows this long after the window opens, then only the disc."""
+CLOSE_AFTER_S = 6.0
+"""Bedtime mode: the window closes itself this long after the session ended (it is saved already)."""
+BEDTIME_PROMPT = "#30363a"
+"""Bedtime mode: the line being said, barely there (the voice carries it; it is readable if looked for)."""
+BEDTIME_SHEET = f"""
+QWidget {{ background: {BEDTIME_BACKGROUND}; color: #2a3033; }}
+QLabel#prompt {{ color: {BEDTIME_PROMPT}; font-size: 17pt; }}
+QLabel#keys {{ color: #22282b; font-size: 9pt; }}
+QLabel#banner {{ color: #8c877d; font-size: 13pt; background: #080a0b; border: 1px solid #121719; }}
+"""
+"""Bedtime mode on top of the usual style: near black, nothing that glows. The care words (where to find
+help) stay readable: someone who needs them is awake."""
 
 
 def fitting_size(width: int, height: int) -> tuple[int, int]:
@@ -83,10 +98,15 @@ class SessionWindow(QWidget):
         self._texts: dict[str, str] = {}
         self._finished = False
         self.help_dialog: Any = None
+        self.bedtime = bool(getattr(runner.state, "bedtime", False))
+        """Bedtime mode: near black, a dim disc only; the window closes itself at the end."""
+        self._opened_at = time.monotonic()
         self.setWindowTitle(f"{runner.script.title} · biofeedback")
-        self.setStyleSheet(style.STYLE_SHEET)
+        self.setStyleSheet(style.STYLE_SHEET + (BEDTIME_SHEET if self.bedtime else ""))
         self.resize(*fitting_size(1180, 780))
         self._build()
+        if self.bedtime:
+            self._enter_bedtime()
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, int(1000 / fps)))
@@ -121,7 +141,7 @@ class SessionWindow(QWidget):
         self.banner.setVisible(False)
         root.addWidget(self.banner)
 
-        middle = QHBoxLayout()
+        middle = self._middle = QHBoxLayout()
         middle.setSpacing(32)
         self.pacer = PacerWidget({k: tr(lang, k) for k in ("breathe_in", "breathe_out", "breathe_free")}
                                  | {"per_min": tr(lang, "gui_per_min")})
@@ -179,6 +199,24 @@ class SessionWindow(QWidget):
                 shortcut = QShortcut(QKeySequence(key), self)
                 shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
                 shortcut.activated.connect(action)
+
+    def _enter_bedtime(self) -> None:
+        """Bedtime: no header, numbers, curves, status or buttons (the keys still work); the disc in the
+        middle with the line being said barely visible under it, and a dim line of keys for a few seconds."""
+        hidden: list[QWidget] = [self.header, self.status, self.notice, self.curves, self.disclaimer, *self.buttons.values()]
+        for widget in hidden:
+            widget.setVisible(False)
+        self.pacer.bedtime = True
+        root = self.layout()
+        assert isinstance(root, QVBoxLayout)
+        self._middle.removeWidget(self.prompt)
+        self.prompt.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.prompt.setMinimumHeight(90)
+        root.insertWidget(root.indexOf(self._middle) + 1, self.prompt, 1)
+        self.hint = QLabel(tr(self.lang, "bedtime_keys"))
+        self.hint.setObjectName("keys")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        root.addWidget(self.hint)
 
     # --- controls ----------------------------------------------------------------------------
     def show_help(self) -> None:
@@ -258,7 +296,33 @@ class SessionWindow(QWidget):
         for listener in self.frame_listeners:
             listener(started)
 
+    def _draw_bedtime(self) -> None:
+        """Bedtime: the dim disc (dimmer still as the tone fades), the barely visible line, care's words."""
+        s = self.runner.state
+        fade = self.runner.pacer_fade_at(s.t)
+        self.pacer.brightness = 0.5 + 0.5 * fade  # a faint glow stays: the dark is not for everyone
+        self.pacer.show_phase(self.current_phase(), s.paused)
+        banner = s.banner or ""
+        if self._texts.get("banner") != banner:
+            self._set_text(self.banner, "banner", banner)
+            self.banner.setMinimumHeight(self.banner.heightForWidth(max(self.banner.width(), self.width() - 56)))
+        if self.banner.isVisible() != bool(banner):
+            self.banner.setVisible(bool(banner))
+        if s.prompt != self._prompt_shown:
+            self._prompt_shown = s.prompt
+            self._prompt_since = time.monotonic()
+            self.prompt.setText(s.prompt)
+        fade_in = min(1.0, 0.2 + 0.8 * (time.monotonic() - self._prompt_since) / PROMPT_FADE_S)
+        if fade_in != self._fade.opacity():
+            self._fade.setOpacity(fade_in)
+        if self.hint.isVisible() and time.monotonic() - self._opened_at > BEDTIME_HINT_S:
+            self.hint.setVisible(False)
+        self.shown_beats = s.beats
+
     def _draw(self) -> None:
+        if self.bedtime:
+            self._draw_bedtime()
+            return
         s = self.runner.state
         lang = self.lang
         self.pacer.show_phase(self.current_phase(), s.paused)
@@ -375,7 +439,11 @@ class SessionWindow(QWidget):
         the snapshot is taken if one was asked for. :meth:`linger` then keeps the window open.
         """
         self.task = task
-        self.show()
+        self._opened_at = time.monotonic()
+        if self.bedtime and not self.close_at_end:
+            self.showFullScreen()  # in bed the screen is the room's only light: all of it near black
+        else:
+            self.show()
         self.frame()
         self._timer.start()
         closed = asyncio.ensure_future(self._closed.wait())
@@ -389,7 +457,8 @@ class SessionWindow(QWidget):
         if task.done() and not task.cancelled() and task.exception() is None:
             self.frame()  # the last values and the last grounding line
             self._fade.setOpacity(1.0)
-            self._set_text(self.status, "status", tr(self.lang, "gui_done"))
+            if not self.bedtime:  # bedtime: no end screen, the dim disc stays until the window closes itself
+                self._set_text(self.status, "status", tr(self.lang, "gui_done"))
             for name in ("pause", "too_much", "next", "resume", "stop"):  # nothing left for them to do
                 self.buttons[name].setVisible(False)
             if self.snapshot_path is not None:
@@ -400,6 +469,12 @@ class SessionWindow(QWidget):
     async def linger(self) -> None:
         """Keep the finished session on screen until the person closes it (or close it now)."""
         if self.close_at_end or not self.isVisible():
+            self.close()
+            return
+        if self.bedtime:
+            # Saved already: the window goes by itself, quietly, whoever may be asleep by now.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), CLOSE_AFTER_S)
             self.close()
             return
         await self._closed.wait()
