@@ -21,6 +21,7 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pyqtgraph")
 pytest.importorskip("qasync")
 
+import numpy as np  # noqa: E402
 from PySide6.QtCore import QObject, Qt, Signal  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
@@ -446,3 +447,43 @@ def test_the_first_safe_place_session_in_a_window_offers_the_builder_once(qapp, 
     assert not _first_safe_place(profile)
     senses, own = person_senses(load_profile())
     assert own["place"] == "de tuin van je oma" and own["sound"] == "de merel"
+
+
+def test_the_bedtime_window_is_near_black_with_only_a_dim_pacer(qapp, tmp_path, shots):
+    """Someone falling asleep: no curves, no numbers, nothing bright, and the window closes itself."""
+    source = SimulatedStrap(person_profile("follows"), seed=3, speed=150.0)
+    writer = SessionWriter(tmp_path / "bed.biofeedback.sqlite", {"script": "safe-place-bedtime", "language": "en"})
+    runner = SessionRunner(source, load_script("safe-place-bedtime", "en"), load_common("en"), writer,
+                           duration_s=200.0, bedtime=True)
+    window = SessionWindow(runner, "en", close_at_end=True)
+    window.resize(1366, 768)
+    seen: dict[str, QImage] = {}
+
+    def watch(_t: float) -> None:
+        s = runner.state
+        if "mid" not in seen and s.phase == "step" and s.pacer is not None and s.t > 150:
+            seen["mid"] = window.grab().toImage()
+            seen["mid"].save(str(shots / "bedtime-window.png"))
+
+    window.frame_listeners.append(watch)
+    runner.subscribe(lambda kind, t, data: window.frame() if kind is EventKind.METRICS else None)
+
+    async def go():
+        task = asyncio.ensure_future(runner.run())
+        await window.run_live(task)
+        result = await task
+        await window.linger()
+        writer.close(end_reason=result.reason)
+
+    run_in_qt(go())
+    img = seen["mid"]
+    assert not window.isVisible()  # closed itself
+    lum = []
+    for y in range(0, img.height(), 4):
+        for x in range(0, img.width(), 4):
+            c = img.pixelColor(x, y)
+            lum.append(0.2126 * c.red() + 0.7152 * c.green() + 0.0722 * c.blue())
+    lum_arr = np.asarray(lum)
+    assert lum_arr.mean() < 25 and np.percentile(lum_arr, 99.5) < 90  # near-black, nothing bright
+    for key in ("hr_now_bpm", "rmssd_ms", "calm"):
+        assert _colours_near(img, style.CURVES[key], 30) == 0, f"{key} curve shown at bedtime"
