@@ -100,4 +100,55 @@ class LinkEvent:
         return {"t": round(self.t, 4), "event": self.kind.value, **self.detail}
 
 
-StreamItem = HeartSample | LinkEvent
+@dataclass(frozen=True, slots=True)
+class EcgChunk:
+    """Raw ECG samples a strap streamed (the Polar H10's PMD ECG), already on the session clock.
+
+    ``t`` is the session time of the *last* sample; sample ``i`` of ``n`` lies at
+    ``t - (n - 1 - i) / fs``. ``payload`` is the PMD notification as received (the record keeps it
+    as one blob per frame); ``after_gap`` marks the first chunk after lost frames or a reconnect.
+    """
+
+    t: float
+    fs: float
+    samples_uv: tuple[int, ...]
+    payload: bytes = b""
+    after_gap: bool = False
+
+    def times(self) -> tuple[float, ...]:
+        n = len(self.samples_uv)
+        return tuple(self.t - (n - 1 - i) / self.fs for i in range(n))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"t": round(self.t, 4), "ecg_fs": self.fs, "ecg_uv": list(self.samples_uv)}
+        if self.after_gap:
+            out["after_gap"] = True
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AccChunk:
+    """Chest accelerometer samples (x, y, z in mG) a strap streamed, on the session clock.
+
+    Timing as :class:`EcgChunk`: ``t`` is the session time of the last sample.
+    """
+
+    t: float
+    fs: float
+    samples_mg: tuple[tuple[int, int, int], ...]
+    payload: bytes = b""
+    after_gap: bool = False
+
+    def times(self) -> tuple[float, ...]:
+        n = len(self.samples_mg)
+        return tuple(self.t - (n - 1 - i) / self.fs for i in range(n))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"t": round(self.t, 4), "acc_fs": self.fs, "acc_mg": [list(s) for s in self.samples_mg]}
+        if self.after_gap:
+            out["after_gap"] = True
+        return out
+
+
+StreamItem = HeartSample | LinkEvent | EcgChunk | AccChunk
+"""What a source yields. Consumers that do not use ECG or ACC skip those chunks."""

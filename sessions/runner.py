@@ -41,7 +41,7 @@ from biofeedback.care import CareOrigin, CareStage
 from biofeedback.step_pacer import (DistressSource, DoneReason, PacingConfig, StepEvent, StepEventKind, StepPacer,
                                     StepTiming)
 from devices.source import HeartSource, PlaybackClock
-from devices.stream import HeartSample, LinkEvent, LinkState
+from devices.stream import AccChunk, EcgChunk, HeartSample, LinkEvent, LinkState, StreamItem
 from sessions import metric_registry as registry
 from sessions.events import EventKind, GroundingReason, SessionPhase, StepKind, event_data
 from sessions.exercises import SENSES, CommonTexts, Prompt, Script, Step
@@ -513,10 +513,12 @@ class SessionRunner:
                 self.source.set_pacer_rate(rate)
 
     # --- heart data --------------------------------------------------------------------------
-    def _on_item(self, item: HeartSample | LinkEvent) -> None:
+    def _on_item(self, item: StreamItem) -> None:
         if isinstance(item, LinkEvent):
             self._on_link(item)
             return
+        if isinstance(item, (EcgChunk, AccChunk)):
+            return  # not used yet
         self.writer.payload(item.t, item.payload)
         self._state.contact = item.contact.value
         for rr, bt in zip(item.rr_ticks, item.beat_t):

@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 
-from devices.stream import HeartSample, LinkEvent, LinkState
+from devices.stream import AccChunk, EcgChunk, HeartSample, LinkEvent, LinkState
 from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
 
 
@@ -60,6 +60,8 @@ async def _stream(args: argparse.Namespace) -> int:
     ended = False
     try:
         async for item in source:
+            if isinstance(item, (EcgChunk, AccChunk)):
+                continue  # the heart stream only; decode --pmd shows the raw frames
             if args.seconds is not None and item.t > args.seconds:
                 break
             emit(item)

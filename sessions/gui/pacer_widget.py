@@ -66,7 +66,7 @@ class PacerWidget(QWidget):
         """Bedtime: only the disc, dim, growing and shrinking; a still faint glow while there is no pacer."""
         painter.fillRect(self.rect(), style.qcolor(BEDTIME_BACKGROUND))
         w, h = self.width(), self.height()
-        r_max = max(20.0, min(w, h) / 2.0 - 8.0)
+        r_max = max(20.0, 0.8 * (min(w, h) / 2.0 - 8.0))  # a smaller light than by day
         r_min = r_max * 0.28
         centre = QPointF(w / 2.0, h / 2.0)
         p = self.phase
