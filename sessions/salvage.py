@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 import tempfile
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from sessions.store import (
     is_session_file,
     text_or_bytes,
     valid_beat,
+    valid_ecg_beats,
+    valid_signal_frames,
 )
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,9 @@ class Salvage:
     events: list[tuple[float, str, dict[str, Any]]]
     payloads: int
     problems: list[str]
+    signal_frames: dict[str, list[tuple[float, float, bool, Any]]] = field(default_factory=dict)
+    """Decoded ECG/ACC frames by kind (version-3 records with a Polar H10's signals)."""
+    ecg_beats: list[tuple[float, str, int | None]] = field(default_factory=list)
 
     @property
     def anything(self) -> bool:
@@ -56,7 +61,11 @@ _SALVAGE_QUERIES = {
     "metrics": "SELECT rowid, t, data FROM metrics WHERE rowid > ? ORDER BY rowid",
     "events": "SELECT rowid, t, kind, data FROM events WHERE rowid > ? ORDER BY rowid",
     "payloads": "SELECT rowid, t FROM payloads WHERE rowid > ? ORDER BY rowid",
+    "signal_frames": "SELECT rowid, t, kind, fs, n, format, after_gap, data FROM signal_frames WHERE rowid > ? ORDER BY rowid",
+    "ecg_beats": "SELECT rowid, t, label, beat_idx FROM ecg_beats WHERE rowid > ? ORDER BY rowid",
 }
+OPTIONAL = {"signal_frames": ("signal_frames", None), "ecg_beats": ("ecg_beats", None)}
+"""Tables and columns of schema version 3: an older record without them is not damaged."""
 
 
 def _salvage_table(db: sqlite3.Connection, table: str, problems: list[str]) -> list[tuple]:
@@ -136,11 +145,19 @@ def _salvage_tables(db: sqlite3.Connection, problems: list[str]) -> dict[str, li
         tables: dict[str, list[tuple]] = {}
         for table in _SALVAGE_QUERIES:
             try:
+                if table in OPTIONAL and not _has(db, *OPTIONAL[table]):
+                    tables[table] = []
+                    continue
                 tables[table] = _salvage_table(db, table, problems)
             except UNREADABLE as err:  # the schema itself is unreadable
                 problems.append(f"{table}: missing ({err})")
                 tables[table] = []
     return tables
+
+
+def _has(db: sqlite3.Connection, table: str, column: str | None) -> bool:
+    columns = {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
+    return bool(columns) and (column is None or column in columns)
 
 
 def _salvaged(path: Path, tables: dict[str, list[tuple]], problems: list[str]) -> Salvage:
@@ -165,7 +182,18 @@ def _salvaged(path: Path, tables: dict[str, list[tuple]], problems: list[str]) -
             problems.append(f"{table}: {len(tables[table]) - len(kept)} unreadable rows left out")
     if "ended_at" not in meta:
         problems.append("the session did not close normally (no end time recorded)")
-    salvage = Salvage(meta, beats, metrics, events, len(tables["payloads"]), problems)
+    frames: dict[str, list[tuple[float, float, bool, Any]]] = {}
+    for kind in ("ecg", "acc"):
+        rows = [r for r in tables["signal_frames"] if r[1] == kind]
+        frames[kind], bad = valid_signal_frames(rows)
+        if kind == "ecg":
+            bad += sum(1 for r in tables["signal_frames"] if r[1] not in ("ecg", "acc"))
+        if bad:
+            problems.append(f"signal_frames: {bad} unreadable {kind.upper()} frames left out")
+    ecg_beats, bad = valid_ecg_beats(tables["ecg_beats"])
+    if bad:
+        problems.append(f"ecg_beats: {bad} unreadable rows left out")
+    salvage = Salvage(meta, beats, metrics, events, len(tables["payloads"]), problems, frames, ecg_beats)
     if not salvage.anything and not meta:
         raise UserError(f"{path.name} is damaged beyond repair: no beats, metrics or events can be read.")
     return salvage
@@ -202,6 +230,12 @@ class SalvagedReader:
     def events(self, kind: str | None = None) -> list[tuple[float, str, dict[str, Any]]]:
         return [e for e in self.salvage.events if kind is None or e[1] == kind]
 
+    def signal_frames(self, kind: str) -> list[tuple[float, float, bool, Any]]:
+        return list(self.salvage.signal_frames.get(kind, []))
+
+    def ecg_beats(self) -> list[tuple[float, str, int | None]]:
+        return list(self.salvage.ecg_beats)
+
     def summary(self) -> SessionSummary:
         s = self.salvage
         ends = [b[1] for b in s.beats[-1:]] + [m[0] for m in s.metrics[-1:]] + [e[0] for e in s.events[-1:]]
@@ -232,6 +266,9 @@ def open_session(path: Path) -> SessionReader | SalvagedReader:
         reader.metrics()
         reader.events()
         reader.db.execute("SELECT COUNT(*), MAX(t), MAX(length(payload)) FROM payloads").fetchone()
+        reader.ecg_beats()
+        if reader.has_signals:  # touched, not decoded: the views decode them once
+            reader.db.execute("SELECT COUNT(*), MAX(t), MAX(length(data)), MAX(kind) FROM signal_frames").fetchone()
         del reader.problems[from_meta:]  # the views read the tables again and count each skipped row once
         return reader
     except UNREADABLE as err:

@@ -16,6 +16,11 @@ becomes as many equal intervals as fit its span, see :func:`biofeedback.artefact
 and the review rebuilds it from the raw RR and labels); meta ``payload_format`` says how to read
 the ``payloads`` blobs (absent in version 1: :data:`PAYLOAD_FORMAT_STRAP`).
 
+Schema version 3 adds what a Polar H10 streams besides its RR: ``signal_frames`` (the ECG and the chest
+accelerometer, one row per PMD frame, see :mod:`sessions.signal_blobs`) and ``ecg_beats`` (every beat
+the ECG showed, its class N, V, S, F or Q, and the strap beat it matched, if any). Records of versions 1 and 2 have neither and open
+everywhere as before; a session without ECG writes no such rows.
+
 Files are the user's health data: created with mode 0600 in a 0700 folder under the user's data
 directory (``BIOFEEDBACK_DATA_DIR`` overrides it, for tests and portable installs).
 """
@@ -41,10 +46,11 @@ from devices.source import HeartSource
 from sessions.errors import UserError
 from sessions.private_files import private_folder
 from sessions import settings
+from sessions import signal_blobs
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SUFFIX = ".biofeedback.sqlite"
 
 PAYLOAD_FORMAT_STRAP = "ble-hrm-0x2a37"
@@ -68,6 +74,20 @@ CREATE TABLE IF NOT EXISTS beats (
 CREATE TABLE IF NOT EXISTS metrics (t REAL NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (t REAL NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_kind ON events(kind);
+CREATE TABLE IF NOT EXISTS signal_frames (
+    t REAL NOT NULL,              -- session time of the frame's last sample
+    kind TEXT NOT NULL,           -- 'ecg' (µV) or 'acc' (x, y, z in mG)
+    fs REAL NOT NULL,             -- samples per second
+    n INTEGER NOT NULL,           -- samples in the frame
+    format TEXT NOT NULL,         -- 'pmd' (the notification as received) or 'i32' (int32 LE, channels interleaved)
+    after_gap INTEGER NOT NULL DEFAULT 0,
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ecg_beats (
+    t REAL NOT NULL,              -- R peak found in the ECG, s since start
+    label TEXT NOT NULL,          -- the ECG's class: N, V, S, F or Q
+    beat_idx INTEGER              -- the strap beat it is (beats.idx), NULL when the strap reported none there
+);
 """
 
 
@@ -209,7 +229,8 @@ class SessionWriter:
             os.umask(old_umask)
         self.db.execute("BEGIN")
         started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-        header = {"schema_version": SCHEMA_VERSION, "started_at": started, "payload_format": payload_format}
+        header = {"schema_version": SCHEMA_VERSION, "started_at": started, "payload_format": payload_format,
+                  "signals_format": signal_blobs.SIGNALS_FORMAT}
         for key, value in {**header, **meta}.items():
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _json(value)))
         self.db.execute("COMMIT")
@@ -259,6 +280,20 @@ class SessionWriter:
 
     def label(self, idx: int, label: str) -> None:
         self._write("UPDATE beats SET label = ? WHERE idx = ?", (label, idx))
+
+    def ecg_beat(self, t: float, label: str, beat_idx: int | None) -> None:
+        """A beat the ECG showed, its class, and the strap beat it matched (None: the strap reported none)."""
+        self._write("INSERT INTO ecg_beats VALUES (?, ?, ?)", (t, label, beat_idx), t)
+
+    def signal_frame(self, t: float, kind: str, fs: float, samples: Any, payload: bytes = b"",
+                     after_gap: bool = False) -> None:
+        """One ECG or ACC frame (see :mod:`sessions.signal_blobs`): the payload as received when it holds
+        exactly these samples, else the samples packed."""
+        if self.failed is not None or not len(samples):
+            return
+        fmt, blob = signal_blobs.encode(kind, samples, payload)
+        self._write("INSERT INTO signal_frames VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (t, kind, float(fs), len(samples), fmt, int(after_gap), blob), t)
 
     def metrics(self, t: float, data: dict[str, Any]) -> None:
         self._write("INSERT INTO metrics VALUES (?, ?)", (t, _json(data)), t)
@@ -401,6 +436,35 @@ class SessionReader:
             self._skipped("beats", f"{bad} unreadable beat rows")
         return out
 
+    def _columns(self, table: str) -> set[str]:
+        return {str(row[1]) for row in self.db.execute(f"PRAGMA table_info({table})")}
+
+    def ecg_beats(self) -> list[tuple[float, str, int | None]]:
+        """``(t, class, strap beat idx or None)`` per beat the ECG showed (older records, or no ECG: empty)."""
+        if not self._columns("ecg_beats"):
+            return []
+        out, bad = valid_ecg_beats(self.db.execute("SELECT t, label, beat_idx FROM ecg_beats ORDER BY rowid"))
+        if bad:
+            self._skipped("ecg_beats", f"{bad} unreadable rows")
+        return out
+
+    @property
+    def has_signals(self) -> bool:
+        """The record has the ECG/ACC table (version 3 on), whether or not a strap filled it."""
+        return bool(self._columns("signal_frames"))
+
+    def signal_frames(self, kind: str) -> list[tuple[float, float, bool, Any]]:
+        """``(t, fs, after_gap, samples)`` per recorded frame of ``kind`` ('ecg', 'acc'), in order; a
+        damaged row is skipped and counted in :attr:`problems`. Older records have none."""
+        if not self.has_signals:
+            return []
+        rows = self.db.execute("SELECT t, kind, fs, n, format, after_gap, data FROM signal_frames WHERE kind = ? "
+                               "ORDER BY rowid", (kind,))
+        out, bad = valid_signal_frames(rows)
+        if bad:
+            self._skipped("signal_frames", f"{bad} unreadable {kind.upper()} frames")
+        return out
+
     @property
     def payload_format(self) -> str:
         return str(self.meta.get("payload_format", PAYLOAD_FORMAT_STRAP))
@@ -478,6 +542,33 @@ def valid_beat(row: tuple[Any, ...]) -> tuple[int, float, int, bool, str | None]
     if isinstance(idx, int) and _is_time(t) and isinstance(ticks, int) and 0 < ticks < 65536 and isinstance(gap, int):
         return idx, float(t), ticks, bool(gap), label if isinstance(label, str) else None  # a damaged label: relabelled
     return None
+
+
+def valid_ecg_beats(rows: Any) -> tuple[list[tuple[float, str, int | None]], int]:
+    """``(t, label, beat_idx)`` rows as the writer writes them, and how many were not."""
+    out, bad = [], 0
+    for t, label, idx in rows:
+        if _is_time(t) and label in ECG_CLASSES and (idx is None or isinstance(idx, int)):
+            out.append((float(t), str(label), idx))
+        else:
+            bad += 1
+    return out, bad
+
+
+ECG_CLASSES = frozenset({"N", "V", "S", "F", "Q"})
+"""The ECG's beat classes (AAMI): normal, ventricular, supraventricular, fusion, unclassifiable."""
+
+
+def valid_signal_frames(rows: Any) -> tuple[list[tuple[float, float, bool, Any]], int]:
+    """Signal-frame rows ``(t, kind, fs, n, format, after_gap, data)`` decoded, and how many were unreadable."""
+    out, bad = [], 0
+    for t, kind, fs, n, fmt, gap, data in rows:
+        samples = signal_blobs.decode(kind, fmt, data, n) if _is_time(t) and _is_time(fs) and fs > 0 else None
+        if samples is None or not isinstance(gap, int):
+            bad += 1
+        else:
+            out.append((float(t), float(fs), bool(gap), samples))
+    return out, bad
 
 
 class DamagedSession(UserError):

@@ -20,6 +20,7 @@ from sessions import metric_registry as registry
 from sessions.events import Event, EventKind, parse_kind
 from sessions.phases import PHASE_FIELDS, Phase, phases
 from sessions.salvage import SalvagedReader, open_session
+from sessions.signal_blobs import ACC, ECG, SignalTrace, trace
 from sessions.store import SessionSummary
 
 METRIC_FIELDS = tuple(m.key for m in registry.RECORDED)
@@ -44,6 +45,15 @@ class Record:
     phases: list[Phase]
     problems: list[str] | None = None  # set when the file was damaged and this is what was recovered
     payloads: int | None = None
+    ecg: SignalTrace | None = None
+    """The strap's ECG (times s, µV) when it streamed one (a Polar H10), else None."""
+    acc: SignalTrace | None = None
+    """The chest accelerometer (times s, (n, 3) mG) when streamed, else None."""
+    ecg_labels: np.ndarray | None = None
+    """The ECG's class per strap beat ('N', 'V', 'S', 'F', 'Q'; '' where the ECG had none), or None without ECG."""
+    ecg_beat_t: np.ndarray | None = None
+    """Every beat the ECG showed (s) with its class in :attr:`ecg_beat_labels`, strap beat or not; None without ECG."""
+    ecg_beat_labels: np.ndarray | None = None
     _gaps: list[tuple[float, float]] | None = field(default=None, repr=False)
 
     @property
@@ -159,6 +169,17 @@ def load_record(path: Path) -> Record:
         payloads = reader.salvage.payloads if isinstance(reader, SalvagedReader) else None
         meta = dict(reader.meta)
         rid = reader.id
+        ecg = trace(ECG, reader.signal_frames(ECG))
+        acc = trace(ACC, reader.signal_frames(ACC))
+        ecg_beats = reader.ecg_beats()
+        if problems is not None or reader.problems:
+            problems = list(reader.problems)
+    ecg_labels = ecg_beat_t = ecg_beat_labels = None
+    if ecg_beats:
+        by_idx = {idx: label for _t, label, idx in ecg_beats if idx is not None}
+        ecg_labels = np.array([by_idx.get(b[0], "") for b in beats] or [""], dtype=object).astype(str)[:len(beats)]
+        ecg_beat_t = np.array([b[0] for b in ecg_beats], dtype=float)
+        ecg_beat_labels = np.array([b[1] for b in ecg_beats], dtype=str)
     metric_t, metrics = _metric_arrays(rows)
     # The record's own duration counts beats and payloads; steps and the closing grounding can run on
     # after the heart data stopped, and the review shows them to the end.
@@ -174,6 +195,7 @@ def load_record(path: Path) -> Record:
         after_gap=np.array([bool(b[3]) for b in beats], dtype=bool),
         labels=np.array([b[4] or "" for b in beats], dtype=object).astype(str) if beats else np.array([], dtype=str),
         metric_t=metric_t, metrics=metrics, events=events, phases=phase_list, problems=problems, payloads=payloads,
+        ecg=ecg, acc=acc, ecg_labels=ecg_labels, ecg_beat_t=ecg_beat_t, ecg_beat_labels=ecg_beat_labels,
     )
 
 
