@@ -160,6 +160,17 @@ def _has(db: sqlite3.Connection, table: str, column: str | None) -> bool:
     return bool(columns) and (column is None or column in columns)
 
 
+def _signal_frames(rows: list[tuple], problems: list[str]) -> dict[str, list[tuple[float, float, bool, Any]]]:
+    frames: dict[str, list[tuple[float, float, bool, Any]]] = {}
+    for kind in ("ecg", "acc"):
+        frames[kind], bad = valid_signal_frames([r for r in rows if r[1] == kind])
+        if kind == "ecg":
+            bad += sum(1 for r in rows if r[1] not in ("ecg", "acc"))
+        if bad:
+            problems.append(f"signal_frames: {bad} unreadable {kind.upper()} frames left out")
+    return frames
+
+
 def _salvaged(path: Path, tables: dict[str, list[tuple]], problems: list[str]) -> Salvage:
     meta: dict[str, Any] = {}
     for key, value in tables["meta"]:
@@ -182,14 +193,7 @@ def _salvaged(path: Path, tables: dict[str, list[tuple]], problems: list[str]) -
             problems.append(f"{table}: {len(tables[table]) - len(kept)} unreadable rows left out")
     if "ended_at" not in meta:
         problems.append("the session did not close normally (no end time recorded)")
-    frames: dict[str, list[tuple[float, float, bool, Any]]] = {}
-    for kind in ("ecg", "acc"):
-        rows = [r for r in tables["signal_frames"] if r[1] == kind]
-        frames[kind], bad = valid_signal_frames(rows)
-        if kind == "ecg":
-            bad += sum(1 for r in tables["signal_frames"] if r[1] not in ("ecg", "acc"))
-        if bad:
-            problems.append(f"signal_frames: {bad} unreadable {kind.upper()} frames left out")
+    frames = _signal_frames(tables["signal_frames"], problems)
     ecg_beats, bad = valid_ecg_beats(tables["ecg_beats"])
     if bad:
         problems.append(f"ecg_beats: {bad} unreadable rows left out")

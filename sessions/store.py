@@ -18,8 +18,8 @@ the ``payloads`` blobs (absent in version 1: :data:`PAYLOAD_FORMAT_STRAP`).
 
 Schema version 3 adds what a Polar H10 streams besides its RR: ``signal_frames`` (the ECG and the chest
 accelerometer, one row per PMD frame, see :mod:`sessions.signal_blobs`) and ``ecg_beats`` (every beat
-the ECG showed, its class N, V, S, F or Q, and the strap beat it matched, if any). Records of versions 1 and 2 have neither and open
-everywhere as before; a session without ECG writes no such rows.
+the ECG showed, its class N, V, S, F or Q, and the strap beat it matched, if any). Records of versions
+1 and 2 have neither and open everywhere as before; a session without ECG writes no such rows.
 
 Files are the user's health data: created with mode 0600 in a 0700 folder under the user's data
 directory (``BIOFEEDBACK_DATA_DIR`` overrides it, for tests and portable installs).
