@@ -41,12 +41,19 @@ def _setup_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
+NO_DATA_FOLDER = frozenset({"decode", "scan", "stream", "help", "scripts", "watch"})
+"""Commands that never read or write the data folder (a broken one must not stop them)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     settings.configure(settings.Settings.from_environment())
     try:
+        problem = None if args.command in NO_DATA_FOLDER else settings.data_dir_problem(settings.current().data_dir)
+        if problem is not None:
+            raise UserError(problem)
         return int(args.func(args) or 0)
     except (UserError, DeviceError) as err:
         print(f"biofeedback {args.command}: {err}", file=sys.stderr)

@@ -69,6 +69,27 @@ def _language(env: Mapping[str, str]) -> str:
     return "nl" if loc.lower().startswith("nl") else "en"
 
 
+def data_dir_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold the data (one sentence), or None when it can or can be created.
+
+    Why: a data folder that is a file, or lies under something that cannot be a folder, made the
+    reading commands say "no sessions yet" and exit 0, as if nothing were wrong.
+    """
+    if folder.exists():
+        return None if folder.is_dir() else (f"the data folder {folder} is a file, not a folder; move it away or "
+                                             "set BIOFEEDBACK_DATA_DIR to another folder.")
+    parent = folder.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return (f"the data folder {folder} cannot exist: {parent} is a file, not a folder; "
+                "set BIOFEEDBACK_DATA_DIR to a folder you can write.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return (f"the data folder {folder} cannot be created: {parent} cannot be written; "
+                "set BIOFEEDBACK_DATA_DIR to a folder you can write.")
+    return None
+
+
 _current: Settings | None = None
 
 

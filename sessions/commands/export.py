@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sessions.errors import UserError
+from sessions.extras import require
 from sessions.store import resolve_session
 
 FORMATS = ("kubios", "csv", "edf", "bids")
@@ -30,12 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = resolve_session(args.id)
     if args.format == "edf":
-        try:
-            import pyedflib  # noqa: F401
-        except ImportError:
-            raise UserError("EDF+ export needs pyedflib (the review extras).") from None
+        require("review", "EDF+ export", ("pyedflib",))
+    path = resolve_session(args.id)
     from sessions.review.exports import export
     from sessions.review.record import load_record
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sessions.errors import UserError
+from sessions.extras import require
 from sessions.store import resolve_session
 
 
@@ -24,11 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require("review", "the report", ("matplotlib",))
     path = resolve_session(args.id)
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError as err:
-        raise UserError(f"the report needs the review extras ({err.name} is missing).") from None
     from sessions.review.record import load_record
     from sessions.review.report import write_report
 

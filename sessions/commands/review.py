@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from sessions.errors import UserError
+from sessions.extras import require
 from sessions.store import resolve_session
 
 
@@ -30,13 +31,9 @@ def _has_display() -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    require("gui", "the review window (`biofeedback report` writes the same picture to a file)")
     path = resolve_session(args.id)
-    try:
-        from sessions.review import window
-        import pyqtgraph  # noqa: F401
-    except ImportError as err:
-        raise UserError(f"the review window needs the GUI extras ({err.name} is missing); "
-                        "`biofeedback report` writes the same picture to a file.") from None
+    from sessions.review import window
     from sessions.review.record import load_record
 
     record = load_record(path)

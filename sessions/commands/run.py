@@ -407,16 +407,21 @@ def _window_mode(args: argparse.Namespace) -> str | None:
             raise UserError(f"{args.snapshot.parent}: no such folder for the snapshot; check the path.")
     if args.headless:
         return None
-    from sessions.gui import INSTALL_HINT, display_available, gui_installed
+    from sessions.gui import display_available, gui_installed, install_hint, qt_platform_problem
 
     if not gui_installed():
         if args.snapshot is not None:
-            raise UserError(f"--snapshot needs the window; {INSTALL_HINT}.")
+            raise UserError(f"--snapshot needs the window; {install_hint()}.")
         if display_available():
-            log.info("Showing the terminal view: %s", INSTALL_HINT)
+            print(f"The window is not installed, so the session runs in the terminal; {install_hint()}", file=sys.stderr)
         return None
     if display_available():
-        return "screen"
+        problem = qt_platform_problem()
+        if problem is None:
+            return "screen"
+        print(f"{problem[:1].upper()}{problem[1:]}; the session runs in the terminal instead.", file=sys.stderr)
+        if args.snapshot is None:
+            return None
     return "offscreen" if args.snapshot is not None else None
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from sessions.errors import UserError
+from sessions.extras import require
 from sessions.private_files import open_private
 
 
@@ -25,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output:
+        if args.output.suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise UserError(f"{args.output.name}: the figure can be written as .png, .pdf or .svg.")
+        require("review", "the trends figure (-o)", ("matplotlib",))
     from sessions.review.trends import trend_rows
     from sessions.review.words import say
 
@@ -54,8 +59,6 @@ def run(args: argparse.Namespace) -> int:
         if replays and not args.include_replays:
             console.print(say(args.lang, "replays_left_out_one" if replays == 1 else "replays_left_out_n", n=replays))
     if args.output:
-        if args.output.suffix.lower() not in (".png", ".pdf", ".svg"):
-            raise UserError(f"{args.output.name}: the figure can be written as .png, .pdf or .svg.")
         if not rows:
             raise UserError("there are no sessions to draw yet.")
         from sessions.review.trends import trends_figure

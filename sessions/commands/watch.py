@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sessions.errors import UserError
+from sessions.extras import require
 from sessions.exercises import LANGUAGES, default_language
 from sessions.formatting import clock, number
 from sessions.events import EventKind, StepKind
@@ -247,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("watch needs the broker's address: --mqtt mqtt[s]://[user@]host[:port][/prefix].")
     if args.session is not None and not SESSION_ID.match(args.session):
         raise UserError("--session takes a session id as published: lower-case letters, digits and '-'.")
+    require("mqtt", "watch")
     console = Console()
     window = _window_mode(args)
     try:
@@ -261,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _window_mode(args: argparse.Namespace) -> str | None:
     """'screen' with a display, 'offscreen' only to take --snapshot, None for the terminal table."""
-    from sessions.gui import INSTALL_HINT, display_available, gui_installed
+    from sessions.gui import display_available, gui_installed, install_hint, qt_platform_problem
 
     if args.snapshot is not None:
         if args.headless:
@@ -269,9 +272,12 @@ def _window_mode(args: argparse.Namespace) -> str | None:
         if not args.snapshot.parent.is_dir():
             raise UserError(f"{args.snapshot.parent}: no such folder for the snapshot; check the path.")
         if not gui_installed():
-            raise UserError(f"--snapshot needs the window; {INSTALL_HINT}.")
+            raise UserError(f"--snapshot needs the window; {install_hint()}.")
     if args.headless or not gui_installed():
         return None
     if display_available():
-        return "screen"
+        problem = qt_platform_problem()
+        if problem is None:
+            return "screen"
+        print(f"{problem[:1].upper()}{problem[1:]}; following in the terminal instead.", file=sys.stderr)
     return "offscreen" if args.snapshot is not None else None

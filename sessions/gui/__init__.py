@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 
 GUI_MODULES = ("PySide6", "pyqtgraph", "qasync")
-INSTALL_HINT = "install the window with: pip install 'biofeedback-imagery[gui]'"
+QT_PROBE_TIMEOUT_S = 20.0
+_QT_PROBE = "from PySide6.QtWidgets import QApplication; QApplication(['biofeedback-probe'])"
+
+
+def install_hint() -> str:
+    """How to add the window to this installation, as a command to paste."""
+    from sessions.extras import install_command
+
+    return f"install the window with: {install_command('gui')}"
 
 
 def pin_binding() -> None:
@@ -48,3 +57,25 @@ def display_available(environ: dict[str, str] | None = None, platform: str | Non
     if plat.startswith(("win", "darwin")):
         return True
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def qt_platform_problem() -> str | None:
+    """Why Qt cannot open a window here (one sentence), or None when it can.
+
+    Why a separate process: when Qt's platform plugin cannot load (on Linux typically because
+    ``libxcb-cursor0`` is missing, or the display is gone), Qt aborts the whole process (SIGABRT, exit
+    134) and nothing can catch it. Trying once in a child costs about half a second and lets the app
+    fall back to the terminal view instead of dying before the session starts.
+    """
+    try:
+        probe = subprocess.run([sys.executable, "-c", _QT_PROBE], capture_output=True, text=True,
+                               timeout=QT_PROBE_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"Qt could not be started ({err})"
+    if probe.returncode == 0:
+        return None
+    lines = [ln.strip() for ln in probe.stderr.splitlines() if ln.strip()]
+    plugin = next((ln for ln in lines if "platform plugin" in ln), None)
+    detail = (plugin or (lines[-1] if lines else f"exit status {probe.returncode}")).removeprefix("qt.qpa.plugin: ")
+    hint = " (on Debian/Ubuntu: sudo apt install libxcb-cursor0)" if "xcb" in detail else ""
+    return f"the window cannot open on this display: {detail}{hint}"
