@@ -297,17 +297,23 @@ class ArtefactClassifier:
         self._run: deque[int] = deque(maxlen=self.cfg.reset_run)
         self._count = 0
         self._startup: list[tuple[int, float, int, bool]] | None = []  # None once started
+        self._external: set[int] = set()  # beats an ECG called ectopic (see push)
 
     @property
     def reference_ticks(self) -> float | None:
         return self._normals.median() if len(self._normals) else None
 
-    def push(self, t: float, rr_ticks: int, after_gap: bool = False) -> list[LabelledBeat]:
+    def push(self, t: float, rr_ticks: int, after_gap: bool = False, ectopic: bool = False) -> list[LabelledBeat]:
+        """Feed one beat. ``ectopic``: an outside judge (the strap's ECG: a ventricular, supraventricular
+        or fusion beat) says it is ectopic; it is labelled so whatever its RR looks like, and the RR
+        rules treat it as flagged for the beats after it (a pause after it is the compensatory one)."""
         rr_ticks = int(rr_ticks)
         if rr_ticks <= 0:
             raise ValueError(f"RR must be a positive number of ticks, got {rr_ticks}")
         idx = self._count
         self._count += 1
+        if ectopic:
+            self._external.add(idx)
         if self._startup is None:
             return self._advance((idx, t, rr_ticks, after_gap))
         # Start-up: collect three beats, seed the reference from their pair means, then label them.
@@ -351,6 +357,9 @@ class ArtefactClassifier:
         label = _decide(self.cfg, rr, nxt, ref, self._hist)
         if gap and label is BeatLabel.NORMAL:
             label = BeatLabel.GAP
+        if self._external and idx in self._external:
+            self._external.discard(idx)
+            label = BeatLabel.ECTOPIC
         if label not in _NN_LABELS:
             self._run.append(rr)
             if len(self._run) >= self.cfg.reset_run:

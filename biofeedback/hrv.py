@@ -273,9 +273,10 @@ class HrvEngine:
         self._corr: tuple[FloatArray, FloatArray] | None = None
         self._corr_key = -1
 
-    def add_beat(self, t: float, rr_ticks: int, after_gap: bool = False) -> list[LabelledBeat]:
-        """Feed one beat; returns the beats whose label became final (usually the previous one)."""
-        return self._take(self.classifier.push(t, rr_ticks, after_gap))
+    def add_beat(self, t: float, rr_ticks: int, after_gap: bool = False, ectopic: bool = False) -> list[LabelledBeat]:
+        """Feed one beat; returns the beats whose label became final (usually the previous one).
+        ``ectopic``: the strap's ECG called this beat ectopic (see :meth:`ArtefactClassifier.push`)."""
+        return self._take(self.classifier.push(t, rr_ticks, after_gap, ectopic))
 
     def flush(self) -> list[LabelledBeat]:
         return self._take(self.classifier.flush())
