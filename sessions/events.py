@@ -46,6 +46,10 @@ class EventKind(enum.StrEnum):
     RHYTHM = "rhythm"
     RESONANCE_RATE = "resonance_rate"
     ASSESSMENT_TRIAL = "assessment_trial"
+    BREATH = "breath"
+    """A breath measured by the chest accelerometer (a Polar H10): its length, depth and inhale share."""
+    ECG = "ecg_stream"
+    """The strap's ECG started, stopped or came back (a Polar H10's PMD stream)."""
     METRICS = "metrics"
     """The 5-s metrics row, passed to views; it is stored as a row of its own, not as an event."""
 
@@ -129,13 +133,17 @@ EVENTS: Mapping[EventKind, Mapping[str, FieldSpec]] = {
     EventKind.RHYTHM: {"irregular": _f(bool, published=True), "score": _f(*NUM)},
     EventKind.RESONANCE_RATE: {"rate": _f(*NUM, published=True), "trials": _f(list)},
     EventKind.ASSESSMENT_TRIAL: {"rate": _f(*NUM), "hr_peak_to_trough_bpm": _f(*NUM), "coherence": _f(*NUM)},
+    EventKind.BREATH: {"duration_s": _f(*NUM), "rate": _f(*NUM), "depth": _f(*NUM), "inhale_s": _f(*NUM),
+                       "phase_lag_s": _f(*NUM), "pacer_rate": _f(*NUM)},
+    EventKind.ECG: {"state": _f(*TEXT, published=True), "fs": _f(*NUM), "classifier": _f(*TEXT)},
     EventKind.METRICS: {},
 }
 """Every kind's fields. LINK is open-ended (a strap's details vary): undeclared fields are kept there."""
 
-PRIVATE_KINDS = frozenset({EventKind.PROMPT, EventKind.PACER_DECISION, EventKind.ASSESSMENT_TRIAL, EventKind.METRICS})
+PRIVATE_KINDS = frozenset({EventKind.PROMPT, EventKind.PACER_DECISION, EventKind.ASSESSMENT_TRIAL, EventKind.METRICS,
+                           EventKind.BREATH})
 """Never published as events: a prompt carries free text; the others are detail for the record (metrics
-are published on their own topic)."""
+are published on their own topic, the measured breathing with them)."""
 
 OPEN_KINDS = frozenset({EventKind.LINK, EventKind.METRICS})
 """Kinds whose payload may carry fields beyond the declared ones (device details, the metrics row)."""

@@ -109,6 +109,21 @@ METRICS: tuple[MetricSpec, ...] = (
                live=True, curve=True, per_phase=True, change=True, report=True, published=True),
     MetricSpec("pacer_rate", "pacer", "session", _l("pacer", "ademgids"), "/min", "{:.1f}", digits=2,
                colour="#7f8c8d", report=True, published=True),
+    # Measured by a Polar H10's chest accelerometer (None with any other strap, and while the person moves).
+    MetricSpec("chest_breathing_rate", "cbr", "session", _l("breathing rate, measured", "ademtempo, gemeten"), "/min",
+               "{:.1f}", colour="#117a65", gui_colour="#8fb3a8", published=True),
+    MetricSpec("breath_depth", "bdepth", "session", _l("breath depth", "ademdiepte"), "mG", "{:.0f}"),
+    MetricSpec("pacer_phase_lag_s", "plag", "session", _l("lag behind the pacer", "achterstand op de ademgids"), "s",
+               "{:.1f}", digits=2, published=True),
+    MetricSpec("pacer_rate_match", "pmatch", "session", _l("following the pacer", "volgt de ademgids"), "%", "{:.0f}",
+               digits=0, published=True),
+    # The strap's beats checked against its own ECG (counts since the start).
+    MetricSpec("ecg_only_beats", "ecgonly", "session", _l("beats only in the ECG", "slagen alleen in het ECG"),
+               fmt="{:.0f}", digits=0),
+    MetricSpec("strap_only_beats", "straponly", "session", _l("strap beats not in the ECG", "bandslagen niet in het ECG"),
+               fmt="{:.0f}", digits=0),
+    MetricSpec("ecg_ectopic_beats", "ecgect", "session", _l("ectopic beats by ECG", "extra slagen volgens het ECG"),
+               fmt="{:.0f}", digits=0),
 )
 
 BY_KEY: Mapping[str, MetricSpec] = {m.key: m for m in METRICS}

@@ -41,13 +41,14 @@ from biofeedback.care import CareOrigin, CareStage
 from biofeedback.step_pacer import (DistressSource, DoneReason, PacingConfig, StepEvent, StepEventKind, StepPacer,
                                     StepTiming)
 from devices.source import HeartSource, PlaybackClock
-from devices.stream import AccChunk, EcgChunk, HeartSample, LinkEvent, LinkState, StreamItem
+from devices.stream import AccChunk, EcgChunk, LinkEvent, LinkState, StreamItem
 from sessions import metric_registry as registry
 from sessions.events import EventKind, GroundingReason, SessionPhase, StepKind, event_data
 from sessions.exercises import SENSES, CommonTexts, Prompt, Script, Step
 from sessions.exercises.model import SpeechTime, estimated_speech
 from sessions.i18n import tr
 from sessions.store import SessionWriter
+from sessions.strap_signals import ChestBreath, EcgBeats
 from sessions.therapist import therapist_intro
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ class LiveState:
     artefacts: int = 0
     rr_ms: float | None = None
     """The latest RR as the strap sent it (raw, also when it is flagged)."""
+    last_beat_t: float | None = None
+    """Source time of the latest beat: the views say "no signal for 40 s" and leave a gap when it is old."""
     addons: dict[str, str] = field(default_factory=dict)
     """Status of add-ons by name, e.g. ``{"mqtt": "connected"}`` (see :meth:`SessionRunner.set_addon_status`)."""
     banner: str | None = None
@@ -256,6 +259,12 @@ class SessionRunner:
         self._held_total = 0.0
         self._held_at: float | None = None
         self._last_steps_t = 0.0
+        self._ecg: EcgBeats | None = None
+        """The strap's ECG (a Polar H10), once its first chunk came: beats are paired with it."""
+        self._chest: ChestBreath | None = None
+        """Breathing measured by the chest accelerometer, once its first chunk came (None: not measured)."""
+        self._chest_tried = False
+        self._ecg_ectopic = 0
 
     # --- the narrow surface views and add-ons use -------------------------------------------------
     @property
@@ -517,15 +526,26 @@ class SessionRunner:
         if isinstance(item, LinkEvent):
             self._on_link(item)
             return
-        if isinstance(item, (EcgChunk, AccChunk)):
-            return  # not used yet
+        if isinstance(item, EcgChunk):
+            self._on_ecg(item)
+            return
+        if isinstance(item, AccChunk):
+            self._on_acc(item)
+            return
         self.writer.payload(item.t, item.payload)
         self._state.contact = item.contact.value
+        ecg = self._ecg if self._ecg is not None and self._ecg.live(item.t) else None
         for rr, bt in zip(item.rr_ticks, item.beat_t):
             after_gap = item.after_gap and bt == item.beat_t[0]
-            self.writer.beat(bt, rr, after_gap)
-            for beat in self.engine.add_beat(bt, rr, after_gap):
-                self._on_labelled(beat)
+            idx = self.writer.beat(bt, rr, after_gap)
+            if ecg is not None:
+                ecg.matcher.add_strap(idx, bt, rr, after_gap)
+            else:
+                self._release_beats(item.t)  # whatever still waited for an ECG that stopped goes first
+                for beat in self.engine.add_beat(bt, rr, after_gap):
+                    self._on_labelled(beat)
+        if ecg is not None:
+            self._release_beats(item.t)
         if item.t >= self._next_breathing:
             self._update_breathing(item.t)
         spectral = self.engine.spectral_due(item.t)
@@ -536,14 +556,94 @@ class SessionRunner:
             while self._next_row <= item.t:
                 self._next_row += METRICS_EVERY_S
 
+    # --- what a Polar H10 streams besides RR (see sessions/strap_signals.py) -----------------
+    def _on_ecg(self, chunk: EcgChunk) -> None:
+        self.writer.signal_frame(chunk.t, "ecg", chunk.fs, chunk.samples_uv, chunk.payload, chunk.after_gap)
+        if self._ecg is None:
+            self._ecg = EcgBeats()
+            self._record(EventKind.ECG, chunk.t, state="started", fs=chunk.fs)
+        elif chunk.after_gap or not self._ecg.live(chunk.t):
+            self._record(EventKind.ECG, chunk.t, state="resumed", fs=chunk.fs)
+        self._ecg.feed(chunk)
+        self._release_beats(chunk.t)
+
+    def _release_beats(self, now: float) -> None:
+        """Strap beats the ECG has judged (or that waited long enough) go on to the artefact handling."""
+        if self._ecg is None:
+            return
+        beats, orphans = self._ecg.release(now)
+        self._take_matched(beats, orphans)
+
+    def _take_matched(self, beats: Sequence[Any], orphans: Sequence[Any]) -> None:
+        assert self._ecg is not None
+        for o in orphans:
+            self.writer.ecg_beat(o.t, o.label, None)
+        for m in beats:
+            b = m.beat
+            if m.ecg_label is not None and m.ecg_t is not None:
+                self.writer.ecg_beat(m.ecg_t, m.ecg_label, b.index)
+                self._ecg_ectopic += m.ectopic
+            for beat in self.engine.add_beat(b.t, b.rr_ticks, b.after_gap, m.ectopic):
+                self._on_labelled(beat)
+        v = self._state.values
+        v["ecg_only_beats"] = float(self._ecg.matcher.ecg_only)
+        v["strap_only_beats"] = float(self._ecg.matcher.strap_only)
+        v["ecg_ectopic_beats"] = float(self._ecg_ectopic)
+
+    def _on_acc(self, chunk: AccChunk) -> None:
+        self.writer.signal_frame(chunk.t, "acc", chunk.fs, chunk.samples_mg, chunk.payload, chunk.after_gap)
+        if self._chest is None:
+            if self._chest_tried:
+                return
+            self._chest_tried = True
+            self._chest = ChestBreath.create(chunk.fs)
+            if self._chest is None:
+                return
+        pacer = self._state.pacer_rate
+        for breath in self._chest.feed(chunk):
+            self._record_breath(breath, pacer)
+        r = self._chest.reading(chunk.t, pacer, self._pacer_phase_fn())
+        self._set_breath_values(r.rate_bpm, r.depth, r.phase_lag_s, r.rate_match)
+
+    def _pacer_phase_fn(self) -> Callable[[float], float | None]:
+        def phase(t: float) -> float | None:
+            p = self.pacer_phase_at(t) if t >= self._state.t else None
+            return None if p is None else p.phase
+        return phase
+
+    def _set_breath_values(self, rate: float | None, depth: float | None, lag: float | None, match: float | None) -> None:
+        v = self._state.values
+        v["chest_breathing_rate"], v["breath_depth"], v["pacer_phase_lag_s"] = rate, depth, lag
+        v["pacer_rate_match"] = None if match is None else 100.0 * match
+
+    def _record_breath(self, breath: Any, pacer: float | None) -> None:
+        """One measured breath as an event at its end (review draws them; the rate is 60 / its length)."""
+        data: dict[str, float] = {}
+        for key in ("t_end", "t", "duration_s", "depth", "inhale_s", "phase_lag_s"):
+            value = breath.get(key) if isinstance(breath, dict) else getattr(breath, key, None)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                data[key] = float(value)
+        t = data.pop("t_end", data.pop("t", self._t))
+        data.pop("t", None)
+        if data.get("duration_s"):
+            data["rate"] = round(60.0 / data["duration_s"], 2)
+        self._record(EventKind.BREATH, t, **data, pacer_rate=pacer)
+
+    def measured_breathing(self) -> float | None:
+        """The breathing rate the chest accelerometer measures now (None: no H10, moving, or not known yet)."""
+        return self._state.values.get("chest_breathing_rate")
+
     def _on_labelled(self, beat: LabelledBeat) -> None:
         s = self._state
         self.writer.label(beat.index, beat.label.value)
         s.beats += 1
         s.rr_ms = beat.rr_ms
+        s.last_beat_t = beat.t if s.last_beat_t is None else max(s.last_beat_t, beat.t)
         if not beat.is_nn:
             s.artefacts += 1
-        bpm = self._heart.add(beat.t, beat.rr_ms, beat.is_nn)
+        # The stream's first RR runs from a beat the strap may have half seen and has nothing to be judged
+        # against: it is kept and labelled, but not drawn or counted as the heart rate now.
+        bpm = self._heart.add(beat.t, beat.rr_ms, beat.is_nn and beat.index > 0)
         if math.isfinite(bpm) or self._last_nn_t is None or beat.t - self._last_nn_t > HOLE_AFTER_S:
             # The curve joins NN beats across a flagged beat or two (a bigeminy still shows its wave) and
             # leaves a hole only where no NN beat came for a while.
@@ -586,9 +686,11 @@ class SessionRunner:
             s.values["calm"] = self.calm.update(sp.t, coherence=sp.coherence)
         if self.guide is not None:
             recent = self.engine.recent_dominant_hz()
-            # Only a confident breathing rate may pull the pacer; "unknown" is None, not a guess.
-            self.guide.observe(BodySignal(recent if recent is not None else sp.dominant_hz, sp.coherence,
-                                          estimate.rate_bpm if estimate is not None else None))
+            # Only a confident breathing rate may pull the pacer; "unknown" is None, not a guess. Breathing
+            # measured at the chest (an H10, not moving) is used instead of the estimate from RSA.
+            measured = self.measured_breathing()
+            own = measured if measured is not None else (estimate.rate_bpm if estimate is not None else None)
+            self.guide.observe(BodySignal(recent if recent is not None else sp.dominant_hz, sp.coherence, own))
         if self._assessment_window is not None and sp.t >= self._assessment_window[0]:
             self._assessment_coh.append(sp.coherence)
 
@@ -840,11 +942,16 @@ class SessionRunner:
         if self.guide is None:
             estimate = self._breathing_estimate
             own = estimate.rate_bpm if estimate else None
+            confidence = estimate.confidence if estimate else None
+            measured = self.measured_breathing()
+            if measured is not None:
+                # Measured at the chest beats the guess from the heart's rhythm: a confident start there.
+                own, confidence = measured, 1.0
             if self.bedtime and own is not None and math.isfinite(own):
                 # Bedtime: never faster than the person breathes (the guide rounds to its grid, so round down).
                 own = math.floor(own / START_GRID + 1e-9) * START_GRID
             self.guide = ResonanceGuide(t0=lt, breathing_rate=own,
-                                        breathing_confidence=estimate.confidence if estimate else None,
+                                        breathing_confidence=confidence,
                                         resonance_rate=self.resonance_rate, inhale_fraction=setting.inhale_fraction)
             self._pacer_history.append((t, self.guide.rate))
             self._record(EventKind.PACER_RATE, t, rate=self.guide.rate, **{"from": None},
@@ -926,6 +1033,8 @@ class SessionRunner:
 
     def _finish(self) -> RunResult:
         self._flush_display()
+        if self._ecg is not None:
+            self._take_matched(*self._ecg.flush())
         # The last beat's label becomes final only now: record it like every other.
         for beat in self.engine.flush():
             self._on_labelled(beat)

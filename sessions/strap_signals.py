@@ -1,0 +1,170 @@
+"""What a Polar H10 streams besides RR, turned into what the session uses: ECG beat classes, measured breathing.
+
+Why a module of its own: the runner stays one loop over items; here the ECG chunks go through the
+beat classifier (:mod:`biofeedback.beat_morphology`) and are paired with the strap's beats
+(:class:`biofeedback.ecg_match.BeatMatcher`), and the chest accelerometer goes through the breathing
+estimator (:mod:`biofeedback.chest_breathing`). A strap without ECG or ACC never creates these, and
+the session runs exactly as before.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from biofeedback.ecg import RPeakDetector
+from biofeedback.ecg_match import BeatMatcher, MatchedBeat, OrphanEcgBeat, SampleClock
+from devices.stream import AccChunk, EcgChunk
+
+log = logging.getLogger(__name__)
+
+ECG_DELAY_S = 0.5
+"""How far behind the newest sample the classifier's beats are final (its detector reports within
+about 0.3 s; a beat found by search-back comes later and is counted as the ECG's alone)."""
+ECG_STALE_S = 3.0
+"""No ECG chunk for this long: the strap's beats go on without waiting for it."""
+BREATH_STALE_S = 10.0
+"""No accelerometer chunk for this long: the measured breathing is no longer current."""
+
+
+class _Beat(Protocol):
+    index: int
+    label: str
+
+
+class _Detected:
+    """A beat from the R-peak detector alone (no shape judged): class Q, unclassified."""
+
+    __slots__ = ("index", "label")
+
+    def __init__(self, index: int) -> None:
+        self.index, self.label = index, "Q"
+
+
+class _DetectorOnly:
+    """Beat detection without classification, for when :mod:`biofeedback.beat_morphology` is not there."""
+
+    def __init__(self, fs: float) -> None:
+        self._det = RPeakDetector(fs)
+
+    def feed(self, samples: Any) -> list[_Detected]:
+        return [_Detected(p.index) for p in self._det.feed(np.asarray(samples, dtype=float))]
+
+
+def _new_classifier(fs: float) -> Any:
+    try:
+        morphology = importlib.import_module("biofeedback.beat_morphology")
+    except ImportError:
+        log.info("No ECG beat classifier in this version: ECG beats are detected, not classified.")
+        return _DetectorOnly(fs)
+    return morphology.EcgBeatClassifier(fs)
+
+
+class EcgBeats:
+    """ECG chunks -> classified beats on the session clock -> paired with the strap's beats."""
+
+    def __init__(self) -> None:
+        self.matcher = BeatMatcher()
+        self._classifier: Any = None
+        self._clock = SampleClock()
+        self._fs = math.nan
+        self.last_t = -math.inf
+        self.chunks = 0
+
+    def feed(self, chunk: EcgChunk) -> None:
+        n = len(chunk.samples_uv)
+        if not n:
+            return
+        if self._classifier is None or chunk.after_gap or chunk.fs != self._fs:
+            # After lost frames the sample count no longer tells time: start afresh (template relearned).
+            self._classifier = _new_classifier(chunk.fs)
+            self._clock = SampleClock()
+            self._fs = chunk.fs
+            self.matcher.ecg_gap(chunk.t - (n - 1) / chunk.fs)
+        self._clock.add(n, chunk.t, chunk.fs)
+        for beat in self._classifier.feed(np.asarray(chunk.samples_uv, dtype=float)):
+            self.matcher.add_ecg(self._clock.time_of(beat.index), str(beat.label))
+        self.matcher.ecg_covered(chunk.t - ECG_DELAY_S)
+        self.last_t = chunk.t
+        self.chunks += 1
+
+    def live(self, now: float) -> bool:
+        return now - self.last_t < ECG_STALE_S
+
+    def release(self, now: float) -> tuple[list[MatchedBeat], list[OrphanEcgBeat]]:
+        """Strap beats ready for the artefact handling (all of them once the ECG stopped), and ECG-only beats."""
+        beats = self.matcher.release(now) if self.live(now) else self.matcher.flush()
+        return beats, self.matcher.take_orphans()
+
+    def flush(self) -> tuple[list[MatchedBeat], list[OrphanEcgBeat]]:
+        return self.matcher.flush(), self.matcher.take_orphans()
+
+
+@dataclass
+class BreathReading:
+    """The measured breathing now (None where unknown)."""
+
+    rate_bpm: float | None = None
+    depth: float | None = None
+    moving: bool = False
+    phase_lag_s: float | None = None
+    rate_match: float | None = None
+
+
+class ChestBreath:
+    """Chest accelerometer chunks -> breaths, rate, depth, motion, and how closely the pacer is followed."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.est = estimator
+        self.last_t = -math.inf
+        self.chunks = 0
+
+    @staticmethod
+    def create(fs: float) -> "ChestBreath | None":
+        try:
+            module = importlib.import_module("biofeedback.chest_breathing")
+        except ImportError:
+            log.info("No chest-breathing estimator in this version: the accelerometer is recorded only.")
+            return None
+        return ChestBreath(module.ChestBreathing(fs))
+
+    def feed(self, chunk: AccChunk) -> list[Any]:
+        """The breaths completed by this chunk (as the estimator reports them)."""
+        self.last_t = chunk.t
+        self.chunks += 1
+        return list(self.est.feed(chunk.t, np.asarray(chunk.samples_mg, dtype=float).reshape(-1, 3)) or [])
+
+    def current(self, now: float) -> bool:
+        return now - self.last_t < BREATH_STALE_S
+
+    def reading(self, now: float, pacer_rate: float | None, pacer_phase_at: Any) -> BreathReading:
+        if not self.current(now):
+            return BreathReading()
+        moving = bool(getattr(self.est, "moving", False))
+        rate = _finite(getattr(self.est, "rate_per_min", None))
+        depth = _finite(getattr(self.est, "depth", None))
+        out = BreathReading(rate_bpm=None if moving else rate, depth=None if moving else depth, moving=moving)
+        if pacer_rate is not None and not moving and rate is not None:
+            follow = self.est.follow(pacer_rate, pacer_phase_at)
+            out.phase_lag_s = _finite(_field(follow, "phase_lag_s"))
+            out.rate_match = _finite(_field(follow, "rate_match"))
+        return out
+
+
+def _field(obj: Any, name: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None

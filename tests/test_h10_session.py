@@ -1,0 +1,75 @@
+"""A session on a real Polar H10's ECG and RR: the ECG recorded, beats paired and classified, the rest unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from biofeedback.artefacts import classify_series
+from sessions.events import EventKind
+from sessions.exercises import load_common, load_script
+from sessions.review.record import load_record
+from sessions.runner import SessionRunner
+from sessions.store import SessionWriter
+from tests.h10kit import FRAME, H10Recording
+
+
+def _run(tmp_path, with_ecg: bool, seconds: float = 240.0):
+    source = H10Recording(seconds=seconds, ecg=with_ecg)
+    path = tmp_path / f"h10-{with_ecg}.biofeedback.sqlite"
+    writer = SessionWriter(path, {"script": "safe-place", "language": "en"})
+    runner = SessionRunner(source, load_script("safe-place", "en"), load_common("en"), writer, duration_s=seconds - 5)
+    asyncio.run(runner.run())
+    writer.close()
+    return runner, load_record(path), source
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("h10")
+    return _run(tmp, True), _run(tmp, False)
+
+
+def test_the_ecg_is_recorded_frame_by_frame_and_comes_back_exact(sessions):
+    (runner, rec, source), _ = sessions
+    frames = len(source.ecg) // FRAME
+    assert rec.ecg is not None and len(rec.ecg.values) == frames * FRAME
+    assert np.array_equal(rec.ecg.values, source.ecg[:frames * FRAME])
+    db = sqlite3.connect(rec.path)
+    assert db.execute("SELECT COUNT(*) FROM signal_frames WHERE kind = 'ecg'").fetchone()[0] == frames
+    db.close()
+    assert [e.data["state"] for e in rec.events_of(EventKind.ECG)] == ["started"]
+
+
+def test_strap_beats_are_paired_with_the_ecg_and_the_rest_counted(sessions):
+    (runner, rec, _), _ = sessions
+    n = len(rec.beat_t)
+    paired = int((rec.ecg_labels != "").sum())
+    assert paired >= 0.97 * n, f"{paired} of {n} strap beats found in the ECG"
+    v = runner.state.values
+    assert v["strap_only_beats"] == n - paired - sum(1 for t in rec.beat_t if t < 1.5 or t > rec.ecg.t[-1] - 1)
+    assert v["ecg_only_beats"] == int((rec.ecg_beat_labels != "").sum()) - paired
+    assert v["ecg_only_beats"] <= 0.03 * n
+    assert not np.isnan(rec.metrics["ecg_only_beats"]).all()
+
+
+def test_an_ecg_verdict_of_ectopic_makes_the_beat_ectopic(sessions):
+    (runner, rec, _), _ = sessions
+    ectopic_by_ecg = np.isin(rec.ecg_labels, ["V", "S", "F"])
+    assert (rec.labels[ectopic_by_ecg] == "ectopic").all()
+    assert runner.state.values["ecg_ectopic_beats"] == int(ectopic_by_ecg.sum())
+
+
+def test_without_ecg_labels_are_exactly_the_rr_ones(sessions):
+    (_, with_ecg, _), (_, plain, _) = sessions
+    assert plain.ecg is None and plain.ecg_labels is None
+    offline = [b.label.value for b in classify_series(plain.rr_ticks.tolist(), plain.beat_t.tolist())]
+    assert plain.labels.tolist() == offline
+    assert plain.rr_ticks.tolist() == with_ecg.rr_ticks.tolist()
+    # Beats the ECG does not call ectopic keep their RR label (the pause after an ECG-found one aside).
+    differ = Counter(a for a, b in zip(with_ecg.labels, plain.labels) if a != b)
+    assert set(differ) <= {"ectopic", "long", "normal"}
