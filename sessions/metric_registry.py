@@ -112,11 +112,13 @@ METRICS: tuple[MetricSpec, ...] = (
     # Measured by a Polar H10's chest accelerometer (None with any other strap, and while the person moves).
     MetricSpec("chest_breathing_rate", "cbr", "session", _l("breathing rate, measured", "ademtempo, gemeten"), "/min",
                "{:.1f}", colour="#117a65", gui_colour="#8fb3a8", published=True),
-    MetricSpec("breath_depth", "bdepth", "session", _l("breath depth", "ademdiepte"), "mG", "{:.0f}"),
+    MetricSpec("breath_depth", "bdepth", "session", _l("breath depth, against the usual", "ademdiepte, tegen de gewone"),
+               fmt="{:.2f}", digits=2),
     MetricSpec("pacer_phase_lag_s", "plag", "session", _l("lag behind the pacer", "achterstand op de ademgids"), "s",
                "{:.1f}", digits=2, published=True),
-    MetricSpec("pacer_rate_match", "pmatch", "session", _l("following the pacer", "volgt de ademgids"), "%", "{:.0f}",
-               digits=0, published=True),
+    MetricSpec("pacer_rate_match", "pmatch", "session",
+               _l("measured rate against the pacer", "gemeten tempo tegen de ademgids"), "%", "{:.0f}", digits=0,
+               published=True),
     # The strap's beats checked against its own ECG (counts since the start).
     MetricSpec("ecg_only_beats", "ecgonly", "session", _l("beats only in the ECG", "slagen alleen in het ECG"),
                fmt="{:.0f}", digits=0),

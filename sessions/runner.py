@@ -128,6 +128,8 @@ class LiveState:
     """The rhythm is too irregular for HRV to mean anything (e.g. atrial fibrillation): the calm score and
     coherence are not shown, the pacer goes on, and the views show one calm sentence."""
     done_reason: str | None = None
+    following: bool | None = None
+    """The chest accelerometer (a Polar H10) shows the breath following the pacer (None: not measured)."""
     bedtime: bool = False
     """Bedtime mode: the views show only a dim pacer (no numbers, no curves) and close themselves at the end."""
 
@@ -510,6 +512,8 @@ class SessionRunner:
                 self.guide.pacer.request_rate(self._ramp.pop(0)[1])
             tick, decisions = self.guide.advance(lt)
             self._state.pacer = tick.phase if self._pacer_visible else None
+            if self._chest is not None and self._state.pacer is not None:
+                self._chest.pacer_seen(t, self._state.pacer.phase)
             for d in decisions:
                 self._record_decision(t, d)
             for change in tick.changes:
@@ -602,14 +606,14 @@ class SessionRunner:
         pacer = self._state.pacer_rate
         for breath in self._chest.feed(chunk):
             self._record_breath(breath, pacer)
-        r = self._chest.reading(chunk.t, pacer, self._pacer_phase_fn())
+        r = self._chest.reading(chunk.t, pacer)
         self._set_breath_values(r.rate_bpm, r.depth, r.phase_lag_s, r.rate_match)
+        self._state.following = r.following if pacer is not None else None
 
-    def _pacer_phase_fn(self) -> Callable[[float], float | None]:
-        def phase(t: float) -> float | None:
-            p = self.pacer_phase_at(t) if t >= self._state.t else None
-            return None if p is None else p.phase
-        return phase
+    def chest_phase_at(self, t: float) -> tuple[str | None, float]:
+        """The measured breath at source time ``t``: 'inhale'/'exhale' and how far into it (0-1), or (None, 0)
+        without a chest accelerometer, while moving or before the breathing is clear (the window's ring)."""
+        return self._chest.phase_at(t) if self._chest is not None else (None, 0.0)
 
     def _set_breath_values(self, rate: float | None, depth: float | None, lag: float | None, match: float | None) -> None:
         v = self._state.values
@@ -618,16 +622,10 @@ class SessionRunner:
 
     def _record_breath(self, breath: Any, pacer: float | None) -> None:
         """One measured breath as an event at its end (review draws them; the rate is 60 / its length)."""
-        data: dict[str, float] = {}
-        for key in ("t_end", "t", "duration_s", "depth", "inhale_s", "phase_lag_s"):
-            value = breath.get(key) if isinstance(breath, dict) else getattr(breath, key, None)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                data[key] = float(value)
-        t = data.pop("t_end", data.pop("t", self._t))
-        data.pop("t", None)
-        if data.get("duration_s"):
-            data["rate"] = round(60.0 / data["duration_s"], 2)
-        self._record(EventKind.BREATH, t, **data, pacer_rate=pacer)
+        duration = float(breath.duration)
+        self._record(EventKind.BREATH, float(breath.end), duration_s=round(duration, 3),
+                     rate=round(60.0 / duration, 2) if duration > 0 else None, depth=round(float(breath.depth_mg), 1),
+                     inhale_s=round(float(breath.inhale_s), 3), pacer_rate=pacer)
 
     def measured_breathing(self) -> float | None:
         """The breathing rate the chest accelerometer measures now (None: no H10, moving, or not known yet)."""

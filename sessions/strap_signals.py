@@ -114,15 +114,21 @@ class BreathReading:
     moving: bool = False
     phase_lag_s: float | None = None
     rate_match: float | None = None
+    """Measured rate / pacer rate (1 = the same)."""
+    following: bool = False
+    """The breath follows the pacer: rate within 10 %, lag within a quarter breath, steadily."""
 
 
 class ChestBreath:
     """Chest accelerometer chunks -> breaths, rate, depth, motion, and how closely the pacer is followed."""
 
-    def __init__(self, estimator: Any) -> None:
+    def __init__(self, estimator: Any, history: Any) -> None:
         self.est = estimator
+        self.history = history
+        """The pacer's phase over the last minute and a half (the follow figures look back at breath starts)."""
         self.last_t = -math.inf
         self.chunks = 0
+        self.now = BreathReading()
 
     @staticmethod
     def create(fs: float) -> "ChestBreath | None":
@@ -131,7 +137,17 @@ class ChestBreath:
         except ImportError:
             log.info("No chest-breathing estimator in this version: the accelerometer is recorded only.")
             return None
-        return ChestBreath(module.ChestBreathing(fs))
+        return ChestBreath(module.ChestBreathing(fs), module.PacerHistory())
+
+    def pacer_seen(self, t: float, phase: float) -> None:
+        self.history.add(t, phase)
+
+    def phase_at(self, t: float) -> tuple[str | None, float]:
+        """Inhale/exhale and how far into it (0-1) at ``t``, from the chest; (None, 0) when not known."""
+        if not self.current(t):
+            return None, 0.0
+        kind, progress = self.est.phase(t)
+        return (None if kind is None else str(kind)), float(progress)
 
     def feed(self, chunk: AccChunk) -> list[Any]:
         """The breaths completed by this chunk (as the estimator reports them)."""
@@ -142,26 +158,24 @@ class ChestBreath:
     def current(self, now: float) -> bool:
         return now - self.last_t < BREATH_STALE_S
 
-    def reading(self, now: float, pacer_rate: float | None, pacer_phase_at: Any) -> BreathReading:
+    def reading(self, now: float, pacer_rate: float | None) -> BreathReading:
         if not self.current(now):
-            return BreathReading()
+            self.now = BreathReading()
+            return self.now
         moving = bool(getattr(self.est, "moving", False))
         rate = _finite(getattr(self.est, "rate_per_min", None))
         depth = _finite(getattr(self.est, "depth", None))
         out = BreathReading(rate_bpm=None if moving else rate, depth=None if moving else depth, moving=moving)
         if pacer_rate is not None and not moving and rate is not None:
-            follow = self.est.follow(pacer_rate, pacer_phase_at)
-            out.phase_lag_s = _finite(_field(follow, "phase_lag_s"))
-            out.rate_match = _finite(_field(follow, "rate_match"))
+            try:
+                follow = self.est.follow(pacer_rate, self.history)
+            except ValueError:  # no pacer phase seen yet
+                follow = None
+            if follow is not None:
+                out.phase_lag_s, out.rate_match = _finite(follow.lag_s), _finite(follow.rate_match)
+                out.following = bool(follow.following)
+        self.now = out
         return out
-
-
-def _field(obj: Any, name: str) -> Any:
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)
 
 
 def _finite(value: Any) -> float | None:

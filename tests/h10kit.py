@@ -16,10 +16,12 @@ import numpy as np
 
 from biofeedback.ecg import detect_r_peaks
 from devices.source import HeartSource, PlaybackClock
-from devices.stream import Contact, EcgChunk, HeartSample, LinkEvent, LinkState, StreamItem, ms_to_ticks
+from devices.chest_motion import chest_acc
+from devices.stream import AccChunk, Contact, EcgChunk, HeartSample, LinkEvent, LinkState, StreamItem, ms_to_ticks
 
 H10_ECG = Path(__file__).resolve().parents[2] / "shared" / "data" / "polar-h10" / "ecg_detectpvc.csv.gz"
 FRAME = 73  # samples per H10 ECG notification
+ACC_FS, ACC_FRAME = 50.0, 36  # the H10's accelerometer at 50 Hz, samples per notification
 
 
 def load_h10() -> tuple[np.ndarray, np.ndarray, list[float]]:
@@ -55,7 +57,10 @@ class H10Recording(HeartSource):
 
     name = "replay"
 
-    def __init__(self, seconds: float | None = None, speed: float | None = None, ecg: bool = True) -> None:
+    def __init__(self, seconds: float | None = None, speed: float | None = None, ecg: bool = True,
+                 breath_rate: float | None = None, motion: tuple[tuple[float, float], ...] = ()) -> None:
+        """``breath_rate``: also a chest accelerometer (synthesised by :mod:`devices.chest_motion` around the
+        real beats) of someone breathing at this rate per minute; ``motion``: (start, seconds) of turning over."""
         super().__init__()
         self.clock = PlaybackClock(speed)
         self.ecg_t, self.ecg, rr = load_h10()
@@ -67,6 +72,11 @@ class H10Recording(HeartSource):
         self.ecg_t, self.ecg = self.ecg_t[sel] - 1.0, self.ecg[sel]
         self.with_ecg = ecg
         self.fs = (len(self.ecg_t) - 1) / (self.ecg_t[-1] - self.ecg_t[0])
+        self.acc_t = self.acc = None
+        if breath_rate is not None:
+            self.acc_t = np.arange(0.0, float(self.ecg_t[-1]), 1.0 / ACC_FS)
+            lung = 0.5 - 0.5 * np.cos(2 * np.pi * breath_rate / 60.0 * self.acc_t)
+            self.acc = chest_acc(self.acc_t, lung, self.beat_t.tolist(), rng=np.random.default_rng(7), motion=motion)
 
     def now(self) -> float:
         return self.clock.now()
@@ -77,6 +87,10 @@ class H10Recording(HeartSource):
             for k in range(FRAME, len(self.ecg), FRAME):
                 t = float(self.ecg_t[k - 1])
                 out.append((t, EcgChunk(t, 130.0, tuple(int(v) for v in self.ecg[k - FRAME:k]))))
+        if self.acc is not None and self.acc_t is not None:
+            for k in range(ACC_FRAME, len(self.acc), ACC_FRAME):
+                t = float(self.acc_t[k - 1])
+                out.append((t, AccChunk(t, ACC_FS, tuple(tuple(int(v) for v in s) for s in self.acc[k - ACC_FRAME:k]))))
         # One notification a second with the beats that ended in it (as a strap sends them).
         bt, rr = self.beat_t, self.rr
         for sec in range(1, int(bt[-1]) + 2):

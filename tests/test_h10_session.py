@@ -73,3 +73,25 @@ def test_without_ecg_labels_are_exactly_the_rr_ones(sessions):
     # Beats the ECG does not call ectopic keep their RR label (the pause after an ECG-found one aside).
     differ = Counter(a for a, b in zip(with_ecg.labels, plain.labels) if a != b)
     assert set(differ) <= {"ectopic", "long", "normal"}
+
+
+def test_measured_breathing_guides_the_pacer_and_is_recorded(tmp_path):
+    """Breathing at 8/min measured at the chest: the pacer starts there (the heart's rhythm, full of PVCs,
+    gives no confident rate), breaths are recorded, and the follow figures are live."""
+    source = H10Recording(seconds=300, breath_rate=8.0)
+    path = tmp_path / "h10-acc.biofeedback.sqlite"
+    writer = SessionWriter(path, {"script": "safe-place", "language": "en"})
+    runner = SessionRunner(source, load_script("safe-place", "en"), load_common("en"), writer, duration_s=295)
+    asyncio.run(runner.run())
+    writer.close()
+    rec = load_record(path)
+    assert rec.acc is not None and rec.acc.values.shape[1] == 3
+    breaths = rec.events_of(EventKind.BREATH)
+    assert len(breaths) >= 25
+    rates = [e.data["rate"] for e in breaths[3:]]
+    assert abs(float(np.median(rates)) - 8.0) <= 0.5
+    first = rec.events_of(EventKind.PACER_RATE)[0].data["rate"]
+    assert first == pytest.approx(8.0, abs=0.5)
+    measured = rec.metrics["chest_breathing_rate"]
+    assert np.nanmedian(measured) == pytest.approx(8.0, abs=0.5)
+    assert np.isfinite(rec.metrics["pacer_rate_match"]).any() and runner.state.following is not None
