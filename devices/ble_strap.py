@@ -5,6 +5,12 @@ been seen to drop at 30 s and 150 s), so after the first successful connection t
 trying with backoff for as long as the session runs, marks the gap, and never invents RR across
 it. Only a failure *before* the first connection ends the stream, with one sentence saying what
 to do.
+
+The profile follows what the strap offers: a plain Heart Rate Service strap streams heart rate and
+RR only; a strap that also has Polar's PMD service (the H10) gets its ECG (130 Hz) and chest
+accelerometer (50 Hz, 8 G) started after every connect (:mod:`devices.pmd_control`), their frames
+put on the session clock by :class:`~devices.pmd_stream.PmdStream`, and stopped on close. A
+measurement the strap will not start is left out and said once, in the ``device_info`` event.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ from devices.hrm import (
     HEART_RATE_SERVICE_UUID,
 )
 from devices.notifications import NotificationProcessor
+from devices.pmd import PMD_SERVICE_UUID, MeasurementType
+from devices.pmd_control import PmdControl, PmdUnavailable
+from devices.pmd_stream import PmdStream
 from devices.source import HeartSource
 from devices.stream import LinkEvent, LinkState, StreamItem
 
@@ -157,6 +166,7 @@ class BleStrap(HeartSource):
         find: Callable[[str, float], Awaitable[Any]] = find_strap,
         client_factory: Callable[[Any, Callable[[Any], None]], Any] = _bleak_client,
         clock: Callable[[], float] = time.monotonic,
+        pmd: bool = True,
     ) -> None:
         super().__init__()
         self.target = target
@@ -166,12 +176,15 @@ class BleStrap(HeartSource):
         self._client_factory = client_factory
         self._clock = clock
         self._t0 = clock()
-        self._queue: asyncio.Queue[tuple[float, bytes] | tuple[float, None]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[float, str, bytes | None]] = asyncio.Queue()
         self.processor = NotificationProcessor()
         self.device_address: str | None = None
+        self.pmd = pmd
+        self.pmd_stream = PmdStream()
+        self._pmd: PmdControl | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.name, "target": self.target, "address": self.device_address}
+        return {"kind": self.name, "target": self.target, "address": self.device_address, "pmd": self.pmd}
 
     def _now(self) -> float:
         return self._clock() - self._t0
@@ -180,10 +193,48 @@ class BleStrap(HeartSource):
         return self._now()
 
     def _on_notify(self, _char: Any, data: bytearray) -> None:
-        self._queue.put_nowait((self._now(), bytes(data)))
+        self._queue.put_nowait((self._now(), "hr", bytes(data)))
+
+    def _on_pmd_data(self, _char: Any, data: bytearray) -> None:
+        self._queue.put_nowait((self._now(), "pmd", bytes(data)))
 
     def _on_disconnect(self, _client: Any) -> None:
-        self._queue.put_nowait((self._now(), None))
+        self._queue.put_nowait((self._now(), "down", None))
+
+    async def _start_pmd(self, client: Any) -> dict[str, Any]:
+        """ECG and ACC on a strap with the PMD service; what streams (or why not) for ``device_info``."""
+        self._pmd = None
+        services = getattr(client, "services", None)
+        if not self.pmd or services is None or services.get_service(PMD_SERVICE_UUID) is None:
+            return {}
+        control = PmdControl(client, self._on_pmd_data)
+        info: dict[str, Any] = {"pmd": {}}
+        try:
+            offered = await control.open()
+        except Exception as err:  # noqa: BLE001 - heart rate goes on without PMD
+            log.warning("The strap's PMD service could not be opened (%s); heart rate only", _describe(err))
+            return {"pmd_unavailable": {"pmd": f"the PMD service could not be opened ({_describe(err)})"}}
+        self._pmd = control
+        for measurement in (MeasurementType.ECG, MeasurementType.ACC):
+            name = measurement.name.lower()
+            if measurement not in offered:
+                continue
+            try:
+                started = await control.start(measurement)
+            except PmdUnavailable as err:
+                log.warning("Going on without %s: %s", name, err)
+                info.setdefault("pmd_unavailable", {})[name] = str(err)
+                continue
+            self.pmd_stream.expect(measurement, started.rate_hz)
+            info["pmd"][name] = started.to_json()
+        return info
+
+    async def _close_link(self, client: Any) -> None:
+        """Stop PMD measurements when the session ends (a dropped link stops them by itself), then let go."""
+        if self._pmd is not None and self.closed:
+            await self._pmd.stop_all()
+        self._pmd = None
+        await _quietly_disconnect(client)
 
     async def _connect_once(self) -> tuple[Any, dict[str, Any]]:
         """Find, connect, subscribe; return the client and what it says about itself."""
@@ -251,21 +302,19 @@ class BleStrap(HeartSource):
                     LinkState.RECONNECTED if connected_once else LinkState.CONNECTED,
                     {"address": info["address"], "name": info.get("name")},
                 )
-                yield LinkEvent(
-                    self._now(),
-                    LinkState.DEVICE_INFO,
-                    {k: v for k, v in info.items() if k in ("battery_pct", "body_location")},
-                )
+                details = {k: v for k, v in info.items() if k in ("battery_pct", "body_location")}
+                details.update(await self._start_pmd(client))
+                yield LinkEvent(self._now(), LinkState.DEVICE_INFO, details)
                 connected_once = True
                 async for item in self._pump():
                     yield item
-                await _quietly_disconnect(client)
+                await self._close_link(client)
                 client = None
                 if not self.closed:
                     await self._sleep(self.backoff.next_delay())
         finally:
             if client is not None:
-                await _quietly_disconnect(client)
+                await self._close_link(client)
 
     async def _pump(self) -> AsyncIterator[StreamItem]:
         """Notifications until the link drops (or the source is closed)."""
@@ -277,12 +326,13 @@ class BleStrap(HeartSource):
                 get.cancel()
                 return
             closing.cancel()
-            t, payload = get.result()
+            t, kind, payload = get.result()
             if payload is None:
                 self.processor.mark_gap(t, "link lost")
+                self.pmd_stream.link_lost()
                 yield LinkEvent(t, LinkState.DISCONNECTED, {"target": self.target})
                 return
-            for item in self.processor.process(t, payload):
+            for item in (self.pmd_stream.feed(t, payload) if kind == "pmd" else self.processor.process(t, payload)):
                 yield item
 
     async def _sleep(self, seconds: float) -> None:

@@ -5,6 +5,10 @@ RR values detected since the last one (up to 9, as fit in a 20-byte payload), HR
 while it locks on, contact loss (the link drops 25 s into a loss of contact), link drops and the
 same link events the real strap code emits. Everything passes through the same decoder and beat
 timing as the real strap.
+
+With ``strap="h10"`` it is a Polar H10: between heart-rate notifications it also serves the PMD
+frames of :mod:`devices.simulated_pmd` (ECG on every beat the heart made, chest movement from its
+breathing), which go through the real strap's :class:`~devices.pmd_stream.PmdStream`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import numpy as np
 from devices.backoff import Backoff
 from devices.hrm import encode_hrm
 from devices.notifications import NotificationProcessor
+from devices.pmd_stream import PmdStream
+from devices.simulated_pmd import ACC_SETTINGS, ECG_SETTINGS, SimulatedPmd
 from devices.simulator import Person, SimBeat, SimulatedHeart
 from devices.source import HeartSource, PlaybackClock
 from devices.stream import TICKS_PER_SECOND, Contact, LinkEvent, LinkState, StreamItem
@@ -37,8 +43,14 @@ class SimulatedStrap(HeartSource):
     name = "simulated"
 
     def __init__(self, person: Person, *, seed: int = 0, speed: float | None = 1.0,
-                 duration_s: float | None = None, profile: str = "custom") -> None:
+                 duration_s: float | None = None, profile: str = "custom", strap: str = "plain",
+                 posture: str = "supine") -> None:
         super().__init__()
+        if strap not in ("plain", "h10"):
+            raise ValueError(f"unknown simulated strap '{strap}'; choose plain or h10")
+        self.strap = strap
+        self.pmd = SimulatedPmd(seed, posture=posture) if strap == "h10" else None
+        self.pmd_stream = PmdStream()
         self.person = person
         self.profile = profile
         self.seed = seed
@@ -49,6 +61,8 @@ class SimulatedStrap(HeartSource):
         self._rng = np.random.default_rng(seed + 1)
         self._pacer_rate: float | None = None
         self.beats: list[SimBeat] = []  # ground truth, for tests and the simulator's own checks
+        self._pending: list[SimBeat] = []
+        self._pmd_down = False
 
     def set_pacer_rate(self, breaths_per_min: float | None) -> None:
         self._pacer_rate = breaths_per_min
@@ -57,7 +71,38 @@ class SimulatedStrap(HeartSource):
         return self.clock.now()
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.name, "profile": self.profile, "seed": self.seed}
+        return {"kind": self.name, "profile": self.profile, "seed": self.seed, "strap": self.strap}
+
+    def _next_beat(self) -> None:
+        beat = self.heart.next_beat(self._pacer_rate)
+        self.beats.append(beat)
+        self._pending.append(beat)
+        if self.pmd is not None:
+            self.pmd.add_beat(beat)
+
+    def _device_info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"battery_pct": 100, "body_location": "chest"}
+        if self.pmd is not None:
+            info["pmd"] = {"ecg": dict(ECG_SETTINGS), "acc": dict(ACC_SETTINGS)}
+        return info
+
+    async def _pmd_items(self, t: float) -> AsyncIterator[StreamItem]:
+        """The H10's ECG and ACC frames that arrive before the heart-rate notification at ``t``."""
+        assert self.pmd is not None
+        while not self.beats or self.beats[-1].t < self.pmd.beats_needed_until:
+            self._next_beat()
+        for frame in self.pmd.frames_until(t, contact=not self._contact_lost(t)):
+            if self._link_down(frame.arrival) is not None:
+                self._pmd_down = True
+                continue
+            await self.clock.wait_until(frame.arrival, self._closed)
+            if self.closed:
+                return
+            if self._pmd_down:
+                self._pmd_down = False
+                self.pmd_stream.link_lost()
+            for item in self.pmd_stream.feed(frame.arrival, frame.payload):
+                yield item
 
     def _link_down(self, t: float) -> tuple[float, float] | None:
         g = self.person.glitches
@@ -76,8 +121,7 @@ class SimulatedStrap(HeartSource):
     async def items(self) -> AsyncIterator[StreamItem]:
         yield LinkEvent(0.0, LinkState.CONNECTING, {"target": "simulated strap", "attempt": 1})
         yield LinkEvent(0.0, LinkState.CONNECTED, {"address": "SIMULATED", "name": "Simulated strap"})
-        yield LinkEvent(0.0, LinkState.DEVICE_INFO, {"battery_pct": 100, "body_location": "chest"})
-        pending: list[SimBeat] = []
+        yield LinkEvent(0.0, LinkState.DEVICE_INFO, self._device_info())
         recent_rr: list[float] = []
         t = 0.0
         n = 0
@@ -89,15 +133,16 @@ class SimulatedStrap(HeartSource):
             n += 1
             if self.duration_s is not None and t > self.duration_s:
                 break
+            if self.pmd is not None:
+                async for item in self._pmd_items(t):
+                    yield item
             await self.clock.wait_until(t, self._closed)
             if self.closed:
                 break
-            while not pending or pending[-1].t <= t - DETECTION_DELAY_S:
-                beat = self.heart.next_beat(self._pacer_rate)
-                self.beats.append(beat)
-                pending.append(beat)
-            ready = [b for b in pending if b.t <= t - DETECTION_DELAY_S]
-            pending = pending[len(ready):]
+            while not self._pending or self._pending[-1].t <= t - DETECTION_DELAY_S:
+                self._next_beat()
+            ready = [b for b in self._pending if b.t <= t - DETECTION_DELAY_S]
+            self._pending = self._pending[len(ready):]
 
             down = self._link_down(t)
             if down is not None:
@@ -115,7 +160,7 @@ class SimulatedStrap(HeartSource):
             if was_down:
                 was_down = False
                 yield LinkEvent(t, LinkState.RECONNECTED, {"address": "SIMULATED", "name": "Simulated strap"})
-                yield LinkEvent(t, LinkState.DEVICE_INFO, {"battery_pct": 100, "body_location": "chest"})
+                yield LinkEvent(t, LinkState.DEVICE_INFO, self._device_info())
 
             if n <= 2:  # locking on: HR=0, then a junk RR the strap should not be trusted with
                 payload = encode_hrm(0, [int(self._rng.integers(40, 160))] if n == 1 else [])

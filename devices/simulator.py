@@ -102,6 +102,9 @@ class SimBeat:
     rr_s: float       # the interval as the strap detects it
     kind: str         # normal, ectopic, compensatory, missed, extra
     breath_rate: float
+    breath_phase: float = 0.0  # 0-1 at ``t`` (0: end of exhale), for the simulated ECG and chest movement
+    morphology: str = "normal"  # the beat's ECG: normal, ventricular, supraventricular; "none": a spurious detection
+    hidden_t: tuple[float, ...] = ()  # beats the heart made inside this interval that the strap missed
 
 
 class SimulatedHeart:
@@ -118,6 +121,7 @@ class SimulatedHeart:
         self._vlf = 0.0
         self._lf_phase = float(self.rng.uniform(0, 2 * math.pi))
         self._pending: list[SimBeat] = []
+        self._kind_rng = np.random.default_rng(seed + 7)  # its own stream: RR stay as they were without it
 
     # --- physiology -------------------------------------------------------------------------
     def stress_level(self, t: float) -> float:
@@ -181,12 +185,14 @@ class SimulatedHeart:
 
     def _ectopic_pair(self, pacer_rate: float | None) -> SimBeat:
         """A premature beat and its compensatory pause; together they span two sinus intervals."""
-        t0 = self.t
+        t0, phase0 = self.t, self.breath_phase
         r1 = self._true_rr(pacer_rate)
         r2 = self._true_rr(pacer_rate)
         premature = r1 * float(self.rng.uniform(0.55, 0.7))
-        self._pending.append(SimBeat(t0 + r1 + r2, r1 + r2 - premature, "compensatory", self.breath_rate))
-        return SimBeat(t0 + premature, premature, "ectopic", self.breath_rate)
+        self._pending.append(SimBeat(t0 + r1 + r2, r1 + r2 - premature, "compensatory", self.breath_rate, self.breath_phase))
+        shape = "ventricular" if self._kind_rng.random() < 0.6 else "supraventricular"
+        phase = (phase0 + self.breath_rate / 60.0 * premature) % 1.0
+        return SimBeat(t0 + premature, premature, "ectopic", self.breath_rate, phase, shape)
 
     def next_beat(self, pacer_rate: float | None = None) -> SimBeat:
         if self._pending:
@@ -197,15 +203,16 @@ class SimulatedHeart:
         rr = self._true_rr(pacer_rate)
         per_beat = rr / 60.0
         if g.ectopic_per_min and self.rng.random() < g.ectopic_per_min * per_beat:
-            beat = SimBeat(self.t, rr, "normal", self.breath_rate)
+            beat = SimBeat(self.t, rr, "normal", self.breath_rate, self.breath_phase)
             first = self._ectopic_pair(pacer_rate)
             self._pending.insert(0, first)
             return beat
         if g.missed_per_min and self.rng.random() < g.missed_per_min * per_beat:
+            hidden = self.t
             rr2 = self._true_rr(pacer_rate)
-            return SimBeat(self.t, rr + rr2, "missed", self.breath_rate)
+            return SimBeat(self.t, rr + rr2, "missed", self.breath_rate, self.breath_phase, hidden_t=(hidden,))
         if g.extra_per_min and self.rng.random() < g.extra_per_min * per_beat:
             split = float(self.rng.uniform(0.3, 0.7))
-            self._pending.append(SimBeat(self.t, rr * (1 - split), "extra", self.breath_rate))
-            return SimBeat(self.t - rr * (1 - split), rr * split, "extra", self.breath_rate)
-        return SimBeat(self.t, rr, "normal", self.breath_rate)
+            self._pending.append(SimBeat(self.t, rr * (1 - split), "extra", self.breath_rate, self.breath_phase))
+            return SimBeat(self.t - rr * (1 - split), rr * split, "extra", self.breath_rate, self.breath_phase, "none")
+        return SimBeat(self.t, rr, "normal", self.breath_rate, self.breath_phase)

@@ -62,6 +62,17 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         default="follows",
         help="with --simulate: a person who follows the pacer, ignores it, or has a stress episode (default: follows)",
     )
+    group.add_argument(
+        "--strap",
+        choices=("plain", "h10"),
+        default="plain",
+        help="with --simulate: a plain heart-rate strap, or a Polar H10 that also streams ECG and chest movement (default: plain)",
+    )
+    group.add_argument(
+        "--no-pmd",
+        action="store_true",
+        help="heart rate and RR only: do not start a Polar H10's ECG and accelerometer (PMD) streams",
+    )
     group.add_argument("--seed", type=seed_number, default=1, help="with --simulate: random seed (same seed, same heart)")
     group.add_argument(
         "--speed",
@@ -75,17 +86,18 @@ async def open_source(args: argparse.Namespace, *, duration_s: float | None = No
     """The source the flags ask for; without flags, the strongest strap nearby."""
     if args.simulate:
         return SimulatedStrap(
-            person_profile(args.person), seed=args.seed, speed=args.speed, duration_s=duration_s, profile=args.person
+            person_profile(args.person), seed=args.seed, speed=args.speed, duration_s=duration_s, profile=args.person,
+            strap="plain" if args.no_pmd else args.strap,
         )
     if args.replay:
         return open_replay(args.replay, speed=args.speed)
     if args.device:
-        return BleStrap(args.device)
+        return BleStrap(args.device, pmd=not args.no_pmd)
     straps = await scan(timeout=6.0)
     if not straps:
         raise StrapNotFound(f"no heart rate strap was found nearby; {PAIRING_HINT}.")
     log.info("Using the nearest strap: %s (%s)", straps[0].name or "unnamed", straps[0].address)
-    return BleStrap(straps[0].address)
+    return BleStrap(straps[0].address, pmd=not args.no_pmd)
 
 
 def open_replay(ref: str, *, speed: float | None) -> Replay:
@@ -112,5 +124,7 @@ def reject_stray_flags(args: argparse.Namespace) -> None:
     """Flags that would silently do nothing with the chosen source are a mistake worth saying."""
     if not args.simulate and args.person != "follows":
         raise UserError("--person only applies to --simulate; add --simulate or drop --person.")
+    if not args.simulate and args.strap != "plain":
+        raise UserError("--strap only applies to --simulate; a real strap says what it is.")
     if not (args.simulate or args.replay) and args.speed != 1.0:
         raise UserError("--speed only applies to --simulate and --replay; a strap runs in real time.")
