@@ -95,3 +95,32 @@ def test_measured_breathing_guides_the_pacer_and_is_recorded(tmp_path):
     measured = rec.metrics["chest_breathing_rate"]
     assert np.nanmedian(measured) == pytest.approx(8.0, abs=0.5)
     assert np.isfinite(rec.metrics["pacer_rate_match"]).any() and runner.state.following is not None
+
+
+def test_edf_carries_the_ecg_at_its_own_rate_in_microvolts(sessions, tmp_path):
+    import pyedflib
+
+    from sessions.review.exports import export_edf
+
+    (_, rec, source), (_, plain, _) = sessions
+    out = tmp_path / "h10.edf"
+    export_edf(rec, out)
+    with pyedflib.EdfReader(str(out)) as edf:
+        labels = edf.getSignalLabels()
+        assert "ECG" in labels
+        k = labels.index("ECG")
+        assert edf.getSampleFrequency(k) == 130.0 and edf.getPhysicalDimension(k) == "uV"
+        assert edf.getPhysicalMinimum(k) < source.ecg.min() and edf.getPhysicalMaximum(k) == source.ecg.max()
+        ecg = edf.readSignal(k)
+        digital = edf.readSignal(k, digital=True)
+    ecg[digital == -32768] = np.nan
+    # The same R peaks, in µV, at the recorded times (the recording runs at 130.16 Hz: the grid does not drift).
+    grid_t = np.arange(len(ecg)) / 130.0
+    ok = np.isfinite(ecg)
+    assert ok[5 * 130:int(rec.ecg.t[-1] * 130) - 5].all()
+    truth = np.interp(grid_t[ok], rec.ecg.t, rec.ecg.values.astype(float))
+    assert np.max(np.abs(ecg[ok] - truth)) <= (source.ecg.max() - source.ecg.min() + 2) / 65535 + 1e-6
+    plain_out = tmp_path / "plain.edf"
+    export_edf(plain, plain_out)
+    with pyedflib.EdfReader(str(plain_out)) as edf:
+        assert "ECG" not in edf.getSignalLabels()

@@ -14,6 +14,7 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -237,6 +238,9 @@ def export_edf(record: Record, path: Path) -> list[Path]:
         headers.append({"label": label, "dimension": unit, "sample_frequency": fs, "physical_min": floor,
                         "physical_max": hi, "digital_min": EDF_NO_DATA, "digital_max": 32767, "transducer": transducer,
                         "prefilter": ""})
+    for y, header in _raw_signals(record, n_records * EDF_RECORD_S, transducer):
+        data.append(y)
+        headers.append(header)
     tmp = path.with_name(path.name + ".part")
     write_private(tmp, b"")  # private before pyedflib writes into it
     writer = pyedflib.EdfWriter(str(tmp), len(data), file_type=pyedflib.FILETYPE_EDFPLUS)
@@ -263,6 +267,42 @@ def export_edf(record: Record, path: Path) -> list[Path]:
         writer.close()
     os.replace(tmp, path)
     return [path]
+
+
+def _raw_signals(record: Record, span_s: float, transducer: str) -> list[tuple[np.ndarray, dict[str, Any]]]:
+    """The strap's own ECG (µV) and chest acceleration (mG, x/y/z) at their own rates, when it streamed them.
+
+    Samples are placed on a uniform grid at the nominal rate on the session clock (the strap's true rate
+    differs a little, e.g. the H10's 130.16 Hz: the recorded sample times carry that, the grid does
+    not drift), linearly between the two recorded samples around each grid point; where no sample lies
+    within two periods (a lost frame, before the first) the digital minimum says 'no signal'. The
+    physical range is the recording's own minimum and maximum (so no reading is clipped), one unit
+    below the minimum reserved for 'no signal'."""
+    out: list[tuple[np.ndarray, dict[str, Any]]] = []
+    for trace, labels, unit in ((record.ecg, ("ECG",), "uV"), (record.acc, ("ACC x", "ACC y", "ACC z"), "mG")):
+        if trace is None or len(trace) < 2:
+            continue
+        fs = float(round(trace.fs))
+        if fs * EDF_RECORD_S != round(fs * EDF_RECORD_S):
+            continue  # a rate that does not fill whole 5-s records: not written rather than resampled badly
+        grid = np.arange(int(round(span_s * fs))) / fs
+        values = trace.values.reshape(len(trace), -1).astype(float)
+        i = np.clip(np.searchsorted(trace.t, grid), 1, len(trace.t) - 1)
+        near = np.minimum(np.abs(trace.t[i] - grid), np.abs(trace.t[i - 1] - grid)) <= 2.0 / fs
+        for c, label in enumerate(labels):
+            y = np.interp(grid, trace.t, values[:, c])
+            # Whole units (EDF keeps 8 characters of a limit), one unit below the lowest reading: -32768 is
+            # 'no signal' only.
+            lo, hi = float(np.floor(values[:, c].min())), float(np.ceil(values[:, c].max()))
+            floor = lo - 1.0
+            step = (hi - floor) / 65535.0
+            digital = np.round((np.clip(y, lo, hi) - floor) / step) + EDF_NO_DATA
+            out.append((np.where(near, digital, EDF_NO_DATA).astype(np.int32),
+                        {"label": label, "dimension": unit, "sample_frequency": fs, "physical_min": floor,
+                         "physical_max": hi, "digital_min": EDF_NO_DATA, "digital_max": 32767,
+                         "transducer": f"{transducer} ECG" if label == "ECG" else f"{transducer} accelerometer",
+                         "prefilter": ""}))
+    return out
 
 
 def _holes(t: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
