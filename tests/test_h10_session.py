@@ -124,3 +124,13 @@ def test_edf_carries_the_ecg_at_its_own_rate_in_microvolts(sessions, tmp_path):
     export_edf(plain, plain_out)
     with pyedflib.EdfReader(str(plain_out)) as edf:
         assert "ECG" not in edf.getSignalLabels()
+
+
+def test_review_strip_has_the_ecg_and_every_ecg_beat_and_nothing_without_ecg(sessions):
+    from sessions.review.ecg_strip import strip_data
+
+    (_, rec, _), (_, plain, _) = sessions
+    minutes, mv, beats = strip_data(rec)
+    assert len(minutes) == len(rec.ecg.values) and np.nanmax(np.abs(mv)) < 10  # mV, not µV
+    assert len(beats) == len(rec.ecg_beat_t) and {b[2] for b in beats} <= {"N", "V", "S", "F", "Q"}
+    assert strip_data(plain) is None

@@ -87,6 +87,9 @@ def build_window(record: Record, lang: str | None = None):
             _beats(plot, record, prompts, lang)
         plots.append(plot)
     names.setXLink(plots[0])
+    from sessions.review.ecg_strip import add_ecg_strip  # the strap's ECG under the tachogram (H10 sessions only)
+
+    win_ecg = add_ecg_strip(graphs, record, len(PANELS) + 1, lang, plots[0], AXIS_PX)
     plots[-1].setLabel("bottom", say(lang, "time_min"))
     plots[0].setXRange(0, end_min, padding=0.01)
     header, body = table_cells(rows, lang)
@@ -117,6 +120,7 @@ def build_window(record: Record, lang: str | None = None):
     win.phase_table = table
     win.legend = legend
     win.step_names = names
+    win.ecg_strip = win_ecg
     return win
 
 
