@@ -16,9 +16,12 @@ The method is of the Pan-Tompkins family (Pan & Tompkins 1985; Hamilton & Tompki
    and half; the H10's chest lead and MIT-BIH's V5 leads have steep, late T waves);
 4. search-back: when no beat has come for 1.66 mean RR, the highest top since the last beat above
    half the threshold that is not a T wave is taken (late, but not lost);
-5. the beat time is the largest deflection of the ECG (high-passed at 0.5 Hz) in the QRS window
-   before the confirmed top, the person's usual polarity weighted 1 and the other 0.7 (so an RSR' or
-   a deep S wave beside a tall R stays on the R, and a negative-QRS lead stays on its negative peak).
+5. the beat time is the largest deflection of the ECG (high-passed at 0.5 Hz) within 55 ms of the
+   steepest band-passed slope in the QRS window before the confirmed top (its filter delay taken
+   off), the person's usual polarity weighted 1 and the other 0.7 (so an RSR' or a deep S wave beside
+   a tall R stays on the R, a negative-QRS lead stays on its negative peak, and a slow wave after a
+   wide or paced QRS is not taken for it: the anchor moved 100-124 from 99.06/99.01 % to
+   99.33/99.23 % Se/+P within 50 ms).
 
 Latency: a beat is reported at most ``confirm_s`` (0.15 s) plus the integrator's lag (about 0.15 s)
 after its R peak, except when found by search-back and in the first ``learn_s`` (2 s), which set the
@@ -56,6 +59,8 @@ class EcgDetectorConfig:
     stale_beats: float = 3.0
     qrs_window_s: float = 0.25
     other_polarity_weight: float = 0.7
+    anchor_s: float = 0.055
+    anchor_lag_s: float = 0.054  # band-pass group delay near 10 Hz (about 5 samples at 130 Hz) + derivative
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,13 +268,20 @@ class RPeakDetector:
         if end <= lo:
             return top_index
         ecg = list(self._ecg)
-        window = np.asarray(ecg[lo:end]) - float(np.median(ecg[max(0, end - 2 * span):end]))
+        base = float(np.median(ecg[max(0, end - 2 * span):end]))
+        top_end = end
+        if self.config.anchor_s > 0:  # only near the steepest slope: a slow wave after the QRS is not the R
+            slopes = list(self._slope)[lo:end]
+            a = lo + int(np.argmax(slopes)) - round(self.config.anchor_lag_s * self.fs)
+            half = round(self.config.anchor_s * self.fs)
+            lo, end = max(0, a - half), max(min(end, a + half + 1), max(0, a - half) + 1)
+        window = np.asarray(ecg[lo:end]) - base
         weak = self.config.other_polarity_weight
         usual, other = (1.0, weak) if self._polarity >= 0 else (weak, 1.0)
         score = np.where(window > 0, usual * window, -other * window)
         k = int(np.argmax(score))
         self._polarity = 0.9 * self._polarity + 0.1 * (1.0 if window[k] > 0 else -1.0)
-        return top_index - (end - 1 - (lo + k))
+        return top_index - (top_end - 1 - (lo + k))
 
 
 def detect_r_peaks(ecg: FloatArray | list[float], fs: float, config: EcgDetectorConfig | None = None,
