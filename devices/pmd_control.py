@@ -85,11 +85,11 @@ class PmdControl:
     """The control-point dialogue with one connected client."""
 
     def __init__(self, client: Any, on_data: Callable[[Any, bytearray], None], *,
-                 timeout_s: float = RESPONSE_TIMEOUT_S, retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S) -> None:
+                 timeout_s: float | None = None, retry_delays_s: tuple[float, ...] | None = None) -> None:
         self.client = client
         self._on_data = on_data
-        self.timeout_s = timeout_s
-        self.retry_delays_s = retry_delays_s
+        self.timeout_s = RESPONSE_TIMEOUT_S if timeout_s is None else timeout_s
+        self.retry_delays_s = RETRY_DELAYS_S if retry_delays_s is None else retry_delays_s
         self._responses: asyncio.Queue[bytes] = asyncio.Queue()
         self.started: list[Started] = []
 

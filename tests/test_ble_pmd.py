@@ -1,0 +1,161 @@
+"""The strap profile chosen by what the strap offers, and the PMD control-point dialogue with its retries.
+
+A fake bleak client plays the strap here because the failures (an H10 that says "invalid MTU",
+a measurement that never answers) cannot be staged on demand by a real stack; the VM test
+(tests/test_ble_vm.py) runs the same code through real bleak and BlueZ against a PMD strap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+import pytest
+
+from devices import pmd, pmd_control
+from devices.backoff import Backoff
+from devices.ble_strap import BleStrap
+from devices.hrm import BATTERY_LEVEL_UUID, BODY_SENSOR_LOCATION_UUID, HEART_RATE_MEASUREMENT_UUID
+from devices.stream import EcgChunk, HeartSample, LinkEvent, LinkState
+
+ECG_SETTINGS = bytes.fromhex("f00100000000018200" "01010e00")
+ACC_SETTINGS = bytes.fromhex("f0010200" "00" "0004190032006400c800" "01011000" "0203020004000800")
+
+
+class Services:
+    def __init__(self, pmd_offered: bool) -> None:
+        self.pmd_offered = pmd_offered
+
+    def get_service(self, uuid):
+        return object() if uuid == pmd.PMD_SERVICE_UUID and self.pmd_offered else None
+
+
+class FakeH10:
+    """A strap with heart rate, and PMD if asked: answers as an H10 does, with scripted trouble."""
+
+    def __init__(self, *, pmd_offered=True, mtu_errors=0, silent=()) -> None:
+        self.services = Services(pmd_offered)
+        self.mtu_errors = {0: mtu_errors}
+        self.silent = set(silent)
+        self.callbacks: dict[str, object] = {}
+        self.writes: list[bytes] = []
+        self.disconnected = False
+
+    async def connect(self):
+        pass
+
+    async def disconnect(self):
+        self.disconnected = True
+
+    async def read_gatt_char(self, uuid):
+        return {BATTERY_LEVEL_UUID: bytearray([90]), BODY_SENSOR_LOCATION_UUID: bytearray([1]),
+                pmd.PMD_CONTROL_POINT_UUID: bytearray.fromhex("0f05")}[uuid]
+
+    async def start_notify(self, uuid, callback):
+        self.callbacks[uuid] = callback
+
+    async def write_gatt_char(self, uuid, data, response=False):
+        assert uuid == pmd.PMD_CONTROL_POINT_UUID and response
+        data = bytes(data)
+        self.writes.append(data)
+        op, kind = data[0], data[1]
+        if kind in self.silent:
+            return
+        if self.mtu_errors.get(kind):
+            self.mtu_errors[kind] -= 1
+            answer = bytes([0xF0, op, kind, 10])
+        elif op == 1:
+            answer = ECG_SETTINGS if kind == 0 else ACC_SETTINGS
+        else:
+            answer = bytes([0xF0, op, kind, 0, 0])
+        asyncio.get_running_loop().call_later(0.001, self.callbacks[pmd.PMD_CONTROL_POINT_UUID], None, bytearray(answer))
+
+    def ecg(self, ts_ns: int) -> None:
+        frame = bytes([0]) + struct.pack("<Q", ts_ns) + bytes([0]) + b"".join(v.to_bytes(3, "little", signed=True)
+                                                                            for v in range(-36, 37))
+        self.callbacks[pmd.PMD_DATA_UUID](None, bytearray(frame))
+
+    def hr(self) -> None:
+        self.callbacks[HEART_RATE_MEASUREMENT_UUID](None, bytearray.fromhex("105819030f03"))
+
+
+@pytest.fixture(autouse=True)
+def _quick_retries(monkeypatch):
+    monkeypatch.setattr(pmd_control, "RESPONSE_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(pmd_control, "RETRY_DELAYS_S", (0.01, 0.02, 0.04))
+
+
+class _Device:
+    address = "A0:9E:1A:00:00:02"
+    name = "Polar H10 1234"
+
+
+def _strap(client: FakeH10, **kw) -> BleStrap:
+    async def found(target, timeout):
+        return _Device()
+    return BleStrap("Polar", find=found, client_factory=lambda device, cb: client, backoff=Backoff(0.01, 2, 0.05), **kw)
+
+
+async def _until_device_info(stream) -> list:
+    items = []
+    async for item in stream:
+        items.append(item)
+        if isinstance(item, LinkEvent) and item.kind is LinkState.DEVICE_INFO:
+            return items
+    return items
+
+
+def _ops(client: FakeH10) -> list[tuple[int, int]]:
+    return [(w[0], w[1]) for w in client.writes]
+
+
+async def test_an_h10_gets_ecg_and_acc_started_after_an_invalid_mtu_and_stopped_on_close():
+    client = FakeH10(mtu_errors=2)
+    strap = _strap(client)
+    stream = strap.items()
+    info = (await _until_device_info(stream))[-1].detail
+    assert info["pmd"] == {"ecg": {"sample_rate": 130, "resolution": 14},
+                           "acc": {"sample_rate": 50, "resolution": 16, "range": 8}}
+    assert "pmd_unavailable" not in info and info["battery_pct"] == 90
+    # ECG asked three times (two "invalid MTU" answers), then started; ACC at once; the start bytes as the H10 wants them.
+    assert _ops(client) == [(1, 0), (1, 0), (1, 0), (2, 0), (1, 2), (2, 2)]
+    assert client.writes[3] == bytes.fromhex("0200000182000101 0e00".replace(" ", ""))
+    assert client.writes[5] == bytes.fromhex("0202000132000101100002010800")
+    client.hr()
+    client.ecg(10**15)
+    got = [await stream.__anext__() for _ in range(2)]
+    await asyncio.sleep(73 / 130)  # the next frame comes a frame's duration later, as from a strap
+    client.ecg(10**15 + round(73 / 130 * 1e9))
+    got.append(await stream.__anext__())
+    assert isinstance(got[0], HeartSample)
+    assert [type(g) for g in got[1:]] == [EcgChunk, EcgChunk] and got[2].samples_uv == tuple(range(-36, 37))
+    assert got[2].fs == pytest.approx(130.0, rel=1e-3)
+    await strap.aclose()
+    await stream.aclose()
+    assert _ops(client)[-2:] == [(3, 2), (3, 0)] and client.disconnected
+
+
+async def test_a_measurement_that_never_answers_is_left_out_and_said_once():
+    client = FakeH10(silent={2})
+    strap = _strap(client)
+    stream = strap.items()
+    items = await _until_device_info(stream)
+    info = items[-1].detail
+    assert info["pmd"] == {"ecg": {"sample_rate": 130, "resolution": 14}}
+    assert set(info["pmd_unavailable"]) == {"acc"} and "did not answer" in info["pmd_unavailable"]["acc"]
+    assert _ops(client).count((1, 2)) == 4  # the first try and three retries, then on without it
+    await strap.aclose()
+    await stream.aclose()
+    assert (3, 2) not in _ops(client) and (3, 0) in _ops(client)
+
+
+@pytest.mark.parametrize("offered, flag", [(False, True), (True, False)])
+async def test_a_plain_strap_or_no_pmd_runs_heart_rate_only(offered, flag):
+    client = FakeH10(pmd_offered=offered)
+    strap = _strap(client, pmd=flag)
+    stream = strap.items()
+    info = (await _until_device_info(stream))[-1].detail
+    assert info == {"battery_pct": 90, "body_location": "chest"}
+    assert client.writes == [] and pmd.PMD_DATA_UUID not in client.callbacks
+    await strap.aclose()
+    await stream.aclose()
