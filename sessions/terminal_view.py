@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import sys
 import termios
 import tty
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rich.align import Align
@@ -24,6 +25,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from biofeedback.coherence_zones import ZoneTally, zone
 from sessions import metric_registry as registry
 from sessions.events import EventKind, SessionPhase
 from sessions.formatting import clock
@@ -56,6 +58,8 @@ class TerminalView:
         self._last_status = -1e9
         self.showing_help = False
         self.history: dict[str, deque[float | None]] = {}
+        self.zones = ZoneTally()
+        """Coherence rows per zone during the exercise's steps (time in coherence, as in the window)."""
         runner.subscribe(self._on_event)
 
     # --- plain (transcript) mode -------------------------------------------------------------
@@ -64,6 +68,8 @@ class TerminalView:
             for m in registry.CURVES:  # the live panel's calm curves, one point per 5-s row
                 value = self.runner.state.value(TEXT_CURVE_SOURCE.get(m.key, m.key))
                 self.history.setdefault(m.key, deque(maxlen=SPARK_POINTS)).append(value)
+            if self.runner.state.phase is SessionPhase.STEP:
+                self.zones.add(self.runner.state.value("coherence"))
         if not self.plain:
             return
         stamp = clock(t)
@@ -127,35 +133,13 @@ class TerminalView:
         elif s.phase is SessionPhase.BASELINE:
             header.append(f"   {tr(lang, 'baseline')}", style="#6f8594")
 
-        pacer = Text()
-        if s.pacer is not None:
-            width = 40
-            filled = int(round(s.pacer.fill * width))
-            word = tr(lang, "breathe_in") if s.pacer.inhaling else tr(lang, "breathe_out")
-            color = "#7fb3d5" if s.pacer.inhaling else "#a9c9a4"
-            pacer.append(f"{word:<14}", style=f"bold {color}")
-            pacer.append("█" * filled + "░" * (width - filled), style=color)
-            pacer.append(f"  {s.pacer.rate:.1f}/min", style="#6f8594")
-        else:
-            pacer.append(tr(lang, "breathe_free"), style="#6f8594")
+        pacer = self.pacer_text(s, lang)
 
         prompt = Text(plain(s.prompt or ""), style="#e6e1d3", justify="center")
         if s.distress:
             prompt.stylize("bold")
 
-        numbers = Table.grid(padding=(0, 3))
-        cells = []
-        for m in registry.LIVE:
-            cell = f"{m.name(lang)} [bold]{m.format(s.value(m.key))}[/]" + (f" {m.unit}" if m.unit else "")
-            if m.key == "hr_now_bpm" and s.baseline_hr:
-                cell += f" ({tr(lang, 'rest')} {s.baseline_hr:.0f})"
-            cells.append(cell)
-        link = "link_simulated" if s.source_kind == "simulated" and s.link == "connected" else "link_" + s.link
-        cells.append(f"{tr(lang, link)}" + (f" · {s.battery_pct}%" if s.battery_pct is not None else "")
-                     + (f" · MQTT {tr(lang, 'mqtt_state_' + s.mqtt)}" if s.mqtt else ""))
-        for _ in cells:
-            numbers.add_column(justify="center")
-        numbers.add_row(*cells)
+        numbers = self.numbers_table(s, lang)
         if s.irregular_rhythm and not s.quiet_view:
             prompt.append("\n\n" + tr(lang, "rhythm_irregular"), style="#a9a397")
         if self.showing_help:
@@ -176,12 +160,64 @@ class TerminalView:
                      Align.center(curves), Text(""), keys)
         return Panel(body, border_style="#2d3a42", padding=(1, 2))
 
+    def pacer_text(self, s: LiveState, lang: str) -> Text:
+        """The breathing pacer as a bar; while paused it says so instead of a bar frozen mid-breath."""
+        pacer = Text()
+        if s.pacer is not None and s.paused:
+            pacer.append(f"{tr(lang, 'pacer_paused')}  ", style="bold #d8d1c1")  # said where the eye is, not a frozen bar
+            pacer.append(tr(lang, "pacer_paused_hint"), style="#6f8594")
+        elif s.pacer is not None:
+            width = 40
+            filled = int(round(s.pacer.fill * width))
+            word = tr(lang, "breathe_in") if s.pacer.inhaling else tr(lang, "breathe_out")
+            color = "#7fb3d5" if s.pacer.inhaling else "#a9c9a4"
+            pacer.append(f"{word:<14}", style=f"bold {color}")
+            pacer.append("█" * filled + "░" * (width - filled), style=color)
+            pacer.append(f"  {s.pacer.rate:.1f}/min", style="#6f8594")
+        else:
+            pacer.append(tr(lang, "breathe_free"), style="#6f8594")
+        return pacer
+
+    def numbers_table(self, s: LiveState, lang: str) -> Table:
+        """The live numbers (the coherence zone with them) and the link, or "no signal for …" when no beat comes."""
+        numbers = Table.grid(padding=(0, 3))
+        cells = []
+        for m in registry.LIVE:
+            cell = f"{m.name(lang)} [bold]{m.format(s.value(m.key))}[/]" + (f" {m.unit}" if m.unit else "")
+            if m.key == "hr_now_bpm" and s.baseline_hr:
+                cell += f" ({tr(lang, 'rest')} {s.baseline_hr:.0f})"
+            if m.key == "coherence":
+                cell += self.zone_text(s.value(m.key))
+            cells.append(cell)
+        link = "link_simulated" if s.source_kind == "simulated" and s.link == "connected" else "link_" + s.link
+        quiet = None if s.last_beat_t is None or s.phase is SessionPhase.DONE else s.t - s.last_beat_t
+        link_text = tr(lang, link)
+        if quiet is not None and quiet > NO_SIGNAL_S and s.link == "connected":
+            link_text = tr(lang, "no_signal", clock=f"{quiet:.0f} s" if quiet < 90 else f"{quiet / 60:.0f} min")
+        cells.append(link_text + (f" · {s.battery_pct}%" if s.battery_pct is not None else "")
+                     + (f" · MQTT {tr(lang, 'mqtt_state_' + s.mqtt)}" if s.mqtt else ""))
+        for _ in cells:
+            numbers.add_column(justify="center")
+        numbers.add_row(*cells)
+        return numbers
+
+    def zone_text(self, ratio: float | None) -> str:
+        """" · high · 40 % high": the coherence zone now and the time in high so far (HeartMath's way)."""
+        z = zone(ratio)
+        text = "" if z is None else f" · {tr(self.lang, 'zone_' + z.value)}"
+        shares = self.zones.shares()
+        if shares is not None:
+            text += " · " + tr(self.lang, "zone_time", pct=f"{100 * shares.in_coherence:.0f}")
+        return text
+
     def curves_text(self, lang: str) -> Text:
         """The calm curves in text: each live curve over the session so far as a line of blocks."""
         out = Text()
         for m in registry.CURVES:
-            points = [v for v in self.history.get(m.key, ()) if v is not None]
-            if len(points) < 2:
+            points = list(self.history.get(m.key, ()))
+            while points and points[0] is None:  # nothing known yet at the start: no blanks for it
+                points.pop(0)
+            if sum(v is not None for v in points) < 2:
                 continue
             out.append(f"{m.name(lang)} ", style="#6f8594")
             out.append(sparkline(points) + "   ", style=m.gui_colour)
@@ -208,6 +244,8 @@ class TerminalView:
             control(self.runner)
 
 
+NO_SIGNAL_S = 5.0
+"""No beat for this long and the panel says "no signal for …" instead of "strap connected" (as the window)."""
 BEDTIME_DIM = "#3a4146"
 """Bedtime: the terminal's one line, dim grey on whatever the terminal's background is."""
 TEXT_CURVE_SOURCE = {"hr_now_bpm": "hr_bpm"}
@@ -244,12 +282,20 @@ def transcript_line(lang: str, kind: EventKind, data: dict[str, Any]) -> str:
     return f"{word('ev_', kind.value)} {detail}".rstrip()
 
 
-def sparkline(values: list[float]) -> str:
-    """Values as a line of block characters, low to high (a flat line when they do not change)."""
-    lo, hi = min(values), max(values)
-    if hi - lo < 1e-9:
-        return BLOCKS[3] * len(values)
-    return "".join(BLOCKS[int((v - lo) / (hi - lo) * (len(BLOCKS) - 1) + 0.5)] for v in values)
+def sparkline(values: Sequence[float | None]) -> str:
+    """Values as a line of block characters, low to high (a flat line when they do not change); a
+    missing value is a blank, so a gap in the signal shows as a gap, not as a level carried across it."""
+    known = [v for v in values if v is not None and math.isfinite(v)]
+    if not known:
+        return " " * len(values)
+    lo, hi = min(known), max(known)
+
+    def block(v: float | None) -> str:
+        if v is None or not math.isfinite(v):
+            return " "
+        return BLOCKS[3] if hi - lo < 1e-9 else BLOCKS[int((v - lo) / (hi - lo) * (len(BLOCKS) - 1) + 0.5)]
+
+    return "".join(block(v) for v in values)
 
 
 def _short(value: Any) -> str:

@@ -12,6 +12,7 @@ import signal
 import sys
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -173,15 +174,9 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         sleep_timer_s=_sleep_timer_s(args),
     )
     quiet_start = _QuietStartRate(runner)
-    view: TerminalView | SessionWindow
-    if window is None:
-        view = TerminalView(runner, lang, console=console)
-    else:
-        from sessions.gui.window import SessionWindow
-
-        TerminalView(runner, lang, console=console)  # only its transcript, when the output is a pipe or a log
-        view = SessionWindow(runner, lang, close_at_end=(window == "offscreen"), snapshot=args.snapshot)
+    view = _view(runner, lang, console, window, args.snapshot)
     interrupts = _Interrupts(runner, console, lang)
+    interrupts.after_end = None if isinstance(view, TerminalView) else view.close
     interrupts.install(in_window=window is not None)
     reason = "aborted"
     try:
@@ -202,7 +197,7 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         if writer.db is not None:
             writer.close(end_reason=reason)
     if result is not None:
-        _remember(runner, result, session_id, source.name != "replay", console, quiet_start.rate)
+        _remember(runner, result, session_id, source.name != "replay", console, quiet_start.rate, lang)
         calm = ""
         if result.calm_start is not None and result.calm_end is not None:
             calm = f", {tr(lang, 'calm')} {result.calm_start:.0f} → {result.calm_end:.0f}"
@@ -223,6 +218,17 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         console.print(tr(lang, "kept_partial", id=session_id, cmd=command_name()), highlight=False)
         return 130
     return 0
+
+
+def _view(runner: SessionRunner, lang: str, console: Console, window: str | None,
+          snapshot: Path | None) -> TerminalView | SessionWindow:
+    """The terminal panel, or the window (with the terminal's transcript when the output is a pipe or a log)."""
+    if window is None:
+        return TerminalView(runner, lang, console=console)
+    from sessions.gui.window import SessionWindow
+
+    TerminalView(runner, lang, console=console)
+    return SessionWindow(runner, lang, close_at_end=(window == "offscreen"), snapshot=snapshot)
 
 
 def person_senses(profile: dict[str, Any], no_pictures: bool = False) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -334,7 +340,7 @@ class _QuietStartRate:
 
 
 def _remember(runner: SessionRunner, result: RunResult, session_id: str, store: bool, console: Console,
-              breathing_rate: float | None = None) -> None:
+              breathing_rate: float | None = None, lang: str = "en") -> None:
     """What the next session starts from: the resting baseline, the resonance rate and the breathing rate
     at rest (not from a replay)."""
     updates: dict[str, Any] = {}
@@ -344,7 +350,7 @@ def _remember(runner: SessionRunner, result: RunResult, session_id: str, store: 
         updates["baseline"] = {**runner.calm.baseline.to_dict(), "session": session_id}
     if result.resonance_rate is not None:
         updates["resonance_rate"] = result.resonance_rate
-        console.print(f"Resonance rate: {result.resonance_rate:.1f}/min (stored for your next sessions).")
+        console.print(tr(lang, "resonance_stored", rate=f"{result.resonance_rate:.1f}"), highlight=False)
     if updates and store:
         save_profile(updates)
 
@@ -361,8 +367,15 @@ class _Interrupts:
         self.runner, self.console, self.lang = runner, console, lang
         self.count = 0
         self.task: asyncio.Task[RunResult] | None = None
+        self.after_end: Callable[[], Any] | None = None
+        """What a Ctrl-C does once the session is over (the window still showing it): close it, quietly."""
 
     def __call__(self, hurry: bool = False) -> None:
+        if self.task is not None and self.task.done():
+            # Over and saved: no "a short grounding follows" any more, the lingering window just closes.
+            if self.after_end is not None:
+                self.after_end()
+            return
         self.count += 1
         if self.count == 1:
             self.console.print(tr(self.lang, "stopping_hint"), style="dim")

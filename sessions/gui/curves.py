@@ -19,8 +19,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from biofeedback.coherence_zones import HIGH_FROM, LOW_BELOW, Zone, ZoneShares, zone
 from sessions import metric_registry as registry
 from sessions.gui import style
+from sessions.i18n import tr
 from sessions.gui.history import CurveHistory
 
 CAPACITY = 16384  # points per curve: 4.5 h at one point a beat; older points fall off
@@ -69,11 +71,21 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
         self.plots["calm"].setYRange(0, 100, padding=0.02)
         self.plots["calm"].enableAutoRange(axis="y", enable=False)
         self.plots["coherence"].setLimits(yMin=0)
+        for level in (LOW_BELOW, HIGH_FROM):  # the zones' borders: low below the first, high above the second
+            self.plots["coherence"].addItem(pg.InfiniteLine(pos=level, angle=0, movable=False, pen=pg.mkPen(
+                style.ZONE_LINE, width=1, style=Qt.PenStyle.DotLine)), ignoreBounds=True)
         self.set_baseline("calm", 50.0)
+        self._zone_text = ""
+        self.zone_words = {z: tr(lang, f"zone_{z.value}") for z in Zone}
+        self.zone_time_word = tr(lang, "zone_time", pct="{pct}")
 
     # --- data in ---------------------------------------------------------------------------
     def add(self, key: str, t_s: float, value: float | None) -> None:
-        self.history[key].append(t_s / 60.0, value)
+        """A point; a missing value (None, NaN) is a gap in the curve, never a ramp drawn across it."""
+        if value is None or not math.isfinite(value):
+            self.history[key].add_break(t_s / 60.0)
+        else:
+            self.history[key].append(t_s / 60.0, value)
 
     def add_hole(self, key: str, t_s: float) -> None:
         """A flagged beat: a hole in one curve (the line is not drawn across it)."""
@@ -112,9 +124,21 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
             )
 
     # --- drawing ---------------------------------------------------------------------------
+    def show_zone(self, ratio: float | None, shares: ZoneShares | None) -> None:
+        """Coherence as people know it: the zone now (low / medium / high) and the time in high so far."""
+        z = zone(ratio)
+        text = "" if z is None else f"  ·  <b>{self.zone_words[z]}</b>"
+        if shares is not None:
+            text += "  ·  " + self.zone_time_word.format(pct=f"{100 * shares.in_coherence:.0f}")
+        if text != self._zone_text:
+            self._zone_text = text
+            self._titles.pop("coherence", None)
+
     def _set_title(self, key: str, value: float | None) -> None:
         spec = self.specs[key]
         text = f"{self.names[key]}  <b>{spec.format(value)}</b> {spec.unit}".rstrip()
+        if key == "coherence":
+            text += getattr(self, "_zone_text", "")
         if self._titles.get(key) != text:
             self._titles[key] = text
             self.plots[key].setTitle(text, color=spec.gui_colour, size="11pt")

@@ -112,6 +112,9 @@ class PacerWidget(QWidget):
             radius = r_min + p.fill * (r_max - r_min)
             colour = self.colour()
             colour.setAlpha(120 if self.paused else 210)
+            if self.paused:  # the disc stands still: say so where the eye is, not "breathe in" frozen
+                word = self.words.get("paused", word)
+                rate = self.words.get("paused_hint", rate)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawEllipse(centre, radius, radius)

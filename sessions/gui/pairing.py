@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
 from devices.ble_strap import FoundStrap
-from devices.errors import DeviceError
+from devices.errors import BluetoothUnavailable, DeviceError
 from sessions.gui import style
 from sessions.i18n import tr
 
@@ -110,8 +110,13 @@ class PairingDialog(QDialog):
         self.message.setText(tr(self.lang, "pair_scanning"))
         try:
             found = await self.scanner(self.timeout_s)
+        except BluetoothUnavailable as err:
+            # The devices layer speaks to the command line ("or use --simulate"); here a person uses a window.
+            detail = str(err).split(", or use --simulate")[0].split("; or run without a strap")[0].rstrip(".")
+            self.message.setText(tr(self.lang, "pair_no_bluetooth") + "\n" + tr(self.lang, "pair_detail", detail=detail))
+            found = []
         except DeviceError as err:
-            self.message.setText(str(err))
+            self.message.setText(str(err).split(", or use --simulate")[0])
             found = []
         except Exception as err:  # noqa: BLE001 - a scan failure is shown, never a crash
             log.exception("Scanning for straps failed")

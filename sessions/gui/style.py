@@ -18,6 +18,8 @@ INHALE = "#5b97ae"
 EXHALE = "#b39166"
 BASELINE = "#4d5a62"
 STEP_MARK = "#1f2a31"
+ZONE_LINE = "#2c3a42"
+"""The coherence zones' borders: barely there, read only when looked for."""
 
 CURVES = {m.key: m.gui_colour for m in registry.CURVES}
 """Curve colours on the dark background, from the metric registry."""
@@ -29,7 +31,8 @@ STYLE_SHEET = f"""
 QWidget {{ background: {BACKGROUND}; color: {TEXT}; font-size: 11pt; }}
 QLabel#prompt {{ color: {PROMPT}; font-size: {PROMPT_POINT_SIZE}pt; }}
 QLabel#header {{ color: {TEXT}; font-size: 13pt; }}
-QLabel#status, QLabel#keys {{ color: {TEXT_DIM}; font-size: 10pt; }}
+QLabel#status {{ color: {TEXT}; font-size: 12pt; }}
+QLabel#keys {{ color: {TEXT_DIM}; font-size: 10pt; }}
 QLabel#notice, QLabel#banner {{ color: {TEXT}; font-size: 12pt; background: {PANEL}; border: 1px solid {BORDER};
                  border-radius: 6px; padding: 10px 14px; }}
 QLabel#banner {{ color: {PROMPT}; font-size: 14pt; }}

@@ -25,6 +25,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QGraphicsOpacityEffect, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
                                QWidget)
 
+from biofeedback.coherence_zones import ZoneTally
 from biofeedback.pacer import BreathPhase
 from sessions import metric_registry as registry
 from sessions.events import EventKind, SessionPhase
@@ -47,6 +48,9 @@ PER_BEAT_CURVES = tuple(m.key for m in registry.CURVES if m.key != HR_CURVE and 
 PER_SPECTRUM_CURVES = tuple(m.key for m in registry.CURVES if m.source.startswith("spectral:"))
 BEDTIME_HINT_S = 8.0
 """Bedtime mode: the one dim line of keys shows this long after the window opens, then only the disc."""
+NO_SIGNAL_S = 5.0
+"""No beat for this long (source time) and the status says "no signal for …" and every curve leaves a gap,
+whether or not the link still stands (a strap that lost the skin keeps sending empty notifications)."""
 CLOSE_AFTER_S = 6.0
 """Bedtime mode: the window closes itself this long after the session ended (it is saved already)."""
 BEDTIME_PROMPT = "#30363a"
@@ -97,6 +101,10 @@ class SessionWindow(QWidget):
         self._prompt_since = 0.0
         self._texts: dict[str, str] = {}
         self._finished = False
+        self._beat_t_seen: float | None = None
+        self._hr_t_drawn: float | None = None
+        self.zones = ZoneTally()
+        """Coherence updates per zone during the exercise's steps: "time in coherence", live."""
         self.help_dialog: Any = None
         self.bedtime = bool(getattr(runner.state, "bedtime", False))
         """Bedtime mode: near black, a dim disc only; the window closes itself at the end."""
@@ -140,11 +148,17 @@ class SessionWindow(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
         root.addWidget(self.banner)
+        self.summary = QLabel("")
+        self.summary.setObjectName("notice")
+        self.summary.setWordWrap(True)
+        self.summary.setVisible(False)
+        root.addWidget(self.summary)
 
         middle = self._middle = QHBoxLayout()
         middle.setSpacing(32)
         self.pacer = PacerWidget({k: tr(lang, k) for k in ("breathe_in", "breathe_out", "breathe_free")}
-                                 | {"per_min": tr(lang, "gui_per_min")})
+                                 | {"per_min": tr(lang, "gui_per_min"), "paused": tr(lang, "pacer_paused"),
+                                    "paused_hint": tr(lang, "pacer_paused_hint")})
         self.prompt = QLabel("")
         self.prompt.setObjectName("prompt")
         self.prompt.setWordWrap(True)
@@ -325,13 +339,12 @@ class SessionWindow(QWidget):
             return
         s = self.runner.state
         lang = self.lang
-        self.pacer.show_phase(self.current_phase(), s.paused)
+        self.pacer.show_phase(None if self._finished else self.current_phase(), s.paused)
 
         while self._pending_marks:
             self.curves.mark(self._pending_marks.pop(0))
-        if s.link != "connected" or s.contact == "not_detected":
-            self.curves.add_break(s.t)
-        self._draw_beats(s)
+        self._draw_beats(s)  # first: the beats still to draw are older than a break at s.t
+        self._draw_gaps(s)
         if s.beats != self._beats_seen:
             self._beats_seen = s.beats
             for key in PER_BEAT_CURVES:
@@ -341,12 +354,15 @@ class SessionWindow(QWidget):
             if value is not None and value != self._spectral_seen.get(key):
                 self._spectral_seen[key] = value
                 self.curves.add(key, s.t, value)
+                if key == "coherence" and s.phase is SessionPhase.STEP:
+                    self.zones.add(value)
         if s.baseline_hr is not None:
             self.curves.set_baseline(HR_CURVE, s.baseline_hr)
             self.curves.set_baseline("rmssd_ms", s.baseline_rmssd)
             if self._baseline_end is None:
                 self._baseline_end = s.t
                 self.curves.set_baseline("coherence", self.curves.baseline_coherence(0.0, s.t))
+        self.curves.show_zone(s.value("coherence"), self.zones.shares())
         self.curves.show_values({key: s.value(key) for key in self.curves.specs})
         self._draw_care(s)
         self.curves.refresh()
@@ -366,8 +382,22 @@ class SessionWindow(QWidget):
         pause = tr(lang, "gui_resume" if s.paused else "gui_pause")
         self._set_text(self.buttons["pause"], "pause", f"{pause}  ({tr(lang, 'gui_key_space')})")
 
+    def _draw_gaps(self, s: LiveState) -> None:
+        """A gap in every curve while the link, the skin contact or the beats are gone."""
+        if s.link != "connected" or s.contact == "not_detected" or self.signal_lost_s() is not None:
+            self.curves.add_break(s.t)
+        if s.last_beat_t is not None:
+            # Beats resumed after a hole the frames did not see (a fast replay jumps over it): a gap all the same.
+            # (The beat-to-beat curve finds its own holes from the beat times, see _draw_beats.)
+            if self._beat_t_seen is not None and s.last_beat_t - self._beat_t_seen > NO_SIGNAL_S:
+                for key in self.curves.history:
+                    if key != HR_CURVE:
+                        self.curves.add_hole(key, self._beat_t_seen + NO_SIGNAL_S)
+            self._beat_t_seen = s.last_beat_t
+
     def _draw_care(self, s: LiveState) -> None:
-        """Care and stopping look calm: no curves and no numbers, the words that matter stay on screen."""
+        """Care and stopping look calm: no curves and no numbers, the words that matter stay on screen.
+        Once the session is over the buttons that did something are gone and stay gone."""
         quiet = s.quiet_view
         if self.curves.isVisible() == quiet:
             self.curves.setVisible(not quiet)
@@ -380,6 +410,8 @@ class SessionWindow(QWidget):
             self.banner.setMinimumHeight(self.banner.heightForWidth(max(self.banner.width(), self.width() - 56)))
         if self.banner.isVisible() != bool(banner):
             self.banner.setVisible(bool(banner))
+        if self._finished:
+            return
         if self.buttons["resume"].isVisible() != s.can_resume:
             self.buttons["resume"].setVisible(s.can_resume)
         for name in ("too_much", "next"):  # nothing to skip or to call too much once care has begun
@@ -394,6 +426,9 @@ class SessionWindow(QWidget):
         self._beat_hr_seen = s.beat_hr_count
         for i in range(len(s.beat_hr) - new, len(s.beat_hr)):
             t, bpm = s.beat_hr[i]
+            if self._hr_t_drawn is not None and t - self._hr_t_drawn > NO_SIGNAL_S:
+                self.curves.add_hole(HR_CURVE, self._hr_t_drawn + NO_SIGNAL_S)  # no line across a hole
+            self._hr_t_drawn = t
             if math.isfinite(bpm):
                 self.curves.add(HR_CURVE, t, bpm)
             else:
@@ -413,12 +448,24 @@ class SessionWindow(QWidget):
             header += f"     {tr(lang, 'baseline')}"
         return header
 
+    def signal_lost_s(self) -> float | None:
+        """Seconds since the last beat when that is longer than :data:`NO_SIGNAL_S` (else None)."""
+        s = self.runner.state
+        if s.last_beat_t is None or s.phase is SessionPhase.DONE:
+            return None
+        quiet = s.t - s.last_beat_t
+        return quiet if quiet > NO_SIGNAL_S else None
+
     def status_text(self) -> str:
         s = self.runner.state
         lang = self.lang
         simulated = s.source_kind == "simulated" and s.link == "connected"
         parts = [tr(lang, "link_simulated" if simulated else "link_" + s.link)]
-        if s.link == "connected" and s.contact in ("detected", "not_detected"):
+        lost = self.signal_lost_s()
+        if lost is not None and s.link == "connected":
+            # The link may stand while no beat comes (a strap off the skin, a hole in a file): say that.
+            parts = [tr(lang, "no_signal", clock=f"{lost:.0f} s" if lost < 90 else f"{lost / 60:.0f} min")]
+        elif s.link == "connected" and s.contact in ("detected", "not_detected"):
             parts.append(tr(lang, "gui_contact_ok" if s.contact == "detected" else "gui_contact_lost"))
         if s.battery_pct is not None:
             parts.append(tr(lang, "gui_battery", pct=s.battery_pct))
@@ -459,12 +506,35 @@ class SessionWindow(QWidget):
             self._fade.setOpacity(1.0)
             if not self.bedtime:  # bedtime: no end screen, the dim disc stays until the window closes itself
                 self._set_text(self.status, "status", tr(self.lang, "gui_done"))
+                self.pacer.show_phase(None)  # no breath frozen half way: the disc rests, "breathe as you like"
+                self.summary.setText(self.end_summary(task.result()))
+                self.summary.setVisible(True)
             for name in ("pause", "too_much", "next", "resume", "stop"):  # nothing left for them to do
                 self.buttons[name].setVisible(False)
             if self.snapshot_path is not None:
                 self.save_snapshot(self.snapshot_path)
         else:
             self.close()
+
+    def end_summary(self, result: Any) -> str:
+        """One line at the end: how long, calm and heart rate from start to end, time in high coherence,
+        and the resonance assessment's result (it used to show only in the terminal)."""
+        lang = self.lang
+        parts = [tr(lang, "end_summary", minutes=tr(lang, "minutes_n", n=f"{result.duration_s / 60:.0f}"))]
+        if result.calm_start is not None and result.calm_end is not None:
+            parts.append(tr(lang, "end_calm", start=f"{result.calm_start:.0f}", end=f"{result.calm_end:.0f}"))
+        s = self.runner.state
+        now = s.value(HR_CURVE)
+        if s.baseline_hr is not None and now is not None:
+            parts.append(tr(lang, "end_hr", start=f"{s.baseline_hr:.0f}", end=f"{now:.0f}"))
+        zones = self.zones.shares()
+        if zones is not None:
+            parts.append(tr(lang, "end_coherence", pct=f"{100 * zones.in_coherence:.0f}"))
+        if any(step.assessment_rate is not None for step in self.runner.script.steps):
+            rate = result.resonance_rate
+            parts.append(tr(lang, "end_resonance", rate=f"{rate:.1f}") if rate is not None
+                         else tr(lang, "end_resonance_none"))
+        return " · ".join(parts)
 
     async def linger(self) -> None:
         """Keep the finished session on screen until the person closes it (or close it now)."""
