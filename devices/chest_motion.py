@@ -20,8 +20,11 @@ The signal, per axis, in mG (what the H10 sends, quantised to 1 mG):
   deg from full exhale to full inhale (pump-handle motion) and about the head-foot axis by 30-60 % of
   that (bucket-handle), which gives a few to a few tens of mG on the axes across gravity, depending on
   posture (weakest lying on the side, as reported for chest sensors).
-* **Breathing as translation**: the chest wall moves 3-10 mm out and back; its acceleration (under
-  2 mG at rest) is added along the chest normal.
+* **Breathing as translation**: the sternum moves 2-6 mm out and back (quiet breathing); its
+  acceleration (about 1 mG for a smooth breath) is added along the chest normal. The displacement
+  follows the breath low-passed at 0.8 Hz: soft tissue and the rib cage do not follow the corners of
+  a source signal (clipped or spiky impedance traces are measurement artefacts, and their second
+  derivative would otherwise dominate).
 * **Heartbeats**: a seismocardiographic bump 60 ms after each beat (aortic valve opening after the R
   peak), a Gabor wavelet at 12-18 Hz lasting about 0.1 s (zero before the beat), 1-5 mG, mostly along the chest normal with a
   ballistocardiographic share along the head-foot axis; its size varies 20 % from beat to beat.
@@ -69,6 +72,7 @@ LYING = ("supine", "left", "right", "prone")
 SCG_DELAY_S = 0.06
 SCG_SIGMA_S = 0.025  # a bump is zero outside [beat, beat + 2 delay]: it never starts before its beat is known
 BREATH_LOWPASS_HZ = 2.0
+WALL_LOWPASS_HZ = 0.8
 MEAN_TAU_S = 20.0
 ENVELOPE_TAU_S = 30.0
 
@@ -124,7 +128,7 @@ class ChestMotion:
         # The person and the strap.
         self.pitch_deg = float(rng.uniform(0.5, 1.6))
         self.roll_share = float(rng.uniform(0.3, 0.6) * rng.choice([-1.0, 1.0]))
-        self.displacement_mm = float(rng.uniform(3.0, 10.0))
+        self.displacement_mm = float(rng.uniform(2.0, 6.0))
         self.scg_mg = float(rng.uniform(1.0, 5.0))
         self.scg_hz = float(rng.uniform(12.0, 18.0))
         self.noise_mg = float(rng.uniform(1.0, 3.0))
@@ -137,6 +141,8 @@ class ChestMotion:
         self._sos = signal.butter(2, BREATH_LOWPASS_HZ, fs=50.0, output="sos")  # refitted to fs on first call
         self._fs: float | None = None
         self._zi: FloatArray | None = None
+        self._sos_tr = self._sos
+        self._zi_tr: FloatArray | None = None
         self._mean: float | None = None
         self._env = 0.0
         self._last_t: float | None = None
@@ -210,7 +216,10 @@ class ChestMotion:
         The difference is centred on the previous sample (one sample late, 5-40 ms, far below a breath),
         so each chunk needs only the two samples before it.
         """
-        d = b * self.displacement_mm * 1e-3 / 2.0
+        if self._zi_tr is None:
+            self._zi_tr = signal.sosfilt_zi(self._sos_tr) * b[0]
+        smooth, self._zi_tr = signal.sosfilt(self._sos_tr, b, zi=self._zi_tr)
+        d = smooth * self.displacement_mm * 1e-3 / 2.0
         k = len(self._hist)
         tt = np.concatenate([[h[0] for h in self._hist], t])
         dd = np.concatenate([[h[1] for h in self._hist], d])
@@ -271,6 +280,7 @@ class ChestMotion:
             fs = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else 50.0
             self._fs = fs
             self._sos = signal.butter(2, min(BREATH_LOWPASS_HZ, 0.4 * fs), fs=fs, output="sos")
+            self._sos_tr = signal.butter(2, min(WALL_LOWPASS_HZ, 0.4 * fs), fs=fs, output="sos")
         self._last_t = float(t[-1])
         b = self._normalise(t, breath)  # about -1 (exhaled) .. +1 (inhaled)
         el, ro = self.posture_at(t)

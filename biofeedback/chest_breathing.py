@@ -1,0 +1,542 @@
+"""Breathing measured from the chest accelerometer (Polar H10 ACC), breath by breath, as it streams.
+
+Why: breathing inferred from the heart (RSA, :mod:`biofeedback.breathing_rate`) is guesswork in many
+people; a chest strap's accelerometer sees the chest tilt with every breath (Bates et al. 2010; the
+approach of Every Breath You Take). This module turns the H10's 3-axis stream into what the pacer's
+guide and the window need: the phase now, each breath, the rate, its depth, whether the person is
+moving, and how closely they follow the pacer.
+
+API (stable; the session runner calls it)::
+
+    est = ChestBreathing(fs)                       # fs: the ACC sample rate (25-200 Hz)
+    breaths = est.feed(t_last_s, samples_mg)       # (n, 3) mG, t of the last sample; completed breaths
+    est.phase(t)        -> ("inhale" | "exhale" | None, progress 0..1)
+    est.rate_per_min    -> float | None            # from the last few breaths; None while unsure
+    est.rate_window     -> (start_s, end_s) | None # the span of breaths the rate is from
+    est.depth           -> float | None            # last breath's depth / the typical depth (1 = usual)
+    est.moving          -> bool                    # motion is being ignored right now
+    est.follow(pacer_rate_per_min, pacer_phase_at) -> Following | None
+    PacerHistory()      # keeps the pacer's phase over the last 90 s, so follow() can look back
+
+How, and why so:
+
+1. **Filter** (causal): low-pass 1 Hz (breathing up to 40/min; heartbeat bumps and noise out); a slow
+   running mean (12 s) is the gravity vector; what remains is the breathing motion, in 3-D.
+2. **Orientation-agnostic axis**: the main axis of that motion (the top eigenvector of its running
+   covariance over about 20 s), renewed every 0.5 s on a fixed sample grid (so the cut of the stream
+   into chunks changes nothing), its sign kept continuous. Projected on it, the chest's motion is one
+   signal, whatever the angle of the strap and the posture.
+3. **Which way is in**: lung volume lingers at the exhaled level (the end-expiratory pause) and peaks
+   briefly, so its skewness is positive (24 of 26 BIDMC records; the other two near zero). The sign
+   that makes the projection's skewness (over about a minute) positive is "inhale"; until that is
+   clear (|skewness| >= 0.1 for 20 s after a start or posture change) the phase is None.
+4. **Breaths**: turning points with hysteresis (a quarter of the typical breath's size), so noise
+   and small ripples are not breaths; a breath runs from one inhale start (volume minimum) to the
+   next. Times are corrected for the low-pass filter's delay. Confirmation lags a turn by the
+   time the chest needs to move the hysteresis away from it (typically 0.3-0.8 s).
+5. **Motion** (turning over, sitting up): high-frequency energy above 2 Hz (RMS over 0.4 s above
+   25 mG; heartbeat bumps and sensor noise stay under 10 mG) or the posture leaving the gravity
+   baseline by more than 8 deg. While moving nothing counts; after 2 s of quiet the estimator starts
+   clean (gravity, and after a posture change also the axis and the sign, learned afresh; breaths
+   resume after 4 s of settling).
+6. **Rate**: 60 / mean interval between the last four inhale ends (at least three intervals, within
+   the last 60 s, none across motion or a gap); the top of a breath is crisp where its start is vague
+   (the end-expiratory pause). None when breathing has not been seen for 2.5 typical breaths, while
+   moving or settling.
+
+Bench: ``.venv/bin/python bench/bench_chest_breathing.py`` (BIDMC respiration turned into H10-like
+acceleration by :mod:`devices.chest_motion`, scored against the annotators' breaths).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal
+
+FloatArray = NDArray[np.float64]
+Phase = Literal["inhale", "exhale"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChestBreathingConfig:
+    lowpass_hz: float = 0.5
+    gravity_tau_s: float = 12.0
+    axis_tau_s: float = 20.0
+    axis_every_s: float = 0.5
+    skew_tau_s: float = 60.0
+    skew_known: float = 0.1
+    polarity_learn_s: float = 20.0
+    hysteresis_share: float = 0.25
+    hysteresis_floor_mg: float = 0.5
+    rms_weight: float = 0.5
+    min_breath_s: float = 1.2
+    max_breath_s: float = 30.0
+    rate_breaths: int = 4
+    rate_min_breaths: int = 3
+    rate_max_age_s: float = 60.0
+    stale_breaths: float = 2.5
+    motion_hf_hz: float = 2.0
+    motion_hf_tau_s: float = 0.4
+    motion_hf_mg: float = 25.0
+    motion_tilt_deg: float = 8.0
+    motion_quiet_s: float = 2.0
+    settle_s: float = 4.0
+    same_posture_deg: float = 10.0
+    gap_s: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Breath:
+    """One completed breath: inhale start to the next inhale start (session seconds)."""
+
+    start: float
+    end: float
+    inhale_s: float
+    depth_mg: float
+    """Peak-to-trough motion along the breathing axis (mG); compare breaths, not people."""
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def rate_per_min(self) -> float:
+        return 60.0 / self.duration
+
+
+class Following(tuple[float, float]):
+    """How closely the breath follows the pacer: unpacks as ``(lag_s, rate_match)``.
+
+    ``lag_s``: how late the person's inhale starts after the pacer's (negative: ahead), circular mean
+    over the last breaths; ``rate_match``: measured rate / pacer rate (1 = the same). Also
+    ``lag_fraction`` (of the pacer's breath, -0.5..0.5), ``consistency`` (0..1, how steady the lag is)
+    and ``following`` (rate within 10 %, lag within a quarter breath, consistency >= 0.7).
+    """
+
+    lag_fraction: float
+    consistency: float
+
+    def __new__(cls, lag_s: float, rate_match: float, lag_fraction: float, consistency: float) -> Following:
+        self = super().__new__(cls, (lag_s, rate_match))
+        self.lag_fraction = lag_fraction
+        self.consistency = consistency
+        return self
+
+    @property
+    def lag_s(self) -> float:
+        return self[0]
+
+    @property
+    def rate_match(self) -> float:
+        return self[1]
+
+    @property
+    def following(self) -> bool:
+        return abs(self.rate_match - 1.0) <= 0.1 and abs(self.lag_fraction) <= 0.25 and self.consistency >= 0.7
+
+
+class PacerHistory:
+    """The pacer's phase (0..1, 0 = inhale start) over the last ``keep_s``, to look back at breath starts.
+
+    :meth:`biofeedback.pacer.BreathPacer.phase_at` cannot look back; the runner adds the phase it shows
+    on each tick and passes this object to :meth:`ChestBreathing.follow`.
+    """
+
+    def __init__(self, keep_s: float = 90.0) -> None:
+        self._keep = keep_s
+        self._t: deque[float] = deque()
+        self._unwrapped: deque[float] = deque()
+
+    def add(self, t: float, phase: float) -> None:
+        if self._t and t <= self._t[-1]:
+            return
+        if self._unwrapped:
+            last = self._unwrapped[-1]
+            step = (phase - last) % 1.0  # the pacer only moves forward
+            value = last + step
+        else:
+            value = phase % 1.0
+        self._t.append(t)
+        self._unwrapped.append(value)
+        while self._t and self._t[0] < t - self._keep:
+            self._t.popleft()
+            self._unwrapped.popleft()
+
+    def __call__(self, t: float) -> float:
+        if not self._t:
+            raise ValueError("no pacer phase recorded yet")
+        ts, vs = self._t, self._unwrapped
+        if t <= ts[0]:
+            return vs[0] % 1.0
+        if t >= ts[-1]:
+            return vs[-1] % 1.0
+        i = bisect_left(ts, t)
+        t0, t1, v0, v1 = ts[i - 1], ts[i], vs[i - 1], vs[i]
+        return (v0 + (v1 - v0) * (t - t0) / (t1 - t0)) % 1.0
+
+
+def _ema_coeff(tau_s: float, fs: float) -> float:
+    return math.exp(-1.0 / (tau_s * fs))
+
+
+class ChestBreathing:
+    """Streaming breathing estimator for a chest accelerometer (see the module docstring)."""
+
+    def __init__(self, fs: float, config: ChestBreathingConfig | None = None) -> None:
+        if not 10.0 <= fs <= 1000.0:
+            raise ValueError(f"accelerometer rate {fs} Hz is outside 10-1000 Hz")
+        self.fs = float(fs)
+        self.cfg = cfg = config or ChestBreathingConfig()
+        self._lp_sos = signal.butter(2, cfg.lowpass_hz, fs=fs, output="sos")
+        self._hp_sos = signal.butter(2, cfg.motion_hf_hz, "highpass", fs=fs, output="sos")
+        self._delay_s = math.sqrt(2.0) / (2.0 * math.pi * cfg.lowpass_hz)  # the low-pass's group delay
+        self._a_g = _ema_coeff(cfg.gravity_tau_s, fs)
+        self._a_cov = _ema_coeff(cfg.axis_tau_s, fs)
+        self._a_hf = _ema_coeff(cfg.motion_hf_tau_s, fs)
+        self._a_skew = _ema_coeff(cfg.skew_tau_s, fs)
+        self._grid = max(1, int(round(cfg.axis_every_s * fs)))
+        self._n = 0  # samples seen, for the axis grid
+        self._last_t: float | None = None
+        self._lp_zi: FloatArray | None = None
+        self._hp_zi: FloatArray | None = None
+        self._hf_ms = 0.0
+        self._moving = False
+        self._quiet_since: float | None = None
+        self._g_before_motion: FloatArray | None = None
+        self.breaths: deque[Breath] = deque(maxlen=64)
+        self._depths: deque[float] = deque(maxlen=10)
+        self._axis = np.zeros(3)
+        self._polarity = 1.0
+        self._polarity_known = False
+        self._cov: FloatArray = np.zeros((3, 3))
+        self._swings: deque[float] = deque(maxlen=8)
+        self._extremes: deque[tuple[float, int, int]] = deque(maxlen=64)  # (t, kind, segment) of each turn
+        self._seg = 0
+        self._m2 = self._m3 = 0.0
+        self._learn_since = 0.0
+        self._restart(None, 0.0, same_posture=False)
+
+    # ---------------------------------------------------------------- state resets
+
+    def _restart(self, g: FloatArray | None, t: float, *, same_posture: bool) -> None:
+        """A clean start: at the beginning, after a gap, after motion (keeping the axis if posture held)."""
+        self._g = None if g is None else g.copy()
+        if same_posture and np.any(self._axis):
+            self._cov = self._cov * 0.2
+        else:
+            self._cov = np.zeros((3, 3))
+            self._m2 = self._m3 = 0.0
+            self._polarity_known = False
+            self._learn_since = t
+        self._settle_until = t + self.cfg.settle_s
+        self._seg += 1
+        self._mode = 0  # 0: no turning point yet, +1: rising (tracking a max), -1: falling (tracking a min)
+        self._hi = (t, -math.inf)
+        self._lo = (t, math.inf)
+        self._last_ext: tuple[float, float, int] | None = None  # (t, value, kind) kind +1 max, -1 min
+        self._last_vol_min: tuple[float, float] | None = None
+        self._last_vol_max: tuple[float, float] | None = None
+        self._lambda = 0.0
+        if not same_posture:
+            self._swings.clear()
+
+    # ---------------------------------------------------------------- feeding
+
+    def feed(self, t_last_s: float, samples_mg: FloatArray | NDArray[np.int64] | list[list[int]]) -> list[Breath]:
+        """Take ``(n, 3)`` samples (mG) whose last one is at ``t_last_s``; returns breaths completed in them."""
+        x = np.asarray(samples_mg, dtype=float).reshape(-1, 3)
+        n = len(x)
+        if n == 0:
+            return []
+        t = t_last_s - (n - 1 - np.arange(n)) / self.fs
+        if self._last_t is not None:
+            fresh = t > self._last_t + 0.25 / self.fs
+            if not np.all(fresh):  # overlap or a repeated chunk: keep only what is new
+                x, t = x[fresh], t[fresh]
+                n = len(x)
+                if n == 0:
+                    return []
+            if t[0] - self._last_t > 1.0 / self.fs + self.cfg.gap_s:
+                self._restart(None, float(t[0]), same_posture=False)
+                self._moving = False
+        self._last_t = float(t[-1])
+        if self._lp_zi is None or self._hp_zi is None:
+            self._lp_zi = signal.sosfilt_zi(self._lp_sos)[:, :, None] * x[0][None, None, :]
+            self._hp_zi = np.zeros((self._hp_sos.shape[0], 2, 3))
+        lp, self._lp_zi = signal.sosfilt(self._lp_sos, x, axis=0, zi=self._lp_zi)
+        hp, self._hp_zi = signal.sosfilt(self._hp_sos, x, axis=0, zi=self._hp_zi)
+        hf_ms, zf = signal.lfilter([1.0 - self._a_hf], [1.0, -self._a_hf], np.sum(hp * hp, axis=1),
+                                   zi=[self._a_hf * self._hf_ms])
+        self._hf_ms = float(hf_ms[-1]) if len(hf_ms) else self._hf_ms
+        del zf
+        hf_rms = np.sqrt(hf_ms)
+        out: list[Breath] = []
+        lo = 0
+        while lo < n:
+            lo = self._segment(t, lp, hf_rms, lo, out)
+        return out
+
+    def _gravity(self, lp: FloatArray) -> FloatArray:
+        if self._g is None:
+            self._g = lp[0].copy()
+        a = self._a_g
+        g, _ = signal.lfilter([1.0 - a], [1.0, -a], lp, axis=0, zi=(a * self._g)[None, :])
+        return np.asarray(g, dtype=float)
+
+    def _segment(self, t: FloatArray, lp: FloatArray, hf_rms: FloatArray, lo: int, out: list[Breath]) -> int:
+        """Process samples from ``lo`` up to the next clean restart; returns where it stopped."""
+        cfg = self.cfg
+        g = self._gravity(lp[lo:])
+        cosang = np.einsum("ij,ij->i", lp[lo:], g) / (np.linalg.norm(lp[lo:], axis=1) * np.linalg.norm(g, axis=1) + 1e-9)
+        tilted = cosang < math.cos(math.radians(cfg.motion_tilt_deg))
+        raw = (hf_rms[lo:] > cfg.motion_hf_mg) | tilted
+        moving = np.zeros(len(raw), dtype=bool)
+        stop = len(raw)
+        for k, r in enumerate(raw.tolist()):
+            tk = float(t[lo + k])
+            if r:
+                if not self._moving:
+                    self._moving = True
+                    self._g_before_motion = self._g_before_motion if self._g_before_motion is not None else g[max(k - 1, 0)]
+                self._quiet_since = None
+            elif self._moving:
+                if self._quiet_since is None:
+                    self._quiet_since = tk
+                elif tk - self._quiet_since >= cfg.motion_quiet_s:
+                    stop = k
+                    break
+            moving[k] = self._moving
+        seg = slice(lo, lo + stop)
+        self._g = g[stop - 1].copy() if stop > 0 else self._g
+        if stop > 0:
+            self._track(t[seg], lp[seg] - g[:stop], moving[:stop], out)
+        if stop < len(raw):  # motion is over: start clean from here
+            r = lo + stop
+            before = self._g_before_motion
+            now = lp[r]
+            same = before is not None and float(np.dot(before, now)) / (
+                float(np.linalg.norm(before) * np.linalg.norm(now)) + 1e-9) > math.cos(math.radians(cfg.same_posture_deg))
+            self._moving = False
+            self._quiet_since = None
+            self._g_before_motion = None
+            self._restart(now, float(t[r]), same_posture=same)
+        return lo + stop
+
+    def _track(self, t: FloatArray, bp: FloatArray, moving: NDArray[np.bool_], out: list[Breath]) -> None:
+        """Axis, projection, sign and turning points over samples with no restart among them."""
+        n = len(t)
+        a = self._a_cov
+        iu = ((0, 0, 0, 1, 1, 2), (0, 1, 2, 1, 2, 2))
+        prods = bp[:, iu[0]] * bp[:, iu[1]]
+        zi = (a * self._cov[iu])[None, :]
+        cov6, _ = signal.lfilter([1.0 - a], [1.0, -a], prods, axis=0, zi=zi)
+        last = cov6[-1]
+        cov = np.zeros((3, 3))
+        cov[iu] = last
+        cov[(iu[1], iu[0])] = last
+        self._cov = cov
+        # The axis on the global sample grid.
+        idx = self._n + np.arange(n)
+        self._n += n
+        axes = np.empty((n, 3))
+        lams = np.empty(n)
+        grid = np.flatnonzero(idx % self._grid == 0)
+        axis, lam = self._axis, self._lambda
+        start = 0
+        for k in grid.tolist():
+            axes[start:k] = axis
+            lams[start:k] = lam
+            c = np.zeros((3, 3))
+            c[iu] = cov6[k]
+            c[(iu[1], iu[0])] = cov6[k]
+            w, v = np.linalg.eigh(c)
+            new = v[:, 2]
+            if float(np.dot(new, axis)) < 0:
+                new = -new
+            axis, lam = new, float(w[2])
+            start = k
+        axes[start:] = axis
+        lams[start:] = lam
+        self._axis, self._lambda = axis, lam
+        proj = np.einsum("ij,ij->i", bp, axes)
+        self._learn_sign(t, proj, moving)
+        self._turning_points(t, proj, lams, moving, out)
+
+    def _learn_sign(self, t: FloatArray, proj: FloatArray, moving: NDArray[np.bool_]) -> None:
+        a = self._a_skew
+        m2 = self._m2
+        m3 = self._m3
+        for x, mv in zip(proj.tolist(), moving.tolist(), strict=True):
+            if mv:
+                continue
+            x2 = x * x
+            m2 = a * m2 + (1.0 - a) * x2
+            m3 = a * m3 + (1.0 - a) * x2 * x
+        self._m2, self._m3 = m2, m3
+        if m2 <= 0:
+            return
+        skew = m3 / m2 ** 1.5
+        learned = float(t[-1]) - self._learn_since >= self.cfg.polarity_learn_s
+        if abs(skew) >= self.cfg.skew_known and learned:
+            sign = 1.0 if skew > 0 else -1.0
+            if self._polarity_known and sign != self._polarity:
+                # Volume minima and maxima swap: forget the half-built breath.
+                self._last_vol_min = self._last_vol_max = None
+            self._polarity = sign
+            self._polarity_known = True
+
+    def _turning_points(self, t: FloatArray, proj: FloatArray, lams: FloatArray, moving: NDArray[np.bool_],
+                        out: list[Breath]) -> None:
+        cfg = self.cfg
+        rms_share = cfg.hysteresis_share * 2.0 * math.sqrt(2.0) * cfg.rms_weight
+        swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
+        for tk, x, lam, mv in zip(t.tolist(), proj.tolist(), lams.tolist(), moving.tolist(), strict=True):
+            if mv or tk < self._settle_until:
+                if mv:
+                    self._mode = 0
+                    self._hi, self._lo = (tk, -math.inf), (tk, math.inf)
+                    self._last_vol_min = self._last_vol_max = None
+                continue
+            h = max(cfg.hysteresis_floor_mg, rms_share * math.sqrt(max(lam, 0.0)), swing_h)
+            if self._mode >= 0 and x > self._hi[1]:
+                self._hi = (tk, x)
+            if self._mode <= 0 and x < self._lo[1]:
+                self._lo = (tk, x)
+            if self._mode >= 0 and x < self._hi[1] - h:
+                self._extreme(self._hi[0], self._hi[1], +1, out)
+                self._mode, self._lo = -1, (tk, x)
+                swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
+            elif self._mode <= 0 and x > self._lo[1] + h:
+                self._extreme(self._lo[0], self._lo[1], -1, out)
+                self._mode, self._hi = 1, (tk, x)
+                swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
+
+    def _extreme(self, t_ext: float, value: float, kind: int, out: list[Breath]) -> None:
+        t_true = t_ext - self._delay_s
+        self._extremes.append((t_true, kind, self._seg))
+        if self._last_ext is not None and self._last_ext[2] != kind:
+            self._swings.append(abs(value - self._last_ext[1]))
+        self._last_ext = (t_true, value, kind)
+        vol = value * self._polarity
+        if kind * self._polarity > 0:  # a volume maximum: the end of an inhale
+            self._last_vol_max = (t_true, vol)
+            return
+        prev = self._last_vol_min
+        peak = self._last_vol_max
+        self._last_vol_min = (t_true, vol)
+        if prev is None or peak is None or not prev[0] < peak[0] < t_true:
+            return
+        duration = t_true - prev[0]
+        if not self.cfg.min_breath_s <= duration <= self.cfg.max_breath_s:
+            return
+        depth = peak[1] - 0.5 * (prev[1] + vol)
+        b = Breath(prev[0], t_true, peak[0] - prev[0], depth)
+        self.breaths.append(b)
+        self._depths.append(depth)
+        out.append(b)
+
+    # ---------------------------------------------------------------- what the session reads
+
+    @property
+    def moving(self) -> bool:
+        return self._moving
+
+    @property
+    def settling(self) -> bool:
+        return self._last_t is not None and self._last_t < self._settle_until
+
+    def _recent(self) -> list[Breath]:
+        if self._last_t is None or self._moving or self.settling or not self.breaths:
+            return []
+        now = self._last_t
+        recent = [b for b in self.breaths if b.end >= now - self.cfg.rate_max_age_s][-self.cfg.rate_breaths:]
+        if len(recent) < self.cfg.rate_min_breaths:
+            return []
+        typical = float(np.median([b.duration for b in recent]))
+        if now - recent[-1].end > self.cfg.stale_breaths * typical + self._delay_s + 1.0:
+            return []
+        return recent
+
+    def _rate_span(self) -> tuple[float, float, float] | None:
+        """(rate, first, last turn used): intervals between inhale ends, sharper than inhale starts.
+
+        Lung volume lingers at the bottom (the end-expiratory pause), so the exact moment an inhale
+        starts is vague while the turn at the top is crisp. Until the sign is known, both turns count.
+        """
+        if not self._recent():
+            return None
+        now = self._last_t
+        assert now is not None
+        kinds = (int(self._polarity),) if self._polarity_known else (1, -1)
+        intervals: list[float] = []
+        first, last = math.inf, -math.inf
+        for kind in kinds:
+            turns = [(t, seg) for t, k, seg in self._extremes if k == kind and t >= now - self.cfg.rate_max_age_s]
+            pairs = [(a, b) for (a, sa), (b, sb) in zip(turns, turns[1:], strict=False) if sa == sb]
+            pairs = [(a, b) for a, b in pairs if self.cfg.min_breath_s <= b - a <= self.cfg.max_breath_s]
+            pairs = pairs[-self.cfg.rate_breaths:]
+            if len(pairs) < self.cfg.rate_min_breaths:
+                continue
+            intervals += [b - a for a, b in pairs]
+            first, last = min(first, pairs[0][0]), max(last, pairs[-1][1])
+        if not intervals:
+            return None
+        return 60.0 / float(np.mean(intervals)), first, last
+
+    @property
+    def rate_per_min(self) -> float | None:
+        span = self._rate_span()
+        return None if span is None else span[0]
+
+    @property
+    def rate_window(self) -> tuple[float, float] | None:
+        """The span of the turns the rate is from (session seconds)."""
+        span = self._rate_span()
+        return None if span is None else (span[1], span[2])
+
+    @property
+    def depth(self) -> float | None:
+        if len(self._depths) < 3 or not self._recent():
+            return None
+        typical = float(np.median(self._depths))
+        return self._depths[-1] / typical if typical > 0 else None
+
+    def phase(self, t: float) -> tuple[Phase | None, float]:
+        """Inhale or exhale at ``t`` (at or after the last sample fed) and how far into it (0..1)."""
+        if self._moving or self.settling or not self._polarity_known or self._last_ext is None:
+            return None, 0.0
+        t_ext, _, kind = self._last_ext
+        recent = list(self.breaths)[-self.cfg.rate_breaths:]
+        if not recent or t - t_ext > self.cfg.max_breath_s:
+            return None, 0.0
+        inhaling = kind * self._polarity < 0  # the last turn was a volume minimum
+        inhale = float(np.median([b.inhale_s for b in recent]))
+        exhale = float(np.median([b.duration - b.inhale_s for b in recent]))
+        half = inhale if inhaling else exhale
+        progress = min(max((t - t_ext) / half, 0.0), 0.99) if half > 0 else 0.0
+        return ("inhale" if inhaling else "exhale"), progress
+
+    def follow(self, pacer_rate_per_min: float, pacer_phase_at: Callable[[float], float]) -> Following | None:
+        """Lag of the person's inhale starts behind the pacer's, and measured/pacer rate (None if unsure).
+
+        ``pacer_phase_at(t)`` gives the pacer's phase (0..1, 0 = inhale start) at past times within the
+        last minute (see :class:`PacerHistory`).
+        """
+        rate = self.rate_per_min
+        recent = self._recent()
+        if rate is None or not recent or pacer_rate_per_min <= 0 or not self._polarity_known:
+            return None
+        starts = [recent[0].start] + [b.end for b in recent]
+        fractions = [((pacer_phase_at(s) + 0.5) % 1.0) - 0.5 for s in starts]
+        vec = np.mean(np.exp(2j * np.pi * np.asarray(fractions)))
+        lag_fraction = float(np.angle(vec) / (2.0 * np.pi))
+        period = 60.0 / pacer_rate_per_min
+        return Following(lag_fraction * period, rate / pacer_rate_per_min, lag_fraction, float(abs(vec)))
