@@ -1,4 +1,4 @@
-"""Optional parts of a running session: sound, MQTT. Each lives in its own package and may be absent.
+"""Optional parts of a running session: sound, MQTT, Lab Streaming Layer. Each lives in its own package and may be absent.
 
 An add-on module offers ``add_arguments(parser)`` (its ``run`` flags) and
 ``attach(runner, args, lang, console)``, which returns an async context manager (or None when the
@@ -18,7 +18,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-ADDON_MODULES = ("sessions.audio.addon", "sessions.mqtt.addon")
+ADDON_MODULES = ("sessions.audio.addon", "sessions.mqtt.addon", "sessions.lsl.addon")
 
 
 def _available() -> list[Any]:

@@ -22,6 +22,7 @@ EXTRAS = {
     "review": ("matplotlib", "pyedflib", "pandas", "neurokit2"),
     "gui": ("PySide6", "pyqtgraph", "qasync"),
     "mqtt": ("aiomqtt",),
+    "lsl": ("pylsl",),
 }
 """The modules each extra brings (as pyproject.toml lists them), checked by import."""
 

@@ -239,6 +239,7 @@ class SessionRunner:
         self._state = LiveState(source_kind=source.name, bedtime=self.bedtime)
         self._step_started_at = 0.0
         self.listeners: list[Listener] = []
+        self.signal_listeners: list[Callable[[StreamItem | LabelledBeat], None]] = []
         self.result: RunResult | None = None
         self._t = 0.0                # source time of the last advance
         self._paused_total = 0.0     # exercise clock = source time - paused time
@@ -278,6 +279,20 @@ class SessionRunner:
         """Call ``listener(kind, t, data)`` for every recorded event and metrics row; returns the unsubscribe."""
         self.listeners.append(listener)
         return lambda: self.listeners.remove(listener) if listener in self.listeners else None
+
+    def subscribe_signals(self, listener: Callable[[StreamItem | LabelledBeat], None]) -> Callable[[], None]:
+        """Call ``listener(x)`` with every stream item once taken in (ECG and ACC chunks too) and every beat once
+        labelled, for add-ons that pass the raw signals on (Lab Streaming Layer); returns the unsubscribe."""
+        self.signal_listeners.append(listener)
+        return lambda: self.signal_listeners.remove(listener) if listener in self.signal_listeners else None
+
+    def _tap(self, x: StreamItem | LabelledBeat) -> None:
+        for listener in tuple(self.signal_listeners):
+            try:
+                listener(x)
+            except Exception:  # noqa: BLE001 - an add-on must never break the session
+                log.exception("A signal listener failed; it is dropped and the session goes on.")
+                self.signal_listeners.remove(listener)
 
     def now(self) -> float:
         """The source's clock (seconds on the session's axis), which may run ahead of ``state.t``."""
@@ -417,6 +432,8 @@ class SessionRunner:
             self._start()
             async for item in self.source:
                 self._on_item(item)
+                if self.signal_listeners:
+                    self._tap(item)
                 self.advance(item.t)
                 if self.over:
                     break
@@ -634,6 +651,8 @@ class SessionRunner:
     def _on_labelled(self, beat: LabelledBeat) -> None:
         s = self._state
         self.writer.label(beat.index, beat.label.value)
+        if self.signal_listeners:
+            self._tap(beat)
         s.beats += 1
         s.rr_ms = beat.rr_ms
         s.last_beat_t = beat.t if s.last_beat_t is None else max(s.last_beat_t, beat.t)
