@@ -41,7 +41,8 @@ def test_english_override_and_pdf_pages_render(session, tmp_path):
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) not installed")
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(out), str(tmp_path / "page")], check=True)
-    assert len(list(tmp_path.glob("page-*.png"))) == 3  # summary and timeline, tables, the beats in detail
+    # summary and timeline, tables, quiet start vs practice (this session has a quiet start), the beats in detail
+    assert len(list(tmp_path.glob("page-*.png"))) == 4
 
 
 def test_png_report_writes_one_image_per_page(session, tmp_path):

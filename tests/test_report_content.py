@@ -201,7 +201,7 @@ def test_html_report_is_responsive_and_carries_the_detail_image(path, tmp_path):
     html = out.read_text()
     assert '<meta name="viewport" content="width=device-width' in html
     assert "max-width: 100%" in html and "overflow-x: auto" in html
-    assert html.count('<div class="scroll"><table>') == 2
+    assert html.count('<div class="scroll"><table>') == 3  # phases, quiet start vs practice, whole-session HRV
     assert html.count('src="data:image/png;base64,') == 2 and "The beats in detail" in html
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sessions.errors import UserError
 from sessions.private_files import write_private
+from sessions.review.comparison import comparison_table, resonance_table
 from sessions.review.offline_hrv import OfflineHrv, nn_series, offline_hrv, poincare_pairs
 from sessions.review.phase_table import PhaseRow, phase_rows, table_cells
 from sessions.review.record import Record
@@ -252,8 +253,45 @@ def page_three(content: ReportContent):
     return fig
 
 
+def comparison_page(content: ReportContent):
+    """The quiet start against the practice and its end, and the resonance assessment per rate; None
+    when the session has neither (no quiet start to compare with, no assessment)."""
+    lang, record = content.lang, content.record
+    tables = [(key, note, got) for key, note, got in (
+        ("cmp_title", "cmp_note", comparison_table(record, lang)),
+        ("res_title", "res_note", resonance_table(record, lang))) if got is not None]
+    if not tables:
+        return None
+    fig = _figure()
+    y = 0.975
+    for key, note, (header, body) in tables:
+        fig.text(0.06, y, say(lang, key), fontsize=12, weight="bold", va="top")
+        y = _wrapped(fig, 0.06, y - 0.028, [say(lang, note)], width=120, size=7.5, color="#555555")
+        h = 0.026 * (len(body) + 2)
+        _table(fig, (0.04, y - 0.01 - h, 0.92, h), header, body, size=7)
+        y -= h + 0.06
+    _wrapped(fig, 0.06, 0.045, [say(lang, "what_not")], width=140, size=6.5, color="#555555")
+    return fig
+
+
 def _pages(content: ReportContent) -> list:
-    return [page_one(content), page_two(content), page_three(content)]
+    extra = comparison_page(content)
+    return [page_one(content), page_two(content), *([extra] if extra is not None else []), page_three(content)]
+
+
+def _html_tables(content: ReportContent) -> str:
+    """The comparison and resonance tables as HTML sections (empty when the session has neither)."""
+    lang, e, out = content.lang, html.escape, []
+    for key, note, got in (("cmp_title", "cmp_note", comparison_table(content.record, lang)),
+                           ("res_title", "res_note", resonance_table(content.record, lang))):
+        if got is None:
+            continue
+        header, body = got
+        rows = "<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>" + "".join(
+            "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in body)
+        out.append(f"<h2>{e(say(lang, key))}</h2>\n<p class=\"note\">{e(say(lang, note))}</p>\n"
+                   f"<div class=\"scroll\"><table>{rows}</table></div>")
+    return "\n".join(out)
 
 
 # --- renderers ------------------------------------------------------------------------------------
@@ -327,6 +365,7 @@ img {{ max-width: 100%; height: auto; }}
 <h2>{e(say(lang, 'phases'))}</h2>
 <p class="note">{e(say(lang, 'per_phase_note'))}</p>
 <div class="scroll"><table>{phase_html}</table></div>
+{_html_tables(content)}
 <h2>{e(say(lang, 'artefacts'))}</h2>
 {''.join(f'<p>{e(n)}</p>' for n in content.notes) or '<p>–</p>'}
 <h2>{e(say(lang, 'hrv_full'))}</h2>

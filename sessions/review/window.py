@@ -17,13 +17,24 @@ from sessions.events import EventKind
 from sessions.review.phase_table import phase_label, phase_rows, table_cells, table_title
 from sessions.review.record import Record
 from sessions.review.summary import plain_summary
-from sessions.review.timeline import (BASELINE_LINE, BEATS_UNDER, GAP, MARKS, PANELS, PAUSED, SHADES, baselines,
+from sessions.review.timeline import (BEATS_UNDER, MARKS, PANELS, baselines,
                                      fitted_labels, instantaneous_hr, legend_text, off_scale, pause_bands)
 from sessions.review.words import say
 
 
 AXIS_PX = 64
 """Width of every panel's left axis, so the step-name row and the panels share one time axis on screen."""
+DARK = {
+    "shades": ("#0f161b", "#142029"), "gap": "#2b3135", "paused": "#3b3422", "baseline": "#8a9aa5",
+    "flagged": "#e6e1d3", "prompt": "#8aa0b0", "nn": "#b5837c", "names": "#a9a397", "legend": "#a9a397",
+    "foot": "#6f7b83",
+}
+"""The review window in the live window's dark colours (the printed report stays light)."""
+TABLE_SHEET = """
+QTableWidget { background: #10171c; alternate-background-color: #131d24; gridline-color: #1d272e; font-size: 10pt; }
+QHeaderView::section { background: #0b1014; color: #a9a397; border: none; border-bottom: 1px solid #1d272e;
+                       padding: 2px 4px; font-size: 9pt; }
+"""
 
 
 def build_window(record: Record, lang: str | None = None):
@@ -31,9 +42,12 @@ def build_window(record: Record, lang: str | None = None):
     import pyqtgraph as pg
     from pyqtgraph.Qt import QtCore, QtWidgets
 
+    from sessions.gui import style
+
     lang = lang or record.language
-    pg.setConfigOptions(antialias=False, background="w", foreground="#333333")
+    pg.setConfigOptions(antialias=False, background=style.BACKGROUND, foreground=style.TEXT)
     win = QtWidgets.QMainWindow()
+    win.setStyleSheet(style.STYLE_SHEET + TABLE_SHEET)
     win.setWindowTitle(f"{say(lang, 'review_title')}: {record.title} · {record.id}")
     central = QtWidgets.QWidget()
     layout = QtWidgets.QVBoxLayout(central)
@@ -62,10 +76,10 @@ def build_window(record: Record, lang: str | None = None):
             plot.getAxis("bottom").setStyle(showValues=False)
         for j, p in enumerate(record.phases):
             region = pg.LinearRegionItem((p.start / 60, p.end / 60), movable=False,
-                                         brush=pg.mkBrush(SHADES[j % 2]), pen=pg.mkPen(None))
+                                         brush=pg.mkBrush(DARK["shades"][j % 2]), pen=pg.mkPen(None))
             region.setZValue(-20)
             plot.addItem(region)
-        for bands, band_colour in ((record.link_gaps(), GAP), (pause_bands(record), PAUSED)):
+        for bands, band_colour in ((record.link_gaps(), DARK["gap"]), (pause_bands(record), DARK["paused"])):
             for a, b in bands:
                 band = pg.LinearRegionItem((a / 60, b / 60), movable=False, brush=pg.mkBrush(band_colour),
                                            pen=pg.mkPen(None))
@@ -73,7 +87,7 @@ def build_window(record: Record, lang: str | None = None):
                 plot.addItem(band)
         if key in levels:
             level = pg.InfiniteLine(levels[key], angle=0,
-                                    pen=pg.mkPen(BASELINE_LINE, width=1, style=QtCore.Qt.PenStyle.DotLine))
+                                    pen=pg.mkPen(DARK["baseline"], width=1, style=QtCore.Qt.PenStyle.DotLine))
             plot.addItem(level)
         for kind, mark_colour in MARKS.items():
             for t, _k, _d in record.events_of(kind):
@@ -81,7 +95,7 @@ def build_window(record: Record, lang: str | None = None):
                 plot.addItem(pg.InfiniteLine(t / 60, angle=90, pen=pen))
         y = record.metrics[key]
         ok = ~np.isnan(y)
-        plot.plot(minutes(record.metric_t[ok]), y[ok], pen=pg.mkPen(colour, width=2),
+        plot.plot(minutes(record.metric_t[ok]), y[ok], pen=pg.mkPen(registry.spec(key).gui_colour or colour, width=2),
                   stepMode=None, connect="finite")
         if key == BEATS_UNDER and len(record.beat_t):
             _beats(plot, record, prompts, lang)
@@ -102,26 +116,47 @@ def build_window(record: Record, lang: str | None = None):
                 item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
             table.setItem(i_row, c, item)
     table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.resizeColumnsToContents()
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(22)  # compact rows: every phase visible on a laptop
+    # Columns as wide as their header and cells in the style's font (the phase names whole where they fit).
+    table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
     split.addWidget(table)
-    split.setSizes([620, 200])
     layout.addWidget(split)
     legend = QtWidgets.QLabel(legend_text(lang))
     legend.setWordWrap(True)
-    legend.setStyleSheet("color: #34495e;")
+    legend.setStyleSheet(f"color: {DARK['legend']}; font-size: 9pt;")
     layout.addWidget(legend)
     foot = QtWidgets.QLabel(say(lang, "what_not"))
     foot.setWordWrap(True)
-    foot.setStyleSheet("color: #666666; font-size: 10px;")
+    foot.setStyleSheet(f"color: {DARK['foot']}; font-size: 9pt;")
     layout.addWidget(foot)
+    text.setStyleSheet("font-size: 10pt;")
     win.setCentralWidget(central)
-    win.resize(1200, 900)
+    width, height = _fitting(1200, 900)
+    win.resize(width, height)
+    # The table as tall as its rows (header included, up to 12 rows), kept at any window height: a 1366×768
+    # laptop shows every phase; the curves get the rest, and the divider still moves.
+    table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + 22 * min(len(body), 12) + 4
+                           + table.horizontalScrollBar().sizeHint().height())  # room for it when narrow
+    split.setSizes([max(200, height - table.minimumHeight()), table.minimumHeight()])
     win.plots = plots  # for tests and screenshots
     win.phase_table = table
     win.legend = legend
     win.step_names = names
     win.ecg_strip = win_ecg
     return win
+
+
+def _fitting(width: int, height: int) -> tuple[int, int]:
+    """The window's size, shrunk to the screen's free area (a 1366×768 laptop shows the whole table)."""
+    from pyqtgraph.Qt import QtWidgets
+
+    screen = QtWidgets.QApplication.primaryScreen()
+    if screen is None:
+        return width, height
+    free = screen.availableGeometry()
+    return min(width, free.width() - 24), min(height, free.height() - 48)
 
 
 def app():
@@ -158,23 +193,23 @@ def _beats(plot, record: Record, prompts: np.ndarray, lang: str) -> None:
 
     bt, bh = instantaneous_hr(record)
     nn = record.nn_mask
-    plot.plot(bt[nn], bh[nn], pen=None, symbol="o", symbolSize=2, symbolBrush="#e6b0aa", symbolPen=None)
+    plot.plot(bt[nn], bh[nn], pen=None, symbol="o", symbolSize=2, symbolBrush=DARK["nn"], symbolPen=None)
     art = record.artefact_mask
     lo, hi = (float(v) for v in np.percentile(bh[nn], [0.5, 99.5])) if nn.sum() > 10 else (30.0, 200.0)
     lo, hi = lo - 5, hi + 8
     if art.any():  # at the edge when off the scale, and counted there
         plot.plot(bt[art], np.clip(bh[art], lo + 0.5, hi - 0.5), pen=None, symbol="x", symbolSize=7,
-                  symbolBrush="#000000", symbolPen=pg.mkPen("#000000"))
+                  symbolBrush=DARK["flagged"], symbolPen=pg.mkPen(DARK["flagged"]))
     top = hi - 2
     if len(prompts):
         plot.plot(prompts, np.full(len(prompts), top), pen=None, symbol="t", symbolSize=7,
-                  symbolBrush="#5d6d7e", symbolPen=None)
+                  symbolBrush=DARK["prompt"], symbolPen=None)
     plot.setYRange(lo, hi, padding=0)
     if art.any():
         above, below = off_scale(bh[art], lo, hi)
         for count, y, arrow in ((above, hi, "↑"), (below, lo, "↓")):
             if count:
-                note = pg.TextItem(f"{arrow} {count} ×", color="#000000", anchor=(1, 0 if arrow == "↑" else 1))
+                note = pg.TextItem(f"{arrow} {count} ×", color=DARK["flagged"], anchor=(1, 0 if arrow == "↑" else 1))
                 note.setPos(record.duration_s / 60, y)
                 plot.addItem(note)
 
@@ -196,7 +231,7 @@ def _step_row(graphs, record: Record, lang: str, end_min: float):
     per_char = end_min / 1000.0 * 7.5  # minutes per character at about 1000 px of plot and 7.5-px characters
     spans = [(p.start / 60, p.end / 60, phase_label(p.name, lang)) for p in record.phases]
     for x, text in fitted_labels(spans, per_char):
-        label = pg.TextItem(text, color="#34495e", anchor=(0.5, 0.5))
+        label = pg.TextItem(text, color=DARK["names"], anchor=(0.5, 0.5))
         label.setPos(x, 0.5)
         row.addItem(label)
     return row

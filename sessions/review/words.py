@@ -68,7 +68,7 @@ WORDS: dict[str, dict[str, str]] = {
         "review_title": "Review", "time_min": "time (min)",
         "legend": "▼ {prompt}   × {artefact} ({off})   red dashes: {distress}   orange dashes: {grounding}   "
                   "dotted line: {level}   grey band: {gap}   yellow band: {paused}   purple band: {irregular}   "
-                  "light/blue-grey bands: {steps}",
+                  "alternating bands: {steps}",
         "analysis": "The beats in detail", "tachogram": "RR tachogram (NN beats; × flagged)",
         "psd": "Power spectrum (Lomb-Scargle) with the VLF, LF and HF bands and their peaks",
         "frequency_hz": "frequency (Hz)", "rr_histogram": "RR histogram (triangular index {tri:.1f})",
@@ -79,6 +79,14 @@ WORDS: dict[str, dict[str, str]] = {
         "replays_left_out_one": "1 replay of a recording is left out (not your own sessions; --include-replays shows it).",
         "replays_left_out_n": "{n} replays of recordings are left out (not your own sessions; --include-replays shows them).",
         "replay_mark": "replay", "exercise": "exercise", "source_col": "source",
+        "cmp_title": "Quiet start, practice and end", "cmp_part": "part", "cmp_minutes": "min",
+        "cmp_hr": "heart rate (bpm)", "cmp_coherence": "coherence", "cmp_high": "time in high coherence",
+        "cmp_quiet_start": "Quiet start", "cmp_practice": "Practice", "cmp_end": "End of the practice (last 2 min)",
+        "cmp_note": "Means of the 5-s values shown live. Coherence zones: low below 0.5, medium 0.5-1, high from 1.",
+        "res_title": "The resonance assessment per rate", "res_rate": "rate (/min)", "res_lf": "LF power (ms²)",
+        "res_peak": "peak (/min)", "res_swing": "heart-rate swing (bpm)", "res_chosen": "◀ chosen",
+        "res_note": "Chosen: the rate with the largest heart-rate swing per breath and coherence, weighed equally; "
+                    "of rates that score about the same, the faster one (easier to keep up).",
     },
     "nl": {
         "report_title": "Sessieverslag", "phase": "fase", "from_min": "vanaf (min)", "minutes": "minuten",
@@ -140,7 +148,7 @@ WORDS: dict[str, dict[str, str]] = {
         "review_title": "Terugkijken", "time_min": "tijd (min)",
         "legend": "▼ {prompt}   × {artefact} ({off})   rode streepjes: {distress}   oranje streepjes: {grounding}   "
                   "stippellijn: {level}   grijze band: {gap}   gele band: {paused}   paarse band: {irregular}   "
-                  "lichte/blauwgrijze banden: {steps}",
+                  "afwisselende banden: {steps}",
         "analysis": "De slagen in detail", "tachogram": "RR-tachogram (NN-slagen; × gemarkeerd)",
         "psd": "Vermogensspectrum (Lomb-Scargle) met de VLF-, LF- en HF-banden en hun pieken",
         "frequency_hz": "frequentie (Hz)", "rr_histogram": "RR-histogram (driehoeksindex {tri:.1f})",
@@ -151,6 +159,16 @@ WORDS: dict[str, dict[str, str]] = {
         "replays_left_out_one": "1 afgespeelde opname is weggelaten (niet je eigen sessies; --include-replays toont hem).",
         "replays_left_out_n": "{n} afgespeelde opnames zijn weggelaten (niet je eigen sessies; --include-replays toont ze).",
         "replay_mark": "afgespeeld", "exercise": "oefening", "source_col": "bron",
+        "cmp_title": "Rustige start, oefening en einde", "cmp_part": "deel", "cmp_minutes": "min",
+        "cmp_hr": "hartslag (slagen/min)", "cmp_coherence": "coherentie", "cmp_high": "tijd in hoge coherentie",
+        "cmp_quiet_start": "Rustige start", "cmp_practice": "Oefening", "cmp_end": "Einde van de oefening (laatste 2 min)",
+        "cmp_note": "Gemiddelden van de 5-secondenwaarden die je live zag. Coherentiezones: laag onder 0,5, middel 0,5-1, "
+                    "hoog vanaf 1.",
+        "res_title": "De resonantiemeting per tempo", "res_rate": "tempo (/min)", "res_lf": "LF-vermogen (ms²)",
+        "res_peak": "piek (/min)", "res_swing": "schommeling hartslag (slagen/min)", "res_chosen": "◀ gekozen",
+        "res_note": "Gekozen: het tempo met de grootste schommeling van de hartslag per ademhaling en de hoogste "
+                    "coherentie, even zwaar gewogen; van tempo's die ongeveer gelijk scoren het snelste "
+                    "(makkelijker vol te houden).",
     },
 }
 
