@@ -303,8 +303,9 @@ class BleStrap(HeartSource):
                     {"address": info["address"], "name": info.get("name")},
                 )
                 details = {k: v for k, v in info.items() if k in ("battery_pct", "body_location")}
+                t_info = self._now()  # as of the connect: heart-rate notifications queue while PMD is set up
                 details.update(await self._start_pmd(client))
-                yield LinkEvent(self._now(), LinkState.DEVICE_INFO, details)
+                yield LinkEvent(t_info, LinkState.DEVICE_INFO, details)
                 connected_once = True
                 async for item in self._pump():
                     yield item

@@ -5,7 +5,9 @@ survive BlueZ: D-Bus timing, device caching, a strap that drops the link and com
 (see ``tests/vm/``) boots Debian's kernel, runs bluetoothd, and a bumble strap that sends known
 real payloads, drops the link from its side, accepts the reconnect and sends more. The CLI runs
 unmodified inside the VM, from this checkout and this Python; the assertions below compare what
-it printed with what the strap recorded as sent.
+it printed with what the strap recorded as sent. The strap is a Polar H10 for PMD too: the CLI
+must start its ECG and accelerometer, receive them, restart them after the reconnect and stop
+them when it ends.
 
 Needs qemu-system-x86, linux-image-amd64, bluez, busybox-static, kmod and dbus (Debian). Without
 them the test skips, unless ``BIOFEEDBACK_REQUIRE_VM=1`` (CI) makes that a failure.
@@ -48,6 +50,7 @@ class VmOutcome:
     stream_bad_lines: list[str]
     sent: list[dict]
     strap_events: list[dict]
+    pmd_sent: list[dict]
     notes: list[str] = field(default_factory=list)
 
     def diagnostics(self) -> str:
@@ -110,7 +113,8 @@ def vm(tmp_path_factory: pytest.TempPathFactory) -> VmOutcome:
     stream, bad = _jsonl(r / "stream.stdout")
     sent, _ = _jsonl(r / "sent.jsonl")
     strap_events, _ = _jsonl(r / "strap-events.jsonl")
-    outcome = VmOutcome(run, guest, scan, stream, bad, sent, strap_events)
+    pmd_sent, _ = _jsonl(r / "pmd-sent.jsonl")
+    outcome = VmOutcome(run, guest, scan, stream, bad, sent, strap_events, pmd_sent)
     log.info("BLE VM finished in %.1f s; results in %s", run.wall_s, r)
     outcome.check(not run.timed_out, f"the VM did not finish within {BOOT_TIMEOUT_S} s")
     outcome.check(bool(guest) and "setup_failed" not in guest and "error" not in guest,
@@ -119,7 +123,8 @@ def vm(tmp_path_factory: pytest.TempPathFactory) -> VmOutcome:
 
 
 def _events(vm: VmOutcome) -> list[str]:
-    return [item.get("event", "sample") for item in vm.stream]
+    """Each stream line's kind: a link event's name, 'sample' (heart rate), 'ecg' or 'acc' (PMD chunks)."""
+    return [item.get("event", "ecg" if "ecg_uv" in item else "acc" if "acc_mg" in item else "sample") for item in vm.stream]
 
 
 def test_scan_lists_the_strap(vm: VmOutcome) -> None:
@@ -147,7 +152,11 @@ def test_stream_connects_and_reports_device_info(vm: VmOutcome) -> None:
     for info in infos:
         vm.check(info.get("battery_pct") == BATTERY_PCT and info.get("body_location") == "chest",
                  f"device_info should say battery {BATTERY_PCT} and chest: {info}")
-    ts = [item["t"] for item in vm.stream]
+        vm.check(info.get("pmd") == {"ecg": {"sample_rate": 130, "resolution": 14},
+                                     "acc": {"sample_rate": 50, "resolution": 16, "range": 8}}
+                 and "pmd_unavailable" not in info, f"device_info should list ECG and ACC as started: {info}")
+    # Samples and events in arrival order; a PMD chunk's t is its last sample's time, a BLE latency earlier.
+    ts = [item["t"] for item, kind in zip(vm.stream, events) if kind not in ("ecg", "acc")]
     vm.check(all(a <= b for a, b in zip(ts, ts[1:])), "stream times go backwards")
 
 
@@ -199,7 +208,7 @@ def test_remote_disconnect_is_followed_by_reconnect_and_a_marked_gap(vm: VmOutco
         "end" in gap and gap.get("start", 1e9) <= vm.stream[cut]["t"],
         f"the gap {gap} should start at or before the disconnect at t={vm.stream[cut]['t']}",
     )
-    later = [item for item in vm.stream[first + 1 :] if item.get("after_gap")]
+    later = [item for item in vm.stream[first + 1 :] if item.get("after_gap") and "hr_bpm" in item]
     vm.check(not later, f"samples after the first post-reconnect one are marked after_gap: {later[:3]}")
 
 
@@ -213,3 +222,67 @@ def test_strap_saw_one_remote_drop_one_reconnect_and_a_clean_goodbye(vm: VmOutco
         end is not None and end.get("central_gone") is True,
         f"the CLI left the strap connected after it stopped (strap events: {vm.strap_events[-4:]})",
     )
+
+
+def _pmd_runs(vm: VmOutcome, kind: str) -> tuple[list[dict], list[dict]]:
+    """The ECG or ACC chunks the CLI printed before the disconnect and after it."""
+    events = _events(vm)
+    cut = events.index("disconnected") if "disconnected" in events else len(events)
+    return ([item for item, e in zip(vm.stream[:cut], events[:cut]) if e == kind],
+            [item for item, e in zip(vm.stream[cut:], events[cut:]) if e == kind])
+
+
+def _rate(chunks: list[dict], key: str, fs_key: str) -> float:
+    """Samples per second of session time, from the first chunk's last sample to the last chunk's."""
+    samples = sum(len(c[key]) for c in chunks[1:])
+    return samples / (chunks[-1]["t"] - chunks[0]["t"])
+
+
+def test_pmd_ecg_and_acc_stream_at_their_rates_before_and_after_the_reconnect(vm: VmOutcome) -> None:
+    for kind, key, fs_key, rate in (("ecg", "ecg_uv", "ecg_fs", 130.0), ("acc", "acc_mg", "acc_fs", 50.0)):
+        before, after = _pmd_runs(vm, kind)
+        vm.check(len(before) >= 3 and len(after) >= 3,
+                 f"{kind}: {len(before)} chunks before the disconnect and {len(after)} after it (want 3 or more each)")
+        for part in (before, after):
+            measured = _rate(part, key, fs_key)
+            vm.check(abs(measured / rate - 1) < 0.05, f"{kind} arrived at {measured:.1f} samples/s, expected {rate:g}")
+            vm.check(all(abs(c[fs_key] / rate - 1) < 0.01 for c in part),
+                     f"{kind} chunks say odd rates: {[c[fs_key] for c in part]}")
+            ts = [c["t"] for c in part]
+            vm.check(all(a < b for a, b in zip(ts, ts[1:])), f"{kind} chunk times do not increase: {ts}")
+        vm.check(after[0].get("after_gap") is True, f"the first {kind} chunk after the reconnect is not marked after_gap")
+        vm.check(not any(c.get("after_gap") for c in before[1:] + after[1:]),
+                 f"{kind}: a chunk inside a connection is marked after_gap")
+
+
+def test_pmd_samples_arrive_exactly_as_the_strap_sent_them(vm: VmOutcome) -> None:
+    from devices.pmd import decode_data_frame
+
+    for kind, key in (("ecg", "ecg_uv"), ("acc", "acc_mg")):
+        sent = [decode_data_frame(bytes.fromhex(s["payload"])) for s in vm.pmd_sent if s["pmd"] == kind]
+        want = [[s[0] for s in f.samples] if kind == "ecg" else [list(s) for s in f.samples] for f in sent]
+        got = [c[key] for c in vm.stream if key in c]
+        # The strap records a frame after bumble sent it; the last ones before each stop or drop may not have arrived.
+        vm.check(len(got) >= len(want) - 4, f"{kind}: received {len(got)} of {len(want)} frames sent")
+        missing = [w for w in want if w not in got]
+        vm.check(len(missing) <= 4, f"{kind}: {len(missing)} sent frames never arrived")
+        vm.check(all(g in want for g in got), f"{kind}: a received frame was never sent (decoding differs)")
+        order = [want.index(g) for g in got]
+        vm.check(order == sorted(order), f"{kind}: frames arrived out of order")
+
+
+def test_strap_saw_pmd_started_twice_and_stopped_when_the_cli_ended(vm: VmOutcome) -> None:
+    started = [(e["measurement"], e["rate"]) for e in vm.strap_events if e["event"] == "pmd_started"]
+    vm.check(sorted(started) == [("acc", 50), ("acc", 50), ("ecg", 130), ("ecg", 130)],
+             f"the strap should see ECG and ACC started after the connect and again after the reconnect: {started}")
+    starts = [e["hex"] for e in vm.strap_events if e["event"] == "pmd_request" and e["op"] == 2]
+    vm.check("02020001320001011000020108 00".replace(" ", "") in starts,
+             f"ACC was not asked for 50 Hz, 16 bit, 8 G: {starts}")
+    kinds = [e["event"] for e in vm.strap_events]
+    last_connection = len(kinds) - 1 - kinds[::-1].index("connection")
+    stops = [e["measurement"] for e in vm.strap_events[last_connection:] if e["event"] == "pmd_request" and e["op"] == 3]
+    vm.check(sorted(stops) == [0, 2], f"the CLI did not stop ECG and ACC before leaving: stop requests for {stops}")
+    stopped = [e for e in vm.strap_events[last_connection:] if e["event"] == "pmd_stopped"]
+    disconnect = max(i for i, k in enumerate(kinds) if k == "disconnection")
+    vm.check(len(stopped) == 2 and all(vm.strap_events.index(e) < disconnect for e in stopped),
+             f"the measurements should stop before the link goes: {stopped}")

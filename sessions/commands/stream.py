@@ -61,7 +61,9 @@ async def _stream(args: argparse.Namespace) -> int:
     try:
         async for item in source:
             if isinstance(item, (EcgChunk, AccChunk)):
-                continue  # the heart stream only; decode --pmd shows the raw frames
+                if args.json and (args.seconds is None or item.t <= args.seconds):
+                    out.write(json.dumps(item.to_json(), separators=(",", ":")) + "\n")  # a Polar H10's ECG and ACC
+                continue
             if args.seconds is not None and item.t > args.seconds:
                 break
             emit(item)

@@ -15,6 +15,13 @@ The scenario, which exercises what real straps do to a central:
 
 Every payload is recorded in ``sent.jsonl`` *after* bumble handed it to the link, with its phase;
 ``strap-events.jsonl`` records connections, subscriptions and disconnects.
+
+It is also a Polar H10 as far as PMD goes (:class:`PmdServer`): Polar's PMD service with its control
+point (read: the features, ECG and ACC; write: get settings, start, stop, answered by indication
+as a real H10 answers, "invalid MTU" before the MTU exchange included) and data characteristic
+(ECG raw frames of 73 samples at 130 Hz, ACC delta frames of 36 samples at the started rate), sent
+while a measurement runs and recorded in ``pmd-sent.jsonl``; every control-point request is a
+``pmd_request`` line in ``strap-events.jsonl``. A dropped link stops the measurements, as on a real strap.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ import argparse
 import asyncio
 import json
 import logging
+import math
+import struct
+import sys
 import time
 from pathlib import Path
 
@@ -39,7 +49,20 @@ try:  # run as a script in the VM (this directory is on sys.path) or imported as
 except ImportError:
     from .scenario import BATTERY_PCT, BODY_LOCATION_CHEST, PAYLOADS, STRAP_ADDRESS, STRAP_NAME
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for the PMD frame encoder
+from devices.pmd import encode_delta_frame  # noqa: E402 - after the path is known
+
 log = logging.getLogger("vm.strap")
+
+PMD_SERVICE = "FB005C80-02E7-F387-1CAD-8ACD2D8DF0C8"
+PMD_CONTROL = "FB005C81-02E7-F387-1CAD-8ACD2D8DF0C8"
+PMD_DATA = "FB005C82-02E7-F387-1CAD-8ACD2D8DF0C8"
+PMD_FEATURES = bytes.fromhex("0f050000")  # ECG and ACC
+# What a real H10 answers to get settings (ECG: phdiethelm/h10_ecg's capture; ACC: 25-200 Hz, 16 bit, 2-8 G)
+PMD_SETTINGS = {0: bytes.fromhex("00" "0001" "8200" "0101" "0e00"),
+                2: bytes.fromhex("00" "0004" "1900320064" "00c800" "0101" "1000" "0203" "020004000800")}
+MIN_PMD_MTU = 232  # an ECG frame is 229 bytes
+STRAP_EPOCH_NS = 599_616_554_640_998_550
 
 HOST_CONTROLLER_ADDRESS = "00:1B:DC:0F:00:01"
 
@@ -87,17 +110,117 @@ class Recorder:
         self._fh.flush()
 
 
+class PmdServer:
+    """The PMD side of the strap: control-point dialogue and the ECG/ACC streams it starts."""
+
+    def __init__(self, device: Device, results: Path, events: Recorder) -> None:
+        self.device = device
+        self.events = events
+        self.sent = Recorder(results / "pmd-sent.jsonl")
+        self.tasks: dict[int, asyncio.Task] = {}
+        self.control = gatt.Characteristic(
+            PMD_CONTROL,
+            gatt.Characteristic.Properties.READ | gatt.Characteristic.Properties.WRITE
+            | gatt.Characteristic.Properties.INDICATE,
+            gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE,
+            gatt.CharacteristicValue(read=lambda _conn: PMD_FEATURES, write=self._on_write),
+        )
+        self.data = gatt.Characteristic(PMD_DATA, gatt.Characteristic.Properties.NOTIFY, 0, b"")
+        self.service = gatt.Service(PMD_SERVICE, [self.control, self.data])
+        self.t0 = time.monotonic()
+
+    def _on_write(self, connection, value: bytes) -> None:
+        value = bytes(value)
+        op = value[0] if value else 0
+        kind = value[1] if len(value) >= 2 else 0xFF
+        self.events.write(event="pmd_request", op=op, measurement=kind, hex=value.hex(), mtu=connection.att_mtu)
+        asyncio.get_running_loop().create_task(self._answer(connection, op, kind, value))
+
+    async def _answer(self, connection, op: int, kind: int, value: bytes) -> None:
+        await asyncio.sleep(0.02)
+        if connection.att_mtu < MIN_PMD_MTU:
+            response = bytes([0xF0, op, kind, 10])  # invalid MTU, as a real H10 says before the exchange
+        elif kind not in PMD_SETTINGS:
+            response = bytes([0xF0, op, kind, 2])
+        elif op == 1:
+            response = bytes([0xF0, op, kind, 0]) + PMD_SETTINGS[kind]
+        elif op == 2:
+            settings = _settings(value[2:])
+            running = kind in self.tasks and not self.tasks[kind].done()
+            if not running:
+                self.tasks[kind] = asyncio.get_running_loop().create_task(self._stream(kind, settings))
+            response = bytes([0xF0, op, kind, 6 if running else 0, 0])
+        elif op == 3:
+            task = self.tasks.pop(kind, None)
+            if task is not None:
+                task.cancel()
+            response = bytes([0xF0, op, kind, 0 if task is not None else 6])
+        else:
+            response = bytes([0xF0, op, kind, 1])
+        self.events.write(event="pmd_response", hex=response.hex())
+        try:
+            await self.device.indicate_subscriber(connection, self.control, response)
+        except Exception as err:  # noqa: BLE001 - the central may be gone
+            log.info("PMD response not delivered: %s", err)
+
+    def stop_all(self) -> None:
+        """A dropped link ends every measurement (the central restarts them after reconnecting)."""
+        for task in self.tasks.values():
+            task.cancel()
+        self.tasks.clear()
+
+    async def _stream(self, kind: int, settings: dict[int, int]) -> None:
+        rate = settings.get(0, 130)
+        n = 73 if kind == 0 else 36
+        name = "ecg" if kind == 0 else "acc"
+        self.events.write(event="pmd_started", measurement=name, rate=rate, settings={str(k): v for k, v in settings.items()})
+        k = 0
+        start = time.monotonic()
+        try:
+            while True:
+                await asyncio.sleep(max(0.0, start + (k + n) / rate - time.monotonic()))
+                t = [start - self.t0 + (k + i) / rate for i in range(n)]  # strap time: every frame differs
+                ts = STRAP_EPOCH_NS + round(t[-1] * 1e9)
+                if kind == 0:
+                    samples = [round(800 * math.exp(-((x % 0.9) - 0.3) ** 2 / 2e-4) + 40 * math.sin(x)) for x in t]
+                    payload = bytes([0]) + struct.pack("<Q", ts) + bytes([0]) + b"".join(
+                        (v & 0xFFFFFF).to_bytes(3, "little") for v in samples)
+                else:
+                    samples3 = [(round(300 * math.sin(0.3 * x)), round(20 * math.cos(x)), 950 + round(15 * math.sin(1.5 * x)))
+                                for x in t]
+                    payload = encode_delta_frame(2, ts, 0x01, samples3, 16)  # type: ignore[arg-type]
+                await self.device.notify_subscribers(self.data, payload)
+                self.sent.write(pmd=name, k=k, n=n, payload=payload.hex())
+                k += n
+        except asyncio.CancelledError:
+            self.events.write(event="pmd_stopped", measurement=name, samples=k)
+            raise
+
+
+def _settings(data: bytes) -> dict[int, int]:
+    out, i = {}, 0
+    sizes = {0: 2, 1: 2, 2: 2, 3: 8, 4: 1, 5: 4}
+    while i + 2 <= len(data):
+        kind, count = data[i], data[i + 1]
+        size = sizes.get(kind, 2)
+        out[kind] = int.from_bytes(data[i + 2:i + 2 + size], "little")
+        i += 2 + count * size
+    return out
+
+
 class StrapScenario:
     def __init__(self, device: Device, hrm: gatt.Characteristic, results: Path, *, phase1: int, phase2: int,
-                 rate_hz: float, max_seconds: float, silent_tail: bool = False) -> None:
+                 rate_hz: float, max_seconds: float, silent_tail: bool = False, pmd: PmdServer | None = None,
+                 events: Recorder | None = None) -> None:
         self.device = device
+        self.pmd = pmd
         self.hrm = hrm
         self.phase1, self.phase2 = phase1, phase2
         self.period = 1.0 / rate_hz
         self.max_seconds = max_seconds
         self.silent_tail = silent_tail
         self.sent = Recorder(results / "sent.jsonl")
-        self.events = Recorder(results / "strap-events.jsonl")
+        self.events = events or Recorder(results / "strap-events.jsonl")
         self.connection = None
         self._subscribed = asyncio.Event()
         self._disconnected = asyncio.Event()
@@ -113,6 +236,8 @@ class StrapScenario:
 
     def _on_disconnection(self, reason) -> None:
         self.events.write(event="disconnection", reason=int(reason) if reason is not None else None)
+        if self.pmd is not None:
+            self.pmd.stop_all()
         self.connection = None
         self._subscribed.clear()
         self._disconnected.set()
@@ -178,7 +303,7 @@ class StrapScenario:
         self.events.write(event="end", central_gone=self.connection is None)
 
 
-def build_services() -> tuple[list[gatt.Service], gatt.Characteristic]:
+def build_services(pmd: PmdServer | None = None) -> tuple[list[gatt.Service], gatt.Characteristic]:
     hrm = gatt.Characteristic(
         gatt.GATT_HEART_RATE_MEASUREMENT_CHARACTERISTIC,
         gatt.Characteristic.Properties.NOTIFY,
@@ -201,6 +326,8 @@ def build_services() -> tuple[list[gatt.Service], gatt.Characteristic]:
         gatt.Service(gatt.GATT_HEART_RATE_SERVICE, [hrm, location]),
         gatt.Service(gatt.GATT_BATTERY_SERVICE, [battery]),
     ]
+    if pmd is not None:
+        services.append(pmd.service)
     return services, hrm
 
 
@@ -218,12 +345,14 @@ async def main(args: argparse.Namespace) -> None:
         strap_side = Controller("strap", link=link)
         device = Device(name=STRAP_NAME, address=hci.Address(STRAP_ADDRESS),
                         host=Host(strap_side, AsyncPipeSink(strap_side)))
-        services, hrm = build_services()
+        events = Recorder(results / "strap-events.jsonl")
+        pmd = None if args.no_pmd else PmdServer(device, results, events)
+        services, hrm = build_services(pmd)
         device.add_services(services)
         await device.power_on()
         (results / "strap-ready").write_text(STRAP_ADDRESS + "\n")
-        scenario = StrapScenario(device, hrm, results, phase1=args.phase1, phase2=args.phase2,
-                                 rate_hz=args.rate, max_seconds=args.max_seconds, silent_tail=args.silent_tail)
+        scenario = StrapScenario(device, hrm, results, phase1=args.phase1, phase2=args.phase2, rate_hz=args.rate,
+                                 max_seconds=args.max_seconds, silent_tail=args.silent_tail, pmd=pmd, events=events)
         await scenario.run()
 
 
@@ -235,6 +364,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=8.0, help="notifications per second")
     p.add_argument("--max-seconds", type=float, default=60.0, help="longest tail after phase 2")
     p.add_argument("--silent-tail", action="store_true", help="after phase 2 keep the link but send nothing")
+    p.add_argument("--no-pmd", action="store_true", help="a plain heart rate strap: no PMD service")
     return p.parse_args(argv)
 
 
