@@ -66,7 +66,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "--strap",
         choices=("plain", "h10"),
         default="plain",
-        help="with --simulate: a plain heart-rate strap, or a Polar H10 that also streams ECG and chest movement (default: plain)",
+        help="with --simulate: a plain heart-rate strap, or a Polar H10 that also streams ECG and chest movement "
+             "(default: plain)",
     )
     group.add_argument(
         "--no-pmd",
