@@ -29,14 +29,21 @@ How, and why so:
 3. **Which way is in**: lung volume lingers at the exhaled level (the end-expiratory pause) and peaks
    briefly, so its skewness is positive (24 of 26 BIDMC records; the other two near zero). The sign
    that makes the projection's skewness (over about a minute) positive is "inhale"; until that is
-   clear (|skewness| >= 0.1 for 20 s after a start or posture change) the phase is None.
+   clear (|skewness| >= 0.1 for 20 s after a start or posture change) the phase is None. When the
+   skewness is faint (under 0.1), the quicker half is the inhale if one half is clearly (1.3x)
+   quicker: people inhale faster than they exhale (only the second cue: in half the BIDMC records the
+   impedance rises more slowly than it falls). A known sign changes only after 30 s of contrary
+   evidence. A breath with no dwell at the bottom and equal halves leaves the sign unknown. Known weakness: in
+   the first minutes the skewness is young and the sign is wrong in some BIDMC records for a while
+   (then inhale and exhale are swapped; rate and motion are not affected).
 4. **Breaths**: turning points with hysteresis (a quarter of the typical breath's size), so noise
    and small ripples are not breaths; a breath runs from one inhale start (volume minimum) to the
    next. Times are corrected for the low-pass filter's delay. Confirmation lags a turn by the
    time the chest needs to move the hysteresis away from it (typically 0.3-0.8 s).
 5. **Motion** (turning over, sitting up): high-frequency energy above 2 Hz (RMS over 0.4 s above
    25 mG; heartbeat bumps and sensor noise stay under 10 mG) or the posture leaving the gravity
-   baseline by more than 8 deg. While moving nothing counts; after 2 s of quiet the estimator starts
+   baseline by more than 8 deg. While moving nothing counts; once the movement is quiet and the posture
+   steady (within 3 deg of its last second) for 2 s the estimator starts
    clean (gravity, and after a posture change also the axis and the sign, learned afresh; breaths
    resume after 4 s of settling).
 6. **Rate**: 60 / mean interval between the last four inhale ends (at least three intervals, within
@@ -73,6 +80,8 @@ class ChestBreathingConfig:
     axis_every_s: float = 0.5
     skew_tau_s: float = 60.0
     skew_known: float = 0.1
+    sign_persist: int = 60
+    timing_clear: float = 1.3
     polarity_learn_s: float = 20.0
     hysteresis_share: float = 0.25
     hysteresis_floor_mg: float = 0.5
@@ -88,6 +97,7 @@ class ChestBreathingConfig:
     motion_hf_mg: float = 25.0
     motion_tilt_deg: float = 8.0
     motion_quiet_s: float = 2.0
+    steady_deg: float = 3.0
     settle_s: float = 4.0
     same_posture_deg: float = 10.0
     gap_s: float = 0.5
@@ -208,6 +218,8 @@ class ChestBreathing:
         self._lp_zi: FloatArray | None = None
         self._hp_zi: FloatArray | None = None
         self._hf_ms = 0.0
+        self._gf: FloatArray | None = None
+        self._a_gf = _ema_coeff(1.0, fs)
         self._moving = False
         self._quiet_since: float | None = None
         self._g_before_motion: FloatArray | None = None
@@ -217,9 +229,11 @@ class ChestBreathing:
         self._polarity = 1.0
         self._polarity_known = False
         self._cov: FloatArray = np.zeros((3, 3))
+        self._cov_before_motion: FloatArray | None = None
         self._swings: deque[float] = deque(maxlen=8)
         self._extremes: deque[tuple[float, int, int]] = deque(maxlen=64)  # (t, kind, segment) of each turn
         self._seg = 0
+        self._against = 0
         self._m2 = self._m3 = 0.0
         self._learn_since = 0.0
         self._restart(None, 0.0, same_posture=False)
@@ -229,8 +243,10 @@ class ChestBreathing:
     def _restart(self, g: FloatArray | None, t: float, *, same_posture: bool) -> None:
         """A clean start: at the beginning, after a gap, after motion (keeping the axis if posture held)."""
         self._g = None if g is None else g.copy()
-        if same_posture and np.any(self._axis):
-            self._cov = self._cov * 0.2
+        lam = 0.0
+        if same_posture and np.any(self._axis) and self._cov_before_motion is not None:
+            self._cov = self._cov_before_motion  # what the motion added is not breathing
+            lam = float(np.linalg.eigvalsh(self._cov)[2])
         else:
             self._cov = np.zeros((3, 3))
             self._m2 = self._m3 = 0.0
@@ -244,7 +260,8 @@ class ChestBreathing:
         self._last_ext: tuple[float, float, int] | None = None  # (t, value, kind) kind +1 max, -1 min
         self._last_vol_min: tuple[float, float] | None = None
         self._last_vol_max: tuple[float, float] | None = None
-        self._lambda = 0.0
+        self._lambda = lam
+        self._cov_before_motion = None
         if not same_posture:
             self._swings.clear()
 
@@ -278,10 +295,18 @@ class ChestBreathing:
         self._hf_ms = float(hf_ms[-1]) if len(hf_ms) else self._hf_ms
         del zf
         hf_rms = np.sqrt(hf_ms)
+        # A fast gravity (1 s) tells a posture still changing from one that has settled.
+        if self._gf is None:
+            self._gf = lp[0].copy()
+        a = self._a_gf
+        gf, _ = signal.lfilter([1.0 - a], [1.0, -a], lp, axis=0, zi=(a * self._gf)[None, :])
+        self._gf = gf[-1].copy()
+        cos_f = np.einsum("ij,ij->i", lp, gf) / (np.linalg.norm(lp, axis=1) * np.linalg.norm(gf, axis=1) + 1e-9)
+        unsteady = (hf_rms > self.cfg.motion_hf_mg) | (cos_f < math.cos(math.radians(self.cfg.steady_deg)))
         out: list[Breath] = []
         lo = 0
         while lo < n:
-            lo = self._segment(t, lp, hf_rms, lo, out)
+            lo = self._segment(t, lp, hf_rms, unsteady, lo, out)
         return out
 
     def _gravity(self, lp: FloatArray) -> FloatArray:
@@ -291,7 +316,8 @@ class ChestBreathing:
         g, _ = signal.lfilter([1.0 - a], [1.0, -a], lp, axis=0, zi=(a * self._g)[None, :])
         return np.asarray(g, dtype=float)
 
-    def _segment(self, t: FloatArray, lp: FloatArray, hf_rms: FloatArray, lo: int, out: list[Breath]) -> int:
+    def _segment(self, t: FloatArray, lp: FloatArray, hf_rms: FloatArray, unsteady: NDArray[np.bool_], lo: int,
+                 out: list[Breath]) -> int:
         """Process samples from ``lo`` up to the next clean restart; returns where it stopped."""
         cfg = self.cfg
         g = self._gravity(lp[lo:])
@@ -300,9 +326,10 @@ class ChestBreathing:
         raw = (hf_rms[lo:] > cfg.motion_hf_mg) | tilted
         moving = np.zeros(len(raw), dtype=bool)
         stop = len(raw)
+        busy = unsteady[lo:].tolist()
         for k, r in enumerate(raw.tolist()):
             tk = float(t[lo + k])
-            if r:
+            if (r and not self._moving) or (self._moving and busy[k]):
                 if not self._moving:
                     self._moving = True
                     self._g_before_motion = self._g_before_motion if self._g_before_motion is not None else g[max(k - 1, 0)]
@@ -338,6 +365,12 @@ class ChestBreathing:
         prods = bp[:, iu[0]] * bp[:, iu[1]]
         zi = (a * self._cov[iu])[None, :]
         cov6, _ = signal.lfilter([1.0 - a], [1.0, -a], prods, axis=0, zi=zi)
+        if self._cov_before_motion is None and moving.any():
+            k0 = int(np.argmax(moving))
+            before = cov6[k0 - 1] if k0 > 0 else self._cov[iu]
+            self._cov_before_motion = np.zeros((3, 3))
+            self._cov_before_motion[iu] = before
+            self._cov_before_motion[(iu[1], iu[0])] = before
         last = cov6[-1]
         cov = np.zeros((3, 3))
         cov[iu] = last
@@ -367,38 +400,57 @@ class ChestBreathing:
         lams[start:] = lam
         self._axis, self._lambda = axis, lam
         proj = np.einsum("ij,ij->i", bp, axes)
-        self._learn_sign(t, proj, moving)
-        self._turning_points(t, proj, lams, moving, out)
+        self._turning_points(t, proj, lams, moving, idx, out)
 
-    def _learn_sign(self, t: FloatArray, proj: FloatArray, moving: NDArray[np.bool_]) -> None:
-        a = self._a_skew
-        m2 = self._m2
-        m3 = self._m3
-        for x, mv in zip(proj.tolist(), moving.tolist(), strict=True):
-            if mv:
-                continue
-            x2 = x * x
-            m2 = a * m2 + (1.0 - a) * x2
-            m3 = a * m3 + (1.0 - a) * x2 * x
-        self._m2, self._m3 = m2, m3
-        if m2 <= 0:
+    def _swing_ratio(self) -> float | None:
+        """Median rise time / median fall time of the projection over the last turns (same segment)."""
+        turns = [(tt, k) for tt, k, seg in self._extremes if seg == self._seg][-13:]
+        rise = [b[0] - a[0] for a, b in zip(turns, turns[1:], strict=False) if a[1] < 0 < b[1]]
+        fall = [b[0] - a[0] for a, b in zip(turns, turns[1:], strict=False) if a[1] > 0 > b[1]]
+        if len(rise) < 4 or len(fall) < 4:
+            return None
+        return float(np.median(rise) / np.median(fall))
+
+    def _decide_sign(self, t: float, skew: float) -> None:
+        """Inhale is the way that makes volume skew positive; when skew is faint, the quicker half is the inhale."""
+        cfg = self.cfg
+        if t - self._learn_since < cfg.polarity_learn_s:
             return
-        skew = m3 / m2 ** 1.5
-        learned = float(t[-1]) - self._learn_since >= self.cfg.polarity_learn_s
-        if abs(skew) >= self.cfg.skew_known and learned:
+        ratio = self._swing_ratio()
+        if abs(skew) >= cfg.skew_known:
             sign = 1.0 if skew > 0 else -1.0
-            if self._polarity_known and sign != self._polarity:
-                # Volume minima and maxima swap: forget the half-built breath.
-                self._last_vol_min = self._last_vol_max = None
-            self._polarity = sign
-            self._polarity_known = True
+        elif ratio is not None and (ratio <= 1.0 / cfg.timing_clear or ratio >= cfg.timing_clear):
+            sign = 1.0 if ratio < 1.0 else -1.0
+        else:
+            self._against = 0
+            return
+        if self._polarity_known and sign != self._polarity:
+            # Once known, the sign changes only when the evidence has said so for a while.
+            self._against += 1
+            if self._against < cfg.sign_persist:
+                return
+        self._against = 0
+        if self._polarity_known and sign != self._polarity:
+            # Volume minima and maxima swap: forget the half-built breath.
+            self._last_vol_min = self._last_vol_max = None
+        self._polarity = sign
+        self._polarity_known = True
 
     def _turning_points(self, t: FloatArray, proj: FloatArray, lams: FloatArray, moving: NDArray[np.bool_],
-                        out: list[Breath]) -> None:
+                        idx: NDArray[np.int64], out: list[Breath]) -> None:
+        """Turning points with hysteresis, and the running skewness whose sign is decided on the sample grid."""
         cfg = self.cfg
+        a = self._a_skew
+        on_grid = (idx % self._grid == 0).tolist()
         rms_share = cfg.hysteresis_share * 2.0 * math.sqrt(2.0) * cfg.rms_weight
         swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
-        for tk, x, lam, mv in zip(t.tolist(), proj.tolist(), lams.tolist(), moving.tolist(), strict=True):
+        for k, (tk, x, lam, mv) in enumerate(zip(t.tolist(), proj.tolist(), lams.tolist(), moving.tolist(), strict=True)):
+            if not mv:
+                x2 = x * x
+                self._m2 = a * self._m2 + (1.0 - a) * x2
+                self._m3 = a * self._m3 + (1.0 - a) * x2 * x
+            if on_grid[k] and self._m2 > 0:
+                self._decide_sign(tk, self._m3 / self._m2 ** 1.5)
             if mv or tk < self._settle_until:
                 if mv:
                     self._mode = 0
@@ -510,19 +562,29 @@ class ChestBreathing:
         return self._depths[-1] / typical if typical > 0 else None
 
     def phase(self, t: float) -> tuple[Phase | None, float]:
-        """Inhale or exhale at ``t`` (at or after the last sample fed) and how far into it (0..1)."""
+        """Inhale or exhale at ``t`` (at or after the last sample fed) and how far into it (0..1).
+
+        A turn is confirmed only once the chest has moved back by the hysteresis, so the phase runs on
+        from the last confirmed turn with the person's usual inhale and exhale durations: past the
+        expected turn it already says the other half (the display does not wait for confirmation).
+        """
         if self._moving or self.settling or not self._polarity_known or self._last_ext is None:
             return None, 0.0
         t_ext, _, kind = self._last_ext
         recent = list(self.breaths)[-self.cfg.rate_breaths:]
         if not recent or t - t_ext > self.cfg.max_breath_s:
             return None, 0.0
-        inhaling = kind * self._polarity < 0  # the last turn was a volume minimum
+        inhaling = kind * self._polarity < 0  # the last confirmed turn was a volume minimum
         inhale = float(np.median([b.inhale_s for b in recent]))
         exhale = float(np.median([b.duration - b.inhale_s for b in recent]))
-        half = inhale if inhaling else exhale
-        progress = min(max((t - t_ext) / half, 0.0), 0.99) if half > 0 else 0.0
-        return ("inhale" if inhaling else "exhale"), progress
+        first, second = (inhale, exhale) if inhaling else (exhale, inhale)
+        elapsed = t - t_ext
+        if elapsed >= first > 0:  # the expected turn has passed: the other half has begun
+            inhaling = not inhaling
+            progress = (elapsed - first) / second if second > 0 else 0.0
+        else:
+            progress = elapsed / first if first > 0 else 0.0
+        return ("inhale" if inhaling else "exhale"), min(max(progress, 0.0), 0.99)
 
     def follow(self, pacer_rate_per_min: float, pacer_phase_at: Callable[[float], float]) -> Following | None:
         """Lag of the person's inhale starts behind the pacer's, and measured/pacer rate (None if unsure).
