@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import termios
+import time
 import tty
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -59,6 +60,7 @@ class TerminalView:
         self.showing_help = False
         self.history: dict[str, deque[float | None]] = {}
         self.zones = ZoneTally()
+        self._beats_counted, self._beat_wall = 0, time.monotonic()
         """Coherence rows per zone during the exercise's steps (time in coherence, as in the window)."""
         runner.subscribe(self._on_event)
 
@@ -191,8 +193,11 @@ class TerminalView:
             cells.append(cell)
         link = "link_simulated" if s.source_kind == "simulated" and s.link == "connected" else "link_" + s.link
         quiet = None if s.last_beat_t is None or s.phase is SessionPhase.DONE else s.t - s.last_beat_t
+        if s.beats != self._beats_counted:
+            self._beats_counted, self._beat_wall = s.beats, time.monotonic()
+        stalled = time.monotonic() - self._beat_wall >= 1.0  # a fast, busy simulation lags its clock, beats still come
         link_text = tr(lang, link)
-        if quiet is not None and quiet > NO_SIGNAL_S and s.link == "connected":
+        if quiet is not None and quiet > NO_SIGNAL_S and stalled and s.link == "connected":
             link_text = tr(lang, "no_signal", clock=f"{quiet:.0f} s" if quiet < 90 else f"{quiet / 60:.0f} min")
         cells.append(link_text + (f" · {s.battery_pct}%" if s.battery_pct is not None else "")
                      + (f" · MQTT {tr(lang, 'mqtt_state_' + s.mqtt)}" if s.mqtt else ""))

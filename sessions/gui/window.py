@@ -31,6 +31,7 @@ from sessions import metric_registry as registry
 from sessions.events import EventKind, SessionPhase
 from sessions.gui import style
 from sessions.gui.curves import CurvesPanel
+from sessions.gui.breath_ring import BreathRing
 from sessions.gui.pacer_widget import BEDTIME_BACKGROUND, PacerWidget
 from sessions.formatting import clock
 from sessions.i18n import tr
@@ -101,7 +102,11 @@ class SessionWindow(QWidget):
         self._prompt_since = 0.0
         self._texts: dict[str, str] = {}
         self._finished = False
-        self._beat_t_seen: float | None = None
+        self._beats_counted = 0
+        self._beat_wall = time.monotonic()
+        """Wall time the beat count last moved: a fast, busy simulation lags its own clock without a hole."""
+        self.stall_wall_s = 1.0
+        """How long (wall seconds) no beat may arrive before "no signal" is said (tests set 0: session time only)."""
         self._hr_t_drawn: float | None = None
         self.zones = ZoneTally()
         """Coherence updates per zone during the exercise's steps: "time in coherence", live."""
@@ -159,6 +164,7 @@ class SessionWindow(QWidget):
         self.pacer = PacerWidget({k: tr(lang, k) for k in ("breathe_in", "breathe_out", "breathe_free")}
                                  | {"per_min": tr(lang, "gui_per_min"), "paused": tr(lang, "pacer_paused"),
                                     "paused_hint": tr(lang, "pacer_paused_hint")})
+        self.breath_ring = BreathRing(lang)
         self.prompt = QLabel("")
         self.prompt.setObjectName("prompt")
         self.prompt.setWordWrap(True)
@@ -339,19 +345,23 @@ class SessionWindow(QWidget):
             return
         s = self.runner.state
         lang = self.lang
+        self.pacer.ring = None if self._finished else self.breath_ring.frame(self.runner, time.monotonic())
         self.pacer.show_phase(None if self._finished else self.current_phase(), s.paused)
 
         while self._pending_marks:
             self.curves.mark(self._pending_marks.pop(0))
         self._draw_beats(s)  # first: the beats still to draw are older than a break at s.t
         self._draw_gaps(s)
-        if s.beats != self._beats_seen:
+        # No beat for a while on the session clock: values now are stale (or a busy, fast simulation lags its
+        # clock); none is drawn until beats come again, so nothing is drawn inside a hole or across it.
+        fresh = s.last_beat_t is None or s.t - s.last_beat_t <= NO_SIGNAL_S
+        if s.beats != self._beats_seen and fresh:
             self._beats_seen = s.beats
             for key in PER_BEAT_CURVES:
                 self.curves.add(key, s.t, s.value(key))
         for key in PER_SPECTRUM_CURVES:
             value = s.value(key)
-            if value is not None and value != self._spectral_seen.get(key):
+            if value is not None and value != self._spectral_seen.get(key) and fresh:
                 self._spectral_seen[key] = value
                 self.curves.add(key, s.t, value)
                 if key == "coherence" and s.phase is SessionPhase.STEP:
@@ -386,14 +396,8 @@ class SessionWindow(QWidget):
         """A gap in every curve while the link, the skin contact or the beats are gone."""
         if s.link != "connected" or s.contact == "not_detected" or self.signal_lost_s() is not None:
             self.curves.add_break(s.t)
-        if s.last_beat_t is not None:
-            # Beats resumed after a hole the frames did not see (a fast replay jumps over it): a gap all the same.
-            # (The beat-to-beat curve finds its own holes from the beat times, see _draw_beats.)
-            if self._beat_t_seen is not None and s.last_beat_t - self._beat_t_seen > NO_SIGNAL_S:
-                for key in self.curves.history:
-                    if key != HR_CURVE:
-                        self.curves.add_hole(key, self._beat_t_seen + NO_SIGNAL_S)
-            self._beat_t_seen = s.last_beat_t
+        if s.beats != self._beats_counted:
+            self._beats_counted, self._beat_wall = s.beats, time.monotonic()
 
     def _draw_care(self, s: LiveState) -> None:
         """Care and stopping look calm: no curves and no numbers, the words that matter stay on screen.
@@ -427,7 +431,10 @@ class SessionWindow(QWidget):
         for i in range(len(s.beat_hr) - new, len(s.beat_hr)):
             t, bpm = s.beat_hr[i]
             if self._hr_t_drawn is not None and t - self._hr_t_drawn > NO_SIGNAL_S:
-                self.curves.add_hole(HR_CURVE, self._hr_t_drawn + NO_SIGNAL_S)  # no line across a hole
+                # Beats came back after a hole, seen by a frame or not (a fast replay jumps over it): a gap in
+                # every curve. Judged on the beat times themselves, never on how often frames are drawn.
+                for key in self.curves.history:
+                    self.curves.add_hole(key, self._hr_t_drawn + NO_SIGNAL_S)
             self._hr_t_drawn = t
             if math.isfinite(bpm):
                 self.curves.add(HR_CURVE, t, bpm)
@@ -454,7 +461,12 @@ class SessionWindow(QWidget):
         if s.last_beat_t is None or s.phase is SessionPhase.DONE:
             return None
         quiet = s.t - s.last_beat_t
-        return quiet if quiet > NO_SIGNAL_S else None
+        if s.beats != self._beats_counted:
+            self._beats_counted, self._beat_wall = s.beats, time.monotonic()
+        # Both clocks must agree: the session clock says no beat for a while, and none arrived for a second
+        # of wall time (at --speed 60 on a busy machine beats lag the clock by seconds while still arriving).
+        stalled = time.monotonic() - self._beat_wall >= self.stall_wall_s
+        return quiet if quiet > NO_SIGNAL_S and stalled else None
 
     def status_text(self) -> str:
         s = self.runner.state
