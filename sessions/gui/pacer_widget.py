@@ -12,7 +12,7 @@ from PySide6.QtGui import QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from biofeedback.pacer import BreathPhase
-from sessions.gui import style
+from sessions.gui import breath_ring, style
 
 TURN_S = 0.8
 BEDTIME_BACKGROUND = "#040506"
@@ -38,6 +38,8 @@ class PacerWidget(QWidget):
         """Bedtime mode: a dim disc on near black, no words and no numbers (the voice carries them)."""
         self.brightness = 1.0
         """Bedtime mode: how much of the dim disc shows (0-1); follows the fading tone, never to nothing."""
+        self.ring: breath_ring.RingView | None = None
+        """The breath a Polar H10's chest accelerometer measures, drawn as a ring on the disc's scale (day only)."""
         self.setMinimumSize(220, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -118,6 +120,9 @@ class PacerWidget(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawEllipse(centre, radius, radius)
+        breath_ring.paint(painter, centre, r_min, r_max, self.ring)
+        if self.ring is not None and self.ring.words:
+            rate = f"{rate}  ·  {self.ring.words}" if rate else self.ring.words
         text_top = h - text_h
         painter.setFont(self._font_word)
         painter.setPen(style.qcolor(style.PROMPT if p is not None else style.TEXT_DIM))
