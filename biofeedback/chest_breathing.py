@@ -15,7 +15,7 @@ API (stable; the session runner calls it)::
     est.rate_window     -> (start_s, end_s) | None # the span of breaths the rate is from
     est.depth           -> float | None            # last breath's depth / the typical depth (1 = usual)
     est.moving          -> bool                    # motion is being ignored right now
-    est.follow(pacer_rate_per_min, pacer_phase_at) -> Following | None
+    est.follow(pacer_rate_per_min, pacer_phase_at[, pacer_inhale_fraction]) -> Following | None
     PacerHistory()      # keeps the pacer's phase over the last 90 s, so follow() can look back
 
 How, and why so:
@@ -67,6 +67,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 from scipy import signal
+
+from biofeedback.pacer import DEFAULT_INHALE_FRACTION
 
 FloatArray = NDArray[np.float64]
 Phase = Literal["inhale", "exhale"]
@@ -586,18 +588,21 @@ class ChestBreathing:
             progress = elapsed / first if first > 0 else 0.0
         return ("inhale" if inhaling else "exhale"), min(max(progress, 0.0), 0.99)
 
-    def follow(self, pacer_rate_per_min: float, pacer_phase_at: Callable[[float], float]) -> Following | None:
-        """Lag of the person's inhale starts behind the pacer's, and measured/pacer rate (None if unsure).
+    def follow(self, pacer_rate_per_min: float, pacer_phase_at: Callable[[float], float],
+               pacer_inhale_fraction: float = DEFAULT_INHALE_FRACTION) -> Following | None:
+        """Lag of the person's breath behind the pacer's, and measured/pacer rate (None if unsure).
 
         ``pacer_phase_at(t)`` gives the pacer's phase (0..1, 0 = inhale start) at past times within the
-        last minute (see :class:`PacerHistory`).
+        last minute (see :class:`PacerHistory`). Both turns count: each inhale start against the pacer's
+        (phase 0) and each inhale end against the pacer's turn (``pacer_inhale_fraction``); the end is
+        the crisper of the two.
         """
         rate = self.rate_per_min
         recent = self._recent()
         if rate is None or not recent or pacer_rate_per_min <= 0 or not self._polarity_known:
             return None
-        starts = [recent[0].start] + [b.end for b in recent]
-        fractions = [((pacer_phase_at(s) + 0.5) % 1.0) - 0.5 for s in starts]
+        fractions = [((pacer_phase_at(b.start) + 0.5) % 1.0) - 0.5 for b in recent]
+        fractions += [((pacer_phase_at(b.start + b.inhale_s) - pacer_inhale_fraction + 0.5) % 1.0) - 0.5 for b in recent]
         vec = np.mean(np.exp(2j * np.pi * np.asarray(fractions)))
         lag_fraction = float(np.angle(vec) / (2.0 * np.pi))
         period = 60.0 / pacer_rate_per_min

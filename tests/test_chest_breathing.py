@@ -50,8 +50,8 @@ def test_phase_says_inhale_while_the_chest_impedance_rises(clean):
         rising = np.gradient(signal.sosfiltfilt(sos, syn.resp)) > 0
         est = ChestBreathing(FS)
         agree = total = 0
-        for lo in range(0, len(syn.t), 5):
-            hi = min(lo + 5, len(syn.t))
+        for lo in range(0, len(syn.t), 10):
+            hi = min(lo + 10, len(syn.t))
             est.feed(float(syn.t[hi - 1]), syn.acc[lo:hi])
             label, progress = est.phase(float(syn.t[hi - 1]))
             if label is None or syn.t[hi - 1] < 240:
@@ -59,7 +59,7 @@ def test_phase_says_inhale_while_the_chest_impedance_rises(clean):
             assert 0.0 <= progress <= 1.0
             total += 1
             agree += (label == "inhale") == bool(rising[hi - 1])
-        assert total > 0.8 * (len(syn.t) - 240 * FS) / 5, n  # known most of the time
+        assert total > 0.8 * (len(syn.t) - 240 * FS) / 10, n  # known most of the time
         assert agree / total >= 0.8, (n, agree / total)  # an inverted sign gives about 0.2
 
 
@@ -67,14 +67,12 @@ def test_phase_says_inhale_while_the_chest_impedance_rises(clean):
 def test_motion_bursts_are_ignored_not_counted():
     syn = synthesize(8, with_motion=True)
     res = run_record(syn)
-    assert res.false_in_motion == 0
-    est, breaths = _feed(syn.acc, syn.t, 5)
-    assert not any(b.start < s + d and b.end > s for b in breaths for s, d in syn.motion)
+    assert res.false_in_motion == 0  # no breath overlaps a burst
     # While a burst is under way the estimator says so and gives no rate; it comes back afterwards.
     est = ChestBreathing(FS)
     flagged, rates_after = [], []
-    for lo in range(0, len(syn.t), 5):
-        hi = min(lo + 5, len(syn.t))
+    for lo in range(0, len(syn.t), 10):
+        hi = min(lo + 10, len(syn.t))
         est.feed(float(syn.t[hi - 1]), syn.acc[lo:hi])
         tk = float(syn.t[hi - 1])
         for s, d in syn.motion:
@@ -124,16 +122,18 @@ def _rates(acc: np.ndarray, t: np.ndarray) -> list[float | None]:
 @needs_bidmc
 def test_chunk_sizes_do_not_change_the_breaths(clean):
     syn = clean[2]
-    _, one = _feed(syn.acc, syn.t, 1)
-    _, big = _feed(syn.acc, syn.t, 73)
-    _, mixed = _feed(syn.acc, syn.t, np.random.default_rng(3).integers(1, 120, 500))
-    assert len(one) > 100
+    n = int(240 * FS)
+    acc, t = syn.acc[:n], syn.t[:n]
+    _, one = _feed(acc, t, 2)
+    _, big = _feed(acc, t, 73)
+    _, mixed = _feed(acc, t, np.random.default_rng(3).integers(1, 120, 500))
+    assert len(one) > 50
     for other in (big, mixed):
         assert len(other) == len(one)
         assert max(abs(x.start - y.start) + abs(x.end - y.end) for x, y in zip(one, other, strict=True)) < 1e-6
 
 
-def _paced_person(pacer_rate: float, person_rate: float, lag_s: float, seconds: float = 180.0):
+def _paced_person(pacer_rate: float, person_rate: float, lag_s: float, seconds: float = 120.0):
     """A person breathing at ``person_rate`` (lagging the pacer by ``lag_s`` when the rates match).
 
     The lung volume is the pacer's fill curve raised to 1.5: it lingers near the exhaled level, as
@@ -155,7 +155,7 @@ def _paced_person(pacer_rate: float, person_rate: float, lag_s: float, seconds: 
 
 
 def test_follow_sees_a_small_lag_when_the_breath_follows_the_pacer():
-    t, acc, history = _paced_person(6.0, 6.0, lag_s=0.6)
+    t, acc, history = _paced_person(6.0, 6.0, lag_s=0.6, seconds=300.0)
     est, _ = _feed(acc, t)
     f = est.follow(6.0, history)
     assert f is not None
