@@ -207,17 +207,17 @@ class TerminalView:
         return numbers
 
     def zone_text(self, ratio: float | None) -> str:
-        """" · high · 40 % high": the coherence zone now and the time in high so far (HeartMath's way)."""
+        """" · high": the coherence zone now (HeartMath's way; the time in high is on the curves' line)."""
         z = zone(ratio)
-        text = "" if z is None else f" · {tr(self.lang, 'zone_' + z.value)}"
-        shares = self.zones.shares()
-        if shares is not None:
-            text += " · " + tr(self.lang, "zone_time", pct=f"{100 * shares.in_coherence:.0f}")
-        return text
+        return "" if z is None else f" · {tr(self.lang, 'zone_' + z.value)}"
 
     def curves_text(self, lang: str) -> Text:
-        """The calm curves in text: each live curve over the session so far as a line of blocks."""
+        """The calm curves in text: each live curve over the session so far as a line of blocks, and the
+        time in high coherence so far."""
         out = Text()
+        shares = self.zones.shares()
+        if shares is not None:
+            out.append(tr(lang, "cmp_high_live", pct=f"{100 * shares.in_coherence:.0f}") + "\n", style="#6f8594")
         for m in registry.CURVES:
             points = list(self.history.get(m.key, ()))
             while points and points[0] is None:  # nothing known yet at the start: no blanks for it
