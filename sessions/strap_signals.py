@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 ECG_DELAY_S = 0.5
 """How far behind the newest sample the classifier's beats are final (its detector reports within
 about 0.3 s; a beat found by search-back comes later and is counted as the ECG's alone)."""
+FS_CHANGE = 0.01
+"""A new sample rate only when it differs by more than this share: a strap's measured rate moves by a
+few hundredths of a hertz from chunk to chunk as its clock is steered, and must not restart the classifier."""
 ECG_STALE_S = 3.0
 """No ECG chunk for this long: the strap's beats go on without waiting for it."""
 BREATH_STALE_S = 10.0
@@ -80,7 +83,7 @@ class EcgBeats:
         n = len(chunk.samples_uv)
         if not n:
             return
-        if self._classifier is None or chunk.after_gap or chunk.fs != self._fs:
+        if self._classifier is None or chunk.after_gap or not abs(chunk.fs - self._fs) <= FS_CHANGE * self._fs:
             # After lost frames the sample count no longer tells time: start afresh (template relearned).
             self._classifier = _new_classifier(chunk.fs)
             self._clock = SampleClock()
