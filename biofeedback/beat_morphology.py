@@ -396,3 +396,69 @@ def usable_rr(beats: Sequence[EcgBeat], rr_flagged: Sequence[bool] | None = None
             bad = not (_clear_normal(a, cfg) and _clear_normal(b, cfg))
         out.append(not bad)
     return out
+
+
+GAP_S = 0.5
+"""A jump in the time axis longer than this is a break in the recording (no RR is taken across it)."""
+
+
+@dataclass
+class EcgAnalysis:
+    """A whole ECG's beats and the RR between them, ready for the whole-recording HRV.
+
+    ``beats`` are in time order, ``beat_t[k]`` their times (s, on the caller's time axis). The RR
+    lists hold one entry per pair of consecutive beats within one stretch of recording:
+    ``rr_ms[i]`` ends at beat ``rr_beat[i]`` at ``rr_t[i]``; ``after_gap[i]`` marks the first RR
+    after a break (no successive difference across it); ``usable[i]`` is True for an NN interval
+    (:func:`usable_rr` of the ECG classes and the RR-only labels ``rr_flagged``).
+    """
+
+    beats: list[EcgBeat]
+    beat_t: list[float]
+    rr_ms: list[float]
+    rr_t: list[float]
+    rr_beat: list[int]
+    after_gap: list[bool]
+    usable: list[bool]
+    rr_flagged: list[bool]
+
+
+def analyze_ecg(samples: FloatArray | list[float], fs: float, times: FloatArray | list[float] | None = None,
+                config: MorphologyConfig | None = None, chunk: int = 73) -> EcgAnalysis:
+    """Detect and classify every beat of a recorded ECG, and label the RR between them.
+
+    ``times`` (s per sample) places the beats on the recording's own clock and shows breaks (a jump
+    of more than ``GAP_S``): the classifier is told of each (:meth:`EcgBeatClassifier.gap`), and no RR
+    spans one. Without it the samples are taken as one unbroken stretch at ``fs``. The same code as
+    live, so a file gives the labels a live session would have shown.
+    """
+    from biofeedback.artefacts import TICKS_PER_SECOND, classify_series
+
+    x = np.asarray(samples, dtype=np.float64)
+    t = np.arange(x.size) / fs if times is None else np.asarray(times, dtype=np.float64)
+    if t.size != x.size:
+        raise ValueError("one time per sample")
+    starts = [0, *(np.flatnonzero(np.diff(t) > GAP_S) + 1).tolist()]
+    ends = [*starts[1:], x.size]
+    clf = EcgBeatClassifier(fs, config or MorphologyConfig())
+    beats: list[EcgBeat] = []
+    for a, b in zip(starts, ends, strict=True):
+        if a:
+            beats.extend(clf.gap())
+        for c in range(a, b, chunk):
+            beats.extend(clf.feed(x[c:min(b, c + chunk)]))
+    beats.extend(clf.flush())
+    beats.sort(key=lambda bt: bt.index)
+    beats = [bt for bt in beats if bt.index < x.size]
+    beat_t = [float(t[bt.index]) for bt in beats]
+    stretch = np.searchsorted(np.asarray(starts), [bt.index for bt in beats], side="right") - 1
+    pairs = [k for k in range(1, len(beats)) if stretch[k] == stretch[k - 1] and beat_t[k] > beat_t[k - 1]]
+    rr_ms = [(beat_t[k] - beat_t[k - 1]) * 1000.0 for k in pairs]
+    after_gap = [i > 0 and pairs[i - 1] != k - 1 for i, k in enumerate(pairs)]
+    ticks = [max(1, round(ms * TICKS_PER_SECOND / 1000.0)) for ms in rr_ms]
+    labelled = classify_series(ticks, [beat_t[k] for k in pairs], after_gap)
+    flagged_by_pair = {k: not lb.is_nn for k, lb in zip(pairs, labelled, strict=True)}
+    all_flags = [flagged_by_pair.get(k, False) for k in range(1, len(beats))]
+    usable_all = usable_rr(beats, all_flags, config)
+    return EcgAnalysis(beats, beat_t, rr_ms, [beat_t[k] for k in pairs], pairs, after_gap,
+                       [usable_all[k - 1] for k in pairs], [flagged_by_pair[k] for k in pairs])

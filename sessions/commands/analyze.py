@@ -1,8 +1,11 @@
-"""``biofeedback analyze FILE``: whole-recording HRV and the flagged beats of an RR file.
+"""``biofeedback analyze FILE``: whole-recording HRV and the flagged beats of an RR file or an ECG.
 
 Reads the Kubios text layout (one RR in ms per line, ``#`` comments), a CSV with an ``rr_ms`` or
-``rr`` column, or a recorded session (by file or id). ``--no-correct`` computes on the series exactly as
-given; otherwise flagged beats are left out of the metrics (see :mod:`biofeedback.artefacts`).
+``rr`` column, a recorded session (by file or id), or an ECG: a WFDB record (``100.hea`` or
+``100``, ``--lead``) or a CSV with a time and an ECG column. From an ECG the beats are detected and
+classified as live (:func:`biofeedback.beat_morphology.analyze_ecg`) and ``--json`` lists each.
+``--no-correct`` computes on the series exactly as given; otherwise flagged beats are left out of
+the metrics (see :mod:`biofeedback.artefacts`).
 ``--json`` prints one JSON object on stdout; the progress bar (long files, terminal only) goes to
 stderr. Values are computed at the file's own resolution (see :mod:`biofeedback.whole_recording`).
 """
@@ -20,12 +23,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from biofeedback.artefacts import BeatLabel, LabelledBeat
+from biofeedback.beat_morphology import EcgAnalysis, analyze_ecg
 from biofeedback.hrv import MS_PER_TICK, analyze_recording
+from biofeedback.rhythm import irregular_stretches, within
 from biofeedback.spectral import DEFAULT_METHOD, METHODS
+from biofeedback.whole_recording import recording_metrics
 from devices.rr_files import read_rr_file
+from sessions.commands.analyze_ecg_input import EcgRecording, is_ecg_csv, read_ecg_csv, read_wfdb, wfdb_header
 from sessions.errors import UserError
-from sessions.store import SessionReader, is_session_file, resolve_session
+from sessions.store import SUFFIX, SessionReader, is_session_file, resolve_session
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 PROGRESS_MIN_BEATS = 20_000
 
@@ -45,10 +56,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Whole-recording HRV (time domain, Lomb-Scargle or Welch spectrum, Poincaré, DFA, "
                     "sample entropy, triangular index, TINN, SDANN/SDNN index over 5-minute segments) and "
                     "the beats flagged as ectopic or artefact, at the file's own resolution. Reads "
-                    "one-RR-per-line text (Kubios layout) or a CSV with an rr_ms or rr column. "
+                    "one-RR-per-line text (Kubios layout), a CSV with an rr_ms or rr column, a recorded session, "
+                    "or an ECG: a WFDB record (NNN.hea or NNN) or a CSV with a time column (t_s, time_ns, ...) "
+                    "and an ECG column (ecg_uV or ecg_mV), whose beats are detected and classified first. "
                     "Definitions: docs/metrics.md.",
     )
-    p.add_argument("file", metavar="FILE", help="RR file (text or CSV) or recorded session")
+    p.add_argument("file", metavar="FILE", help="RR file (text or CSV), recorded session, or ECG (WFDB or CSV)")
+    p.add_argument("--lead", type=int, default=0, metavar="N", help="the ECG lead of a WFDB record (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--no-correct", action="store_true", help="compute on the series exactly as given")
     p.add_argument("--spectrum", choices=METHODS, default=DEFAULT_METHOD,
@@ -70,12 +84,26 @@ def read_session_rr(path: Path) -> Series:
     return Series(rr, [b[1] for b in beats], [bool(b[3]) for b in beats], MS_PER_TICK)
 
 
+def damaged_session(path: Path) -> bool:
+    """A session file (by its name) that no longer starts like one: cut off in its first bytes or
+    overwritten there. Read as RR text it would give a misleading 'not a number' error."""
+    if not path.name.endswith((SUFFIX, ".sqlite")) or not path.is_file() or is_session_file(path):
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(len(SQLITE_MAGIC))
+    return True if not head.startswith(b"#") else SQLITE_MAGIC.startswith(head)
+
+
 def load_series(path: Path) -> Series:
     """The RR series at its own resolution: a file's ms (or µs) as written, a session's ticks."""
     if not path.exists() and not path.suffix and "/" not in str(path):
         return read_session_rr(resolve_session(str(path)))  # a session id
     if is_session_file(path):
         return read_session_rr(path)
+    if damaged_session(path):
+        session_id = path.name.removesuffix(SUFFIX).removesuffix(".sqlite")
+        raise UserError(f"{path.name} is a damaged session file (its start is cut off or overwritten), so it cannot "
+                        f"be analysed; `biofeedback sessions show {session_id}` tries to recover what it still holds.")
     rec = read_rr_file(path)
     return Series(rec.rr_ms, None, None, rec.resolution_ms)
 
@@ -100,8 +128,21 @@ def _clean(v: Any) -> Any:
     return v
 
 
+def load_ecg(path: Path, lead: int) -> EcgRecording | None:
+    """The ECG a path names (WFDB record or ECG CSV), or None when it is not an ECG."""
+    hea = wfdb_header(path)
+    if hea is not None:
+        return read_wfdb(hea, lead)
+    if is_ecg_csv(path):
+        return read_ecg_csv(path)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
+    ecg = load_ecg(path, args.lead)
+    if ecg is not None:
+        return run_ecg(args, path, ecg)
     series = load_series(path)
     correct = not args.no_correct
     show = len(series.rr_ms) >= PROGRESS_MIN_BEATS and sys.stderr.isatty() and not args.quiet
@@ -177,3 +218,63 @@ def _print_human(out: dict[str, Any], flagged: list[LabelledBeat]) -> None:
         shown = flagged[:40]
         console.print("  " + ", ".join(f"#{b.index} {b.label.value} {b.rr_ms:.0f} ms" for b in shown)
                       + (f", ... ({len(flagged) - len(shown)} more)" if len(flagged) > len(shown) else ""))
+
+
+# --- from an ECG ------------------------------------------------------------------------------------
+def ecg_metrics(an: EcgAnalysis, correct: bool, spectral_method: str) -> dict[str, Any]:
+    """The whole-recording HRV of the NN intervals an ECG gives, as :func:`analyze_recording` does for RR."""
+    if not an.rr_ms:
+        raise UserError("no two beats in a row were found in the ECG; is it an ECG lead, and is the strap on?")
+    rr = np.asarray(an.rr_ms)
+    t = np.asarray(an.rr_t)
+    gaps = np.asarray(an.after_gap, bool)
+    nn = np.asarray(an.usable, bool) if correct else np.ones(len(rr), bool)
+    irregular = irregular_stretches(an.rr_t, an.rr_ms) if correct else []
+    if irregular:
+        nn &= ~np.asarray(within(an.rr_t, irregular), dtype=bool)
+    metrics, _ = recording_metrics(rr, t, gaps, nn, spectral_method=spectral_method)
+    metrics["irregular_stretches"] = len(irregular)
+    metrics["irregular_s"] = float(sum(b - a for a, b in irregular))
+    return metrics
+
+
+def _why(an: EcgAnalysis, i: int) -> str:
+    """Why RR ``i`` is not NN: it ends at an ectopic beat, follows one (the pause), touches an
+    unclassifiable beat, or the RR-only labels flag it."""
+    end, start = an.beats[an.rr_beat[i]], an.beats[an.rr_beat[i] - 1]
+    if end.ectopic:
+        return "ectopic"
+    if start.ectopic:
+        return "after_ectopic"
+    if "Q" in (start.label, end.label):
+        return "unclassifiable"
+    return "rr_only"
+
+
+def run_ecg(args: argparse.Namespace, path: Path, ecg: EcgRecording) -> int:
+    an = analyze_ecg(ecg.samples_uv, ecg.fs, ecg.t_s)
+    correct = not args.no_correct
+    metrics = ecg_metrics(an, correct, args.spectrum)
+    classes = Counter(b.label for b in an.beats)
+    flagged = [i for i, ok in enumerate(an.usable) if not ok] if correct else []
+    out: dict[str, Any] = {"file": str(path), "source": "ecg", "ecg": ecg.what, "fs_hz": ecg.fs,
+                           "corrected": correct, "spectrum": args.spectrum}
+    out.update({k: _clean(v) for k, v in metrics.items()})
+    out["resolution_ms"] = 1000.0 / ecg.fs
+    out["classes"] = {k: classes.get(k, 0) for k in ("N", "V", "S", "F", "Q")}
+    out["artifacts"] = {
+        "count": len(flagged),
+        "share_pct": 100.0 * len(flagged) / len(an.rr_ms),
+        "indices": flagged,
+        "by_type": dict(Counter(_why(an, i) for i in flagged)),
+    }
+    out["beats"] = [{"t_s": round(t, 4), "label": b.label} for b, t in zip(an.beats, an.beat_t, strict=True)]
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    _print_human(out, [])
+    shown = [f"{t:.2f} s {b.label}" for b, t in zip(an.beats, an.beat_t, strict=True) if b.label != "N"]
+    print(f"ECG: {ecg.what}, {len(an.beats)} beats: " + ", ".join(f"{k} {v}" for k, v in out["classes"].items()))
+    if shown:
+        print("  " + ", ".join(shown[:40]) + (f", ... ({len(shown) - 40} more)" if len(shown) > 40 else ""))
+    return 0
