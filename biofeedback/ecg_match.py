@@ -3,13 +3,22 @@
 Why keep the strap's RR as the beat times: they come in 1/1024 s, finer than the 130-Hz ECG
 samples (7.7 ms), and they are what every other strap gives, so the metrics stay comparable. The
 ECG adds what RR cannot know: a beat's shape. Each strap beat is paired with the ECG beat within
-``tolerance_s`` (60 ms); when the ECG calls it ventricular, supraventricular or fusion (V, S, F)
-the beat is ectopic for the artefact handling, even at sinus timing, where no RR rule can see it.
+``tolerance_s`` (60 ms) of where it should be; when the ECG calls it ventricular, supraventricular
+or fusion (V, S, F) the beat is ectopic for the artefact handling, even at sinus timing, where no
+RR rule can see it.
+
+Where a strap beat "should be" in the ECG: the strap's beat times are anchored to when its
+notifications arrive, so they sit a steady 50-300 ms after the R peak (more at the start, less once
+the beat timing has seen a prompt notification), while the ECG's times are the R peaks. The offset
+is found by voting (the offset that pairs most waiting strap beats with an ECG beat, within a
+plausible range), then followed as the median of the last pairs' offsets. A beat right after a
+paired one is expected at that ECG beat plus its own RR, which is exact even when the beat timing
+has nudged that one beat's time. Three misses in a row while the ECG is clean start a new vote.
 
 A strap beat waits until the ECG has been analysed past it (``covered``) or, when the ECG lags or
 stopped, at most ``max_wait_s``; then it goes on with the ECG's verdict or none. Beats leave in the
 order they came. The cross-check counts ECG beats the strap did not report and strap beats the ECG
-did not show while it was clean (covered, no ECG gap nearby, not noise).
+did not show while it was clean (covered, offset known, no ECG gap nearby).
 
 Pure: times in seconds on the session clock, passed in.
 """
@@ -32,6 +41,17 @@ class MatchConfig:
     """A strap beat goes on without the ECG's verdict after this long (the ECG lags or stopped)."""
     clean_margin_s: float = 1.0
     """A strap beat within this of an ECG gap, or of its start, is not held against the ECG."""
+    offset_range_s: tuple[float, float] = (-0.4, 0.6)
+    """Strap beat time minus R-peak time, as far as a vote looks."""
+    offset_prior_s: float = 0.1
+    """Between equally good offsets, the one nearest this wins (a regular rhythm repeats every beat)."""
+    vote_beats: int = 8
+    """Strap beats a vote looks at."""
+    min_votes: int = 4
+    """Pairs a vote needs (fewer when fewer strap beats are there to vote, but never under 60 %)."""
+    track_pairs: int = 15
+    """The offset is the median of this many recent pairs."""
+    misses_to_revote: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +101,13 @@ class BeatMatcher:
         self.strap_only = 0
         """Strap beats the ECG did not show while it was clean, so far."""
         self.matched = 0
+        self.offset: float | None = None
+        """Strap beat time minus ECG beat time, once found."""
+        self._residuals: deque[float] = deque(maxlen=self.cfg.track_pairs)
+        self._prev_ecg_t: float | None = None
+        """The ECG time of the previous strap beat, when it was paired (its successor is expected one RR on)."""
+        self._misses = 0
+        self._hold_until = -float("inf")
 
     def add_strap(self, index: int, t: float, rr_ticks: int, after_gap: bool = False) -> None:
         self._strap.append(StrapBeat(index, t, rr_ticks, after_gap))
@@ -92,9 +119,15 @@ class BeatMatcher:
         """Every ECG beat before ``t`` has been added (the detector's delay already subtracted)."""
         self.covered = max(self.covered, t)
 
+    def hold_until(self, t: float) -> None:
+        """Strap beats wait for the ECG until session time ``t`` even past ``max_wait_s`` (the classifier
+        is learning the beat shape and will label what it has seen); ``-inf`` ends the hold."""
+        self._hold_until = t
+
     def ecg_gap(self, t: float) -> None:
         """The ECG starts (again) at ``t`` after lost frames or a reconnect."""
         self._clean_from = t
+        self._prev_ecg_t = None
 
     def release(self, now: float) -> list[MatchedBeat]:
         """Strap beats whose verdict is known (or that waited long enough), in order."""
@@ -102,23 +135,74 @@ class BeatMatcher:
         tol = self.cfg.tolerance_s
         while self._strap:
             beat = self._strap[0]
-            known = beat.t + tol <= self.covered
-            if not known and now - beat.t < self.cfg.max_wait_s:
+            if self.offset is None:
+                self._vote()
+            expected = self._expected(beat)
+            known = expected is not None and expected + tol <= self.covered
+            if not known and (now - beat.t < self.cfg.max_wait_s or now < self._hold_until):
                 break
             self._strap.popleft()
-            self._drop_before(beat.t - tol)
-            hit = self._nearest(beat.t)
+            if expected is None:
+                self._prev_ecg_t = None
+                out.append(MatchedBeat(beat, None, None))
+                continue
+            self._drop_before(expected - tol)
+            hit = self._nearest(expected)
             if hit is not None:
                 self.matched += 1
+                self._misses = 0
+                self._prev_ecg_t = hit[0]
+                self._residuals.append(beat.t - hit[0])
+                self.offset = float(sorted(self._residuals)[len(self._residuals) // 2])
                 out.append(MatchedBeat(beat, hit[1], hit[0]))
-            else:
-                if known and self._clean(beat.t):
-                    self.strap_only += 1
-                out.append(MatchedBeat(beat, None, None))
+                continue
+            self._prev_ecg_t = None
+            if known and self._clean(expected):
+                self.strap_only += 1
+                self._misses += 1
+                if self._misses >= self.cfg.misses_to_revote:
+                    self._forget_offset()
+            out.append(MatchedBeat(beat, None, None))
         if not self._strap:
             # No strap beat waits: ECG beats long past cannot be matched any more.
-            self._drop_before(min(now, self.covered) - self.cfg.max_wait_s - tol)
+            self._drop_before(min(now, self.covered) - self.cfg.max_wait_s - self.cfg.offset_range_s[1] - tol)
         return out
+
+    def _expected(self, beat: StrapBeat) -> float | None:
+        """Where in the ECG this strap beat should be (None: no offset known yet)."""
+        if self._prev_ecg_t is not None and not beat.after_gap:
+            return self._prev_ecg_t + beat.rr_ticks / 1024.0
+        return None if self.offset is None else beat.t - self.offset
+
+    def _forget_offset(self) -> None:
+        self.offset = None
+        self._residuals.clear()
+        self._prev_ecg_t = None
+        self._misses = 0
+
+    def _vote(self) -> None:
+        """Find the offset that pairs most of the waiting strap beats with ECG beats."""
+        cfg = self.cfg
+        voters = [b.t for b in list(self._strap)[:cfg.vote_beats] if b.t - cfg.offset_range_s[0] + cfg.tolerance_s <= self.covered]
+        ecg = [t for t, _ in self._ecg]
+        if len(voters) < 2 or not ecg:
+            return
+        lo, hi = cfg.offset_range_s
+        best: tuple[int, float, float] | None = None  # (votes, -distance from the prior, offset)
+        for st in voters:
+            for et in ecg:
+                d = st - et
+                if not lo <= d <= hi:
+                    continue
+                votes = sum(1 for v in voters if _has_near(ecg, v - d, cfg.tolerance_s))
+                key = (votes, -abs(d - cfg.offset_prior_s), d)
+                if best is None or key[:2] > best[:2]:
+                    best = key
+        if best is None:
+            return
+        needed = max(min(cfg.min_votes, len(voters)), int(0.6 * len(voters) + 0.999))
+        if best[0] >= needed:
+            self.offset = best[2]
 
     def flush(self) -> list[MatchedBeat]:
         """At the end: everything still waiting, with what the ECG has."""
@@ -154,6 +238,11 @@ class BeatMatcher:
             self.orphans.append(OrphanEcgBeat(et, label))
         self._ecg.popleft()
         return best
+
+
+def _has_near(times: list[float], t: float, tol: float) -> bool:
+    k = bisect_left(times, t - tol)
+    return k < len(times) and times[k] <= t + tol
 
 
 class SampleClock:

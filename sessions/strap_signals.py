@@ -29,6 +29,10 @@ about 0.3 s; a beat found by search-back comes later and is counted as the ECG's
 FS_CHANGE = 0.01
 """A new sample rate only when it differs by more than this share: a strap's measured rate moves by a
 few hundredths of a hertz from chunk to chunk as its clock is steered, and must not restart the classifier."""
+LEARN_HOLD_S = 15.0
+"""After the ECG (re)starts, the classifier learns the person's beat shape from its first dozen beats
+before it labels any: the strap's beats wait for those labels this long at most, so the first beats
+are paired like the rest (the heart-rate curve starts that much later, once per session or gap)."""
 ECG_STALE_S = 3.0
 """No ECG chunk for this long: the strap's beats go on without waiting for it."""
 BREATH_STALE_S = 10.0
@@ -76,6 +80,7 @@ class EcgBeats:
         self._classifier: Any = None
         self._clock = SampleClock()
         self._fs = math.nan
+        self._labelled = False
         self.last_t = -math.inf
         self.chunks = 0
 
@@ -89,10 +94,16 @@ class EcgBeats:
             self._clock = SampleClock()
             self._fs = chunk.fs
             self.matcher.ecg_gap(chunk.t - (n - 1) / chunk.fs)
+            self.matcher.hold_until(chunk.t + LEARN_HOLD_S)
+            self._labelled = False
         self._clock.add(n, chunk.t, chunk.fs)
         for beat in self._classifier.feed(np.asarray(chunk.samples_uv, dtype=float)):
             self.matcher.add_ecg(self._clock.time_of(beat.index), str(beat.label))
-        self.matcher.ecg_covered(chunk.t - ECG_DELAY_S)
+            if not self._labelled:
+                self._labelled = True
+                self.matcher.hold_until(-math.inf)
+        if self._labelled:  # while it learns, the classifier has not finished with what it has seen
+            self.matcher.ecg_covered(chunk.t - ECG_DELAY_S)
         self.last_t = chunk.t
         self.chunks += 1
 

@@ -93,8 +93,6 @@ def test_the_ecg_labels_the_premature_beats_the_simulated_heart_made(ectopic_ses
     assert (rec.ecg_beat_labels[nearest] == "N").mean() >= 0.99  # sinus beats stay normal
 
 
-@pytest.mark.xfail(strict=True, reason="the strap's beat times lag the simulated H10's R peaks by 75-270 ms (median "
-                   "136 ms), outside BeatMatcher's fixed ±60 ms: no strap beat is paired with its ECG beat yet")
 def test_the_strap_beats_are_paired_with_their_ecg_beats(ectopic_session):
     _, rec = ectopic_session
     assert (rec.ecg_labels != "").mean() > 0.97
