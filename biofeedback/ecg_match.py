@@ -183,7 +183,8 @@ class BeatMatcher:
     def _vote(self) -> None:
         """Find the offset that pairs most of the waiting strap beats with ECG beats."""
         cfg = self.cfg
-        voters = [b.t for b in list(self._strap)[:cfg.vote_beats] if b.t - cfg.offset_range_s[0] + cfg.tolerance_s <= self.covered]
+        reach = cfg.tolerance_s - cfg.offset_range_s[0]  # a voter's every possible partner is analysed
+        voters = [b.t for b in list(self._strap)[:cfg.vote_beats] if b.t + reach <= self.covered]
         ecg = [t for t, _ in self._ecg]
         if len(voters) < 2 or not ecg:
             return
