@@ -82,6 +82,7 @@ class MorphologyConfig:
     quality_beats: int = 8
     s_p_corr: float = 0.0  # a normal QRS with a different P wave (below this correlation) ...
     s_premature: float = 0.95  # ... and this premature: supraventricular
+    s_p_amp: float = 0.04  # ... when the template has a P wave this large (share of the QRS): none in AF
     clear_premature: float = 0.85  # an RR-only flag is overruled between normal beats no more premature
     noise_low: float = 0.2
     noise_high: float = 4.0
@@ -173,6 +174,7 @@ class EcgBeatClassifier:
     _t_pp: float = 0.0
     _t_area: float = 0.0
     _t_sign: float = 1.0
+    _t_p: float = 0.0
     _rr_ref: deque[float] = field(init=False)
     _last_beat: int | None = None
     _last_label: str = "N"
@@ -201,6 +203,12 @@ class EcgBeatClassifier:
     # --- the stream -------------------------------------------------------------------------------
     def feed(self, samples: FloatArray | list[float]) -> list[EcgBeat]:
         x = np.asarray(samples, dtype=np.float64)
+        step = round(self.fs)  # the beat buffer holds 3 s: a long chunk goes in by the second
+        if x.size > step:
+            return [b for start in range(0, x.size, step) for b in self._feed(x[start:start + step])]
+        return self._feed(x)
+
+    def _feed(self, x: FloatArray) -> list[EcgBeat]:
         if x.size == 0:
             return []
         if self._hp_zi is None:
@@ -292,6 +300,8 @@ class EcgBeatClassifier:
         self._t_pp = float(q.max() - q.min()) or 1.0
         self._t_area = float(np.abs(q).sum()) or 1.0
         self._t_sign = 1.0 if q.max() >= -q.min() else -1.0
+        pw = t[: self._pre - round(self.config.p_end_s * self.fs)]
+        self._t_p = float(pw.max() - pw.min()) / self._t_pp
 
     def _shape(self, x: FloatArray) -> _Shape:
         assert self._template is not None
@@ -317,7 +327,8 @@ class EcgBeatClassifier:
         prem = rr / ref if rr is not None and ref else None
         quality = float(np.median(self._recent_corr)) if self._recent_corr else 1.0
         label = self._decide(sh, 1.0 if prem is None else prem, quality)
-        self._recent_corr.append(sh.corr)
+        if prem is None or prem >= self.config.v_premature:
+            self._recent_corr.append(sh.corr)  # on-time beats only: a run of ectopics is not noise
         self._learn_from(label, x, rr, prem, sh)
         return EcgBeat(index, index / self.fs, label, label in ECTOPIC, round(sh.corr, 3), round(sh.width, 3),
                        round(sh.amplitude, 3), round(sh.area, 3), sh.flip, round(sh.p_corr, 3), round(quality, 3),
@@ -333,7 +344,7 @@ class EcgBeatClassifier:
                 return "V"
             if prem < c.v_premature and (sh.corr < c.n_corr or sh.width > c.wide):
                 return "V" if sh.corr < c.f_corr or sh.width > c.wide else "F"
-        if sh.corr >= c.n_corr and sh.p_corr < c.s_p_corr and prem < c.s_premature:
+        if sh.corr >= c.n_corr and sh.p_corr < c.s_p_corr and prem < c.s_premature and self._t_p >= c.s_p_amp:
             return "S"
         return "N"
 
