@@ -50,8 +50,42 @@ class EventKind(enum.StrEnum):
     """A breath measured by the chest accelerometer (a Polar H10): its length, depth and inhale share."""
     ECG = "ecg_stream"
     """The strap's ECG started, stopped or came back (a Polar H10's PMD stream)."""
+    MARKER = "marker"
+    """A moment marked by the person (key m), the therapist following live, or a button: a short label."""
+    RATING = "rating"
+    """The person's own rating before or after the exercise: distress (SUD 0-10), vividness, a private line."""
     METRICS = "metrics"
     """The 5-s metrics row, passed to views; it is stored as a row of its own, not as an event."""
+
+
+class MarkerSource(enum.StrEnum):
+    """Who dropped a marker."""
+
+    KEY = "key"
+    """The person, with the m key (window or terminal)."""
+    THERAPIST = "therapist"
+    """The therapist following live (the watch page's buttons, over the broker)."""
+    BUTTON = "button"
+    """A button in the session window."""
+
+
+MARKER_LABEL_MAX = 60
+"""A marker's label is a word or a few ("hotspot", "rescript starts"), never a note."""
+DEFAULT_MARKER_LABEL = "marker"
+
+
+def marker_label(label: str | None) -> str:
+    """``label`` made safe for the record and the views: printable, one line, at most 60 characters;
+    empty becomes ``"marker"``."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in (label or "")).split())
+    return text[:MARKER_LABEL_MAX].rstrip() or DEFAULT_MARKER_LABEL
+
+
+class RatingWhen(enum.StrEnum):
+    """When the person rated: before the exercise or after it."""
+
+    BEFORE = "before"
+    AFTER = "after"
 
 
 class SessionPhase(enum.StrEnum):
@@ -136,6 +170,9 @@ EVENTS: Mapping[EventKind, Mapping[str, FieldSpec]] = {
     EventKind.BREATH: {"duration_s": _f(*NUM), "rate": _f(*NUM), "depth": _f(*NUM), "inhale_s": _f(*NUM),
                        "phase_lag_s": _f(*NUM), "pacer_rate": _f(*NUM)},
     EventKind.ECG: {"state": _f(*TEXT, published=True), "fs": _f(*NUM), "classifier": _f(*TEXT)},
+    EventKind.MARKER: {"label": _f(*TEXT), "source": _f(*TEXT, published=True)},
+    EventKind.RATING: {"when": _f(*TEXT, published=True), "sud": _f(int, published=True),
+                       "vividness": _f(int, published=True), "note": _f(*TEXT)},
     EventKind.METRICS: {},
 }
 """Every kind's fields. LINK is open-ended (a strap's details vary): undeclared fields are kept there."""

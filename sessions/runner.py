@@ -43,7 +43,7 @@ from biofeedback.step_pacer import (DistressSource, DoneReason, PacingConfig, St
 from devices.source import HeartSource, PlaybackClock
 from devices.stream import AccChunk, EcgChunk, LinkEvent, LinkState, StreamItem
 from sessions import metric_registry as registry
-from sessions.events import EventKind, GroundingReason, SessionPhase, StepKind, event_data
+from sessions.events import EventKind, GroundingReason, MarkerSource, SessionPhase, StepKind, event_data, marker_label
 from sessions.exercises import SENSES, CommonTexts, Prompt, Script, Step
 from sessions.exercises.model import SpeechTime, estimated_speech
 from sessions.i18n import tr
@@ -413,6 +413,20 @@ class SessionRunner:
                 self._record_decision(t, d)
         self._say(t, self.common.resume_ack, "care-resumed")
         self._handle(self.steps.resume(self._steps_t()))
+
+    def add_marker(self, label: str | None = None, source: str = "key") -> None:
+        """Mark this moment in the record (key m, the therapist's button over the broker): a short label
+        at the session's current time. Call it from the event loop (views and add-ons run there).
+        Nothing changes for the exercise; before the start or after the end it is ignored (logged)."""
+        try:
+            who = MarkerSource(source)
+        except ValueError:
+            log.warning("A marker from an unknown source %r is recorded as from a button.", source)
+            who = MarkerSource.BUTTON
+        if not self._started or self.over:
+            log.info("A marker (%s) came outside the session and is not recorded.", who.value)
+            return
+        self._record(EventKind.MARKER, max(self._t, self._state.t), label=marker_label(label), source=who)
 
     def toggle_pause(self) -> None:
         if self._paused_at is None:
