@@ -229,3 +229,95 @@ def test_progress_is_reported_while_labelling_a_long_file():
     analyze_recording(rr, progress=lambda done, total: seen.append((done, total)))
     assert [d for d, _ in seen] == [0, PROGRESS_EVERY, 2 * PROGRESS_EVERY, len(rr)]
     assert all(total == len(rr) for _, total in seen)
+
+
+# --- from an ECG ----------------------------------------------------------------------------------
+MITDB_ECG = ROOT.parent / "shared" / "data" / "mitdb-ecg"
+H10_ECG = ROOT.parent / "shared" / "data" / "polar-h10" / "ecg_detectpvc.csv.gz"
+
+
+def _record(number: int) -> Path:
+    pytest.importorskip("wfdb")
+    if not (MITDB_ECG / f"{number}.dat").exists():
+        pytest.skip("the MIT-BIH ECG is not here")
+    return MITDB_ECG / str(number)
+
+
+def test_wfdb_record_beats_classes_and_hrv(capsys):
+    import wfdb
+
+    base = _record(119)
+    out = _run_json(capsys, str(base))  # 119 without extension; NNN.hea works the same
+    ann = wfdb.rdann(str(base), "atr")
+    v = sum(s == "V" for s in ann.symbol)
+    n = sum(s in "NLRAaJSVFejE" for s in ann.symbol)
+    assert out["source"] == "ecg" and "lead 0" in out["ecg"]
+    assert abs(len(out["beats"]) - n) <= 0.005 * n
+    assert set(out["beats"][0]) == {"t_s", "label"}
+    assert abs(out["classes"]["V"] + out["classes"]["F"] - v) <= 0.03 * v
+    # every V beat's RR and the pause after it are out of the HRV
+    assert out["artifacts"]["by_type"]["ectopic"] >= 0.97 * v and out["artifacts"]["by_type"]["after_ectopic"] >= 0.97 * v
+    assert out["n_nn"] <= len(out["beats"]) - 2 * 0.97 * v
+    assert 60 <= out["mean_hr_bpm"] <= 80 and out["rmssd_ms"] < 60  # NN of a bigeminy: no 400-ms swings
+    raw = _run_json(capsys, str(base) + ".hea", "--no-correct")
+    assert raw["rmssd_ms"] > 4 * out["rmssd_ms"]
+
+
+def test_wfdb_lead_out_of_range_is_one_sentence(capsys):
+    base = _record(100)
+    assert main(["analyze", str(base) + ".hea", "--lead", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--lead" in err and len(err.splitlines()) == 1
+
+
+def test_ecg_csv_in_microvolts_with_nanosecond_time(tmp_path, capsys):
+    wfdb = pytest.importorskip("wfdb")
+    from scipy import signal
+
+    rec = wfdb.rdrecord(str(_record(100)), channels=[0], sampto=360 * 120)
+    x = signal.resample_poly(rec.p_signal[:, 0], 13, 36) * 1000.0
+    t0 = 1_700_000_000_000_000_000
+    f = tmp_path / "ecg.csv"
+    f.write_text("time_ns,ECG (uV)\n" + "\n".join(f"{t0 + round(i * 1e9 / 130)},{v:.1f}" for i, v in enumerate(x)))
+    out = _run_json(capsys, str(f))
+    assert out["fs_hz"] == pytest.approx(130.0, rel=1e-3)
+    assert 140 <= len(out["beats"]) <= 150  # 100: about 75 beats a minute
+    assert out["classes"]["V"] == 0 and out["classes"]["N"] >= len(out["beats"]) - 2
+    ann = wfdb.rdann(str(_record(100)), "atr", sampto=360 * 119)
+    ref = np.array([smp for smp, sym in zip(ann.sample, ann.symbol, strict=True) if sym in "NA"]) / 360
+    t = np.array([b["t_s"] for b in out["beats"]])  # seconds from the first sample, not ns
+    assert np.mean(np.abs(t[None, :] - ref[:, None]).min(axis=1) <= 0.05) >= 0.99
+
+
+def test_ecg_csv_without_units_is_one_sentence(tmp_path, capsys):
+    f = tmp_path / "ecg.csv"
+    f.write_text("time_s,ecg\n0,1\n0.01,2\n")
+    assert main(["analyze", str(f)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "ecg_uV or ecg_mV" in err and len(err.splitlines()) == 1
+
+
+def test_real_h10_ecg_csv_gz(capsys):
+    if not H10_ECG.exists():
+        pytest.skip("the H10 ECG is not here")
+    out = _run_json(capsys, str(H10_ECG))
+    assert 780 <= len(out["beats"]) <= 820  # the strap itself reported 798 RR in these 10 minutes
+    assert 180 <= out["classes"]["V"] + out["classes"]["F"] <= 330  # its frequent PVCs
+    assert 70 <= out["mean_hr_bpm"] <= 90
+
+
+@pytest.mark.parametrize("damage", ["cut", "overwritten"])
+def test_a_damaged_session_file_is_said_to_be_damaged(tmp_path, capsys, damage):
+    from sessions.store import SessionWriter
+
+    path = tmp_path / "20260101-220000.biofeedback.sqlite"
+    writer = SessionWriter(path, {"script": "x"})
+    for i, ms in enumerate(_series()):
+        writer.beat(i * 0.9, round(ms * 1.024))
+    writer.close()
+    data = path.read_bytes()
+    path.write_bytes(data[:10] if damage == "cut" else b"\0" * 512 + data[512:])
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "damaged session file" in err and "sessions show 20260101-220000" in err
+    assert len(err.splitlines()) == 1 and "not a number" not in err and "UTF-8" not in err
