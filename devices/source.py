@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from devices.stream import StreamItem
@@ -62,36 +62,53 @@ class PlaybackClock:
     ``speed`` of ``None`` or ``0`` means as fast as possible (no waiting at all).
     """
 
-    def __init__(self, speed: float | None = 1.0) -> None:
+    def __init__(self, speed: float | None = 1.0, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.speed = speed if speed and speed > 0 else None
+        self._monotonic = monotonic
         self._wall0: float | None = None
         self._last_t = 0.0
+        self._waiting_for: float | None = None
 
     def now(self) -> float:
-        """The time of the latest item released: a consumer that falls behind a fast playback must
-        not see time run ahead of the data it has been given."""
-        return self._last_t
+        """Where the playback is: while it waits for the next item, the wall clock's position (scaled by
+        speed, never past that item), so a hole in a recording passes in time as a strap gone quiet
+        would; otherwise the time of the latest item released, so a consumer that falls behind a fast
+        playback never sees time run ahead of the data it has been given."""
+        target = self._waiting_for
+        if target is None or self.speed is None or self._wall0 is None:
+            return self._last_t
+        wall = (self._monotonic() - self._wall0) * self.speed
+        return max(self._last_t, min(target, wall))
 
     def set_speed(self, speed: float | None) -> None:
-        """Change speed from the current item on, without a jump (e.g. fast through a baseline)."""
+        """Change speed from the current position on, without a jump (e.g. fast through a baseline)."""
+        here = self.now()
         self.speed = speed if speed and speed > 0 else None
         if self.speed is not None:
-            self._wall0 = time.monotonic() - self._last_t / self.speed
+            self._wall0 = self._monotonic() - here / self.speed
 
     async def wait_until(self, t: float, closed: asyncio.Event | None = None) -> None:
-        self._last_t = max(self._last_t, t)
+        """Wait until the item at ``t`` is due, then count it as released."""
         if self._wall0 is None:
-            self._wall0 = time.monotonic() - (t / self.speed if self.speed else 0.0)
-        if self.speed is None:
+            self._wall0 = self._monotonic() - (t / self.speed if self.speed else 0.0)
+        delay = self._wall0 + t / self.speed - self._monotonic() if self.speed else 0.0
+        if delay <= 0:
+            self._last_t = max(self._last_t, t)
             await asyncio.sleep(0)  # stay cooperative even at full speed
             return
-        delay = self._wall0 + t / self.speed - time.monotonic()
-        if delay <= 0:
-            await asyncio.sleep(0)
-        elif closed is None:
-            await asyncio.sleep(delay)
-        else:
-            try:
-                await asyncio.wait_for(closed.wait(), delay)
-            except TimeoutError:
-                pass
+        self._waiting_for = t
+        due = False
+        try:
+            if closed is None:
+                await asyncio.sleep(delay)
+            else:
+                try:
+                    await asyncio.wait_for(closed.wait(), delay)
+                except TimeoutError:
+                    pass
+            due = not (closed is not None and closed.is_set())
+        finally:
+            # Closed or cancelled early: the playback stopped where the wall clock was, the item was never released.
+            here = t if due else self.now()
+            self._waiting_for = None
+            self._last_t = max(self._last_t, here)
