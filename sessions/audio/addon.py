@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 from typing import Any
 
 from biofeedback.breath_sound import SAMPLE_RATE
@@ -18,6 +19,8 @@ from sessions.source_options import unit_interval
 from sessions.profile import load_profile, save_profile
 
 log = logging.getLogger(__name__)
+
+DEFAULT_VOLUME = 0.8
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,10 +37,28 @@ def audio_choice(args: argparse.Namespace) -> tuple[bool, float]:
     stored: dict[str, Any] = audio if isinstance(audio, dict) else {}
     on = args.audio if getattr(args, "audio", None) is not None else bool(stored.get("on", True))
     volume = getattr(args, "volume", None)
-    volume = float(stored.get("volume", 0.8)) if volume is None else min(max(volume, 0.0), 1.0)
-    if getattr(args, "audio", None) is not None or getattr(args, "volume", None) is not None:
+    remembered, fixed = stored_volume(stored)
+    volume = remembered if volume is None else min(max(volume, 0.0), 1.0)
+    if fixed or getattr(args, "audio", None) is not None or getattr(args, "volume", None) is not None:
         save_profile({"audio": {"on": on, "volume": volume}})
     return on, volume
+
+
+def stored_volume(stored: dict[str, Any]) -> tuple[float, bool]:
+    """The remembered volume, and whether it had to be mended: an older version could store NaN, -1 or 5
+    (a later session silent with no word why), so a number outside 0-1 is clamped, anything else is the
+    default, each said once in the log and written back mended."""
+    raw = stored.get("volume")
+    if raw is None:  # never set, or unknown (the profile's own notice said why)
+        return DEFAULT_VOLUME, False
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
+        if 0.0 <= raw <= 1.0:
+            return float(raw), False
+        volume = min(max(float(raw), 0.0), 1.0)
+    else:
+        volume = DEFAULT_VOLUME
+    log.warning("The remembered volume %r was not a number from 0 to 1; using %.1f (set it with --volume).", raw, volume)
+    return volume, True
 
 
 def attach(runner, args: argparse.Namespace, lang: str, console):
