@@ -10,7 +10,7 @@ import sys
 from devices.errors import DeviceError
 from sessions.commands import COMMANDS
 from sessions.errors import UserError
-from sessions import settings
+from sessions import clients, settings
 
 log = logging.getLogger("biofeedback")
 
@@ -30,10 +30,33 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("--client", metavar="CODE", default=None, help=CLIENT_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"sessions.commands.{name}").register(sub)
+    _add_client_option(sub)
     return parser
+
+
+CLIENT_HELP = ("work for this client: a pseudonymous code such as K7, never a name (default: the client used last; "
+               "`biofeedback clients` lists them)")
+
+
+def _add_client_option(sub: argparse._SubParsersAction) -> None:
+    """``--client CODE`` on every subcommand, at every level, so it may come before or after the subcommand.
+
+    Suppressed by default: a subcommand that was not given it leaves the value given before it alone.
+    """
+    seen: set[int] = set()
+    for parser in sub.choices.values():
+        if id(parser) in seen:
+            continue  # an alias of a subcommand already done
+        seen.add(id(parser))
+        if not any("--client" in action.option_strings for action in parser._actions):
+            parser.add_argument("--client", metavar="CODE", default=argparse.SUPPRESS, help=CLIENT_HELP)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_client_option(action)
 
 
 def _setup_logging(verbosity: int) -> None:
@@ -43,6 +66,31 @@ def _setup_logging(verbosity: int) -> None:
 
 NO_DATA_FOLDER = frozenset({"decode", "scan", "stream", "help", "scripts", "watch"})
 """Commands that never read or write the data folder (a broken one must not stop them)."""
+NO_CLIENT = frozenset({"decode", "scan", "stream", "help", "watch", "clients"})
+"""Commands that touch no client's data (``clients`` chooses among them itself)."""
+
+
+def _choose_client(args: argparse.Namespace) -> None:
+    """Make the client's folder current (``--client CODE``, else the one used last) and say which, first.
+
+    Said on stderr, so that ``--json`` output stays JSON; said only where clients exist, so a person
+    alone never reads about them.
+    """
+    base = settings.Settings.from_environment()
+    settings.configure(base)
+    requested = args.client
+    if args.command in NO_CLIENT:
+        return
+    if requested is None and not clients.known_clients(base.root_dir):
+        return
+    code = clients.resolve_client(base.root_dir, None if requested is None else clients.check_code(requested))
+    if code is not None:
+        if requested is not None:
+            clients.remember_client(base.root_dir, code)
+        settings.configure(base.for_client(code))
+        print(f"client {code}", file=sys.stderr)
+    else:
+        print("client: none (the main folder; `biofeedback clients use CODE` chooses one)", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = None if args.command in NO_DATA_FOLDER else settings.data_dir_problem(settings.current().data_dir)
         if problem is not None:
             raise UserError(problem)
+        _choose_client(args)
         return int(args.func(args) or 0)
     except (UserError, DeviceError) as err:
         print(f"biofeedback {args.command}: {err}", file=sys.stderr)

@@ -7,10 +7,16 @@ functions deep inside. Now :func:`sessions.cli.main` reads them once
 :func:`current`. Library use without the CLI (tests, benchmarks) gets the environment's settings on
 first use.
 
+Clients: with a client active (``--client CODE``, see :mod:`sessions.clients`) :attr:`Settings.data_dir`
+is that client's folder ``<root>/clients/<CODE>/``, so everything that already asks ``current().data_dir``
+(recordings, profile, therapist unlocks, voices) is per client without knowing it; :attr:`Settings.root_dir`
+stays the data root. Without a client nothing moves: a person alone never thinks about clients.
+
 Environment (all optional):
 
-``BIOFEEDBACK_DATA_DIR``     the folder with ``sessions/`` and ``profile.json``
-                             (default: the platform's user data dir, e.g. ``~/.local/share/biofeedback``)
+``BIOFEEDBACK_DATA_DIR``     the data root: ``sessions/`` and ``profile.json`` of the person alone, and
+                             ``clients/<CODE>/`` per client (default: the platform's user data dir,
+                             e.g. ``~/.local/share/biofeedback``)
 ``BIOFEEDBACK_SCRIPTS_DIR``  your own exercise scripts (default: ``<user config dir>/biofeedback/scripts``)
 ``LC_ALL``, ``LC_MESSAGES``, ``LANG``, ``LANGUAGE``  Dutch when the first one set starts with ``nl``
 ``BIOFEEDBACK_SPEECH``       the speech engine's program (default ``espeak-ng``)
@@ -21,7 +27,7 @@ from __future__ import annotations
 import locale
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
@@ -32,16 +38,38 @@ LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
 @dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
-    """The base folder: recordings in ``sessions/``, the profile beside them."""
+    """The active folder: recordings in ``sessions/``, the profile beside them (a client's own folder
+    when a client is active, else the data root)."""
     scripts_dir: Path
-    """The user's own exercise scripts."""
+    """The user's own exercise scripts (shared by everyone on this computer)."""
     language: str
     """``nl`` or ``en``: the default for every command's ``--lang``."""
     speech_engine: str = "espeak-ng"
+    client: str | None = None
+    """The active client's code, or None for the person alone."""
+    root: Path | None = None
+    """The data root when a client is active (None: ``data_dir`` is the root)."""
 
     @property
     def sessions_dir(self) -> Path:
         return self.data_dir / "sessions"
+
+    @property
+    def root_dir(self) -> Path:
+        """The data root: ``clients/`` and the therapist's passphrase live here."""
+        return self.root if self.root is not None else self.data_dir
+
+    @property
+    def personal_scripts_dir(self) -> Path:
+        """Where personal scripts are written: the client's ``scripts/``, or for the person alone the user scripts."""
+        return self.data_dir / "scripts" if self.client is not None else self.scripts_dir
+
+    def for_client(self, code: str | None) -> Settings:
+        """The same settings with ``code`` active (None: the person alone, at the data root)."""
+        root = self.root_dir
+        if code is None:
+            return replace(self, data_dir=root, client=None, root=None)
+        return replace(self, data_dir=root / "clients" / code, client=code, root=root)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -21,4 +21,5 @@ COMMANDS = [
     "therapist",
     "safe_place",
     "help",
+    "clients",
 ]
