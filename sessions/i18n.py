@@ -10,7 +10,7 @@ WORDS: dict[str, dict[str, str]] = {
         "link_connected": "strap connected", "link_simulated": "simulated strap", "link_connecting": "connecting…",
         "link_disconnected": "strap lost",
         "link_reconnecting": "reconnecting…",
-        "keys": "q stop · g this is too much · space pause · n next step · h help", "paused": "paused",
+        "keys": "q stop · g this is too much · space pause · n next step · m marker · h help", "paused": "paused",
         "bedtime_keys": "q stop · space pause · Esc leaves full screen", "end_sleep_timer": "the sleep timer ran out",
         "stopping_hint": "Stopping… a short grounding follows (Ctrl-C again to quit at once).",
         "kept_partial": "Stopped at once. What was recorded so far is kept: {cmd} sessions show {id}",
@@ -108,7 +108,7 @@ WORDS: dict[str, dict[str, str]] = {
         "link_connected": "band verbonden", "link_simulated": "gesimuleerde band", "link_connecting": "verbinden…",
         "link_disconnected": "band kwijt",
         "link_reconnecting": "opnieuw verbinden…",
-        "keys": "q stoppen · g dit is te veel · spatie pauze · n volgende stap · h hulp", "paused": "gepauzeerd",
+        "keys": "q stoppen · g dit is te veel · spatie pauze · n volgende stap · m markering · h hulp", "paused": "gepauzeerd",
         "bedtime_keys": "q stoppen · spatie pauze · Esc verlaat volledig scherm",
         "end_sleep_timer": "de slaaptimer is afgelopen",
         "stopping_hint": "We stoppen… er volgen nog een paar rustige zinnen om te gronden "

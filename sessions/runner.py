@@ -414,10 +414,11 @@ class SessionRunner:
         self._say(t, self.common.resume_ack, "care-resumed")
         self._handle(self.steps.resume(self._steps_t()))
 
-    def add_marker(self, label: str | None = None, source: str = "key") -> None:
+    def add_marker(self, label: str | None = None, source: str = "key", *, at: float | None = None) -> None:
         """Mark this moment in the record (key m, the therapist's button over the broker): a short label
         at the session's current time. Call it from the event loop (views and add-ons run there).
-        Nothing changes for the exercise; before the start or after the end it is ignored (logged)."""
+        Nothing changes for the exercise; before the start or after the end it is ignored (logged).
+        ``at``: the session time the moment was marked (the window asks for a word first), never later than now."""
         try:
             who = MarkerSource(source)
         except ValueError:
@@ -426,7 +427,14 @@ class SessionRunner:
         if not self._started or self.over:
             log.info("A marker (%s) came outside the session and is not recorded.", who.value)
             return
-        self._record(EventKind.MARKER, max(self._t, self._state.t), label=marker_label(label), source=who)
+        now = max(self._t, self._state.t)
+        t = now if at is None else min(max(0.0, at), now)
+        self._record(EventKind.MARKER, t, label=marker_label(label), source=who)
+
+    def record_rating(self, data: Mapping[str, Any]) -> None:
+        """The person's rating (``rating`` event: when, sud, vividness, note) at the session's current time:
+        the before-rating is recorded at 0 before :meth:`run`."""
+        self._record(EventKind.RATING, self._t, **data)
 
     def toggle_pause(self) -> None:
         if self._paused_at is None:

@@ -21,6 +21,10 @@ accelerometer, one row per PMD frame, see :mod:`sessions.signal_blobs`) and ``ec
 the ECG showed, its class N, V, S, F or Q, and the strap beat it matched, if any). Records of versions
 1 and 2 have neither and open everywhere as before; a session without ECG writes no such rows.
 
+After the session, two things are added to a finished record (in one short transaction, rollback
+journal, the file stays one file): the after-rating, asked once the record is safely closed, and
+therapist notes (table ``notes``, :func:`add_note`). Neither happens while a review reads the file.
+
 Files are the user's health data: created with mode 0600 in a 0700 folder under the user's data
 directory (``BIOFEEDBACK_DATA_DIR`` overrides it, for tests and portable installs).
 """
@@ -353,6 +357,58 @@ class SessionWriter:
             log.info("%s stays in WAL mode at close (%s)", self.path.name, mode)
 
 
+NOTES_SCHEMA = "CREATE TABLE IF NOT EXISTS notes (written_at TEXT NOT NULL, text TEXT NOT NULL)"
+"""Therapist notes, added after the session (``biofeedback notes``): kept in the record, never exported."""
+NOTE_MAX = 4000
+
+
+@contextlib.contextmanager
+def _amended(path: Path) -> Iterator[sqlite3.Connection]:
+    """A finished record opened to add a row (a rating after the session, a therapist's note): one
+    transaction, the file stays 0600 and one file; a failure says so in one sentence, the record is untouched."""
+    path = Path(path)
+    if not path.is_file() or path.is_symlink() or not is_session_file(path):
+        raise UserError(f"{path}: not a session record; nothing was added.")
+    if path.with_name(path.name + "-wal").exists():
+        raise UserError(f"{path.name} is still being recorded (or was cut off); add to it once the session is over.")
+    old_umask = os.umask(0o077)  # the rollback journal beside it must be private too
+    db: sqlite3.Connection | None = None
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=2.0)
+        db.execute("BEGIN IMMEDIATE")
+        yield db
+        db.execute("COMMIT")
+    except (sqlite3.Error, OSError) as err:
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        raise UserError(f"{path.name}: could not be written ({_reason(err)}); nothing was added.") from None
+    finally:
+        if db is not None:
+            db.close()
+        os.umask(old_umask)
+
+
+def append_event(path: Path, t: float, kind: str, data: dict[str, Any]) -> None:
+    """One event added to a finished record (the rating asked once the record was safely closed)."""
+    with _amended(path) as db:
+        db.execute("INSERT INTO events VALUES (?, ?, ?)", (float(t), kind, _json(data)))
+
+
+def add_note(path: Path, text: str, written_at: datetime | None = None) -> str:
+    """A therapist's note added to a session's record; returns the time it was written (ISO, local)."""
+    text = text.strip()
+    if not text:
+        raise UserError("the note is empty; nothing was added.")
+    if len(text) > NOTE_MAX:
+        raise UserError(f"the note has {len(text)} characters; keep it under {NOTE_MAX} (add a second note for more).")
+    when = (written_at or datetime.now().astimezone()).isoformat(timespec="seconds")
+    with _amended(path) as db:
+        db.execute(NOTES_SCHEMA)
+        db.execute("INSERT INTO notes VALUES (?, ?)", (when, text))
+    return when
+
+
 def _reason(err: BaseException) -> str:
     if isinstance(err, OSError):
         return str(err.strerror or err)
@@ -496,6 +552,18 @@ class SessionReader:
                 out.append((float(t), k, parsed))
             else:
                 self._skipped("events", f"the row at {t!r} is unreadable")
+        return out
+
+    def notes(self) -> list[tuple[str, str]]:
+        """``(written at, text)`` of the therapist's notes, oldest first (none in a record without notes)."""
+        if not self._columns("notes"):
+            return []
+        out = []
+        for when, body in self.db.execute("SELECT written_at, text FROM notes ORDER BY rowid"):
+            if isinstance(when, str) and isinstance(body, str):
+                out.append((when, body))
+            else:
+                self._skipped("notes", "a note is unreadable")
         return out
 
     def summary(self) -> SessionSummary:

@@ -39,11 +39,12 @@ log = logging.getLogger(__name__)
 
 KEYS: dict[str, Callable[[SessionRunner], None]] = {
     "q": SessionRunner.stop, "\x1b": SessionRunner.stop, "g": SessionRunner.too_much, " ": SessionRunner.toggle_pause,
-    "n": SessionRunner.next_step, "r": SessionRunner.resume,
+    "n": SessionRunner.next_step, "r": SessionRunner.resume, "m": SessionRunner.add_marker,
 }
+"""One key, one control; m marks the moment with the plain label "marker" (the window offers a word)."""
 HELP_KEY = "h"
 TRANSCRIBED = frozenset({EventKind.DISTRESS, EventKind.STOP, EventKind.DONE, EventKind.BASELINE,
-                         EventKind.RESONANCE_RATE, EventKind.PAUSE, EventKind.RESUME})
+                         EventKind.RESONANCE_RATE, EventKind.PAUSE, EventKind.RESUME, EventKind.MARKER})
 """Events the plain transcript prints with their fields."""
 QUIET_LINK_STATES = frozenset({"device_info", "malformed"})
 
@@ -283,6 +284,10 @@ def transcript_line(lang: str, kind: EventKind, data: dict[str, Any]) -> str:
         return tr(lang, "tx_distress", hr=num(data.get("hr_bpm")), base=num(data.get("baseline_hr")))
     if kind is EventKind.RESONANCE_RATE:
         return tr(lang, "tx_resonance", rate=num(data.get("rate"), 1))
+    if kind is EventKind.MARKER:
+        who = " (therapeut)" if lang == "nl" else " (therapist)"
+        return f"{'Markering' if lang == 'nl' else 'Marker'}: {data.get('label') or 'marker'}" + (
+            who if data.get("source") == "therapist" else "")
     detail = ", ".join(f"{k}={_short(v)}" for k, v in data.items() if v is not None)
     return f"{word('ev_', kind.value)} {detail}".rstrip()
 

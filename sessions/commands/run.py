@@ -23,12 +23,13 @@ from devices.source import HeartSource
 from biofeedback.bedtime import SLEEP_TIMER_MAX_MIN, SLEEP_TIMER_MIN_MIN
 from biofeedback.pacer import IMPLAUSIBLE_BELOW, MAX_RATE, GuideConfig
 from sessions.addons import add_addon_arguments, attached_addons
-from sessions.events import EventKind
+from sessions.events import EventKind, RatingWhen
 from sessions.errors import UserError
 from sessions.exercises import (DEFAULT_SCRIPT_ID, LANGUAGES, NON_VISUAL_SENSES, SENSES, CommonTexts, Script, default_language,
                                 load_common, load_script)
 from sessions.i18n import tr
 from sessions.profile import load_profile, save_profile
+from sessions.rating_flow import RatingAsker
 from sessions.runner import RunResult, SessionRunner
 from sessions.source_options import add_source_arguments, open_source, positive_float, reject_stray_flags
 from sessions.store import SessionWriter, delete_session_file, new_session_writer, payload_format_of
@@ -88,6 +89,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="therapist mode (asks for the therapist's passphrase): for exercises the therapist unlocked for you",
     )
     add_passphrase_argument(p)
+    p.add_argument(
+        "--no-ratings", action="store_true",
+        help="do not ask how tense you feel before and after (asked only when someone is at the window or "
+        "terminal; every question can be skipped with Enter)",
+    )
     add_addon_arguments(p)
     p.set_defaults(func=run)
 
@@ -139,6 +145,8 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
     _announce(console, common, script, first_time=not profile.get("first_run_seen"))
     if window == "screen" and script.id.startswith("safe-place") and _first_safe_place(profile):
         profile = await _offer_safe_place(lang, profile)
+    asker = RatingAsker.for_run(args, lang, script, window, bedtime)
+    before = await asker.ask(RatingWhen.BEFORE)
     source: HeartSource
     if window == "screen" and not (args.simulate or args.replay or args.device):
         source = await _paired_strap(lang, profile)
@@ -173,6 +181,8 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
         bedtime=bedtime,
         sleep_timer_s=_sleep_timer_s(args),
     )
+    if before is not None:
+        runner.record_rating(before.data())
     quiet_start = _QuietStartRate(runner)
     view = _view(runner, lang, console, window, args.snapshot)
     interrupts = _Interrupts(runner, console, lang)
@@ -198,6 +208,8 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
             writer.close(end_reason=reason)
     if result is not None:
         _remember(runner, result, session_id, source.name != "replay", console, quiet_start.rate, lang)
+        await asker.after(path, result.duration_s, before, console,
+                          view if not isinstance(view, TerminalView) else None)
         calm = ""
         if result.calm_start is not None and result.calm_end is not None:
             calm = f", {tr(lang, 'calm')} {result.calm_start:.0f} → {result.calm_end:.0f}"

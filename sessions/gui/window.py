@@ -28,10 +28,12 @@ from PySide6.QtWidgets import (QApplication, QGraphicsOpacityEffect, QHBoxLayout
 from biofeedback.coherence_zones import ZoneTally
 from biofeedback.pacer import BreathPhase
 from sessions import metric_registry as registry
-from sessions.events import EventKind, SessionPhase
+from sessions.events import EventKind, MarkerSource, SessionPhase
 from sessions.gui import style
 from sessions.gui.curves import CurvesPanel
 from sessions.gui.breath_ring import BreathRing
+from sessions.gui.marker_field import MarkerField
+from sessions.gui.marker_field import say as say_marker
 from sessions.gui.pacer_widget import BEDTIME_BACKGROUND, PacerWidget
 from sessions.formatting import clock
 from sessions.i18n import tr
@@ -111,6 +113,7 @@ class SessionWindow(QWidget):
         self.zones = ZoneTally()
         """Coherence updates per zone during the exercise's steps: "time in coherence", live."""
         self.help_dialog: Any = None
+        self._marker_source = MarkerSource.KEY
         self.bedtime = bool(getattr(runner.state, "bedtime", False))
         """Bedtime mode: near black, a dim disc only; the window closes itself at the end."""
         self._opened_at = time.monotonic()
@@ -192,6 +195,7 @@ class SessionWindow(QWidget):
             ("next", tr(lang, "gui_next"), "n", self.runner.next_step),
             ("resume", tr(lang, "gui_resume_exercise"), "r", self.runner.resume),
             ("stop", tr(lang, "gui_stop"), "q", self._stop_or_close),
+            ("marker", say_marker(lang, "button"), "m", lambda: self.mark(MarkerSource.BUTTON)),
             ("help", tr(lang, "gui_help"), "h", self.show_help),
             ("fullscreen", tr(lang, "gui_fullscreen"), "f", self.toggle_fullscreen),
         ):
@@ -204,6 +208,8 @@ class SessionWindow(QWidget):
                 controls.addStretch(1)
             controls.addWidget(button)
         root.addLayout(controls)
+        self.marker_field = MarkerField(lang, self._record_marker, self.setFocus)
+        root.addWidget(self.marker_field)
         self.buttons["resume"].setVisible(False)
         self.disclaimer = QLabel(tr(lang, "gui_not_medical"))
         self.disclaimer.setObjectName("keys")
@@ -214,6 +220,7 @@ class SessionWindow(QWidget):
             (("Space",), self.toggle_pause), (("G",), self.runner.too_much), (("N",), self.runner.next_step),
             (("R",), self.runner.resume), (("H", "F1"), self.show_help),
             (("Q",), self._stop_or_close), (("F", "F11"), self.toggle_fullscreen), (("Escape",), self._escape),
+            (("M",), self.mark),
         ):
             for key in keys:
                 shortcut = QShortcut(QKeySequence(key), self)
@@ -247,6 +254,16 @@ class SessionWindow(QWidget):
             self.help_dialog = HelpDialog(self.lang, self)
         self.help_dialog.show()
         self.help_dialog.raise_()
+
+    def mark(self, source: MarkerSource = MarkerSource.KEY) -> None:
+        """m: mark this moment; a quiet field offers a word for it (not in bedtime mode: no typing in the dark)."""
+        if self._finished:
+            return
+        self._marker_source = source
+        self.marker_field.begin(self.runner.now(), ask_word=not self.bedtime)
+
+    def _record_marker(self, label: str | None, at: float) -> None:
+        self.runner.add_marker(label, self._marker_source, at=at)
 
     def toggle_pause(self) -> None:
         if not self._finished:
@@ -512,6 +529,8 @@ class SessionWindow(QWidget):
             if not closed.done():
                 closed.cancel()
         self._timer.stop()
+        if self.marker_field.open:
+            self.marker_field.finish(keep_word=True)  # the session ends: the marker keeps what was typed
         self._finished = True
         if task.done() and not task.cancelled() and task.exception() is None:
             self.frame()  # the last values and the last grounding line
@@ -521,7 +540,7 @@ class SessionWindow(QWidget):
                 self.pacer.show_phase(None)  # no breath frozen half way: the disc rests, "breathe as you like"
                 self.summary.setText(self.end_summary(task.result()))
                 self.summary.setVisible(True)
-            for name in ("pause", "too_much", "next", "resume", "stop"):  # nothing left for them to do
+            for name in ("pause", "too_much", "next", "resume", "stop", "marker"):  # nothing left for them to do
                 self.buttons[name].setVisible(False)
             if self.snapshot_path is not None:
                 self.save_snapshot(self.snapshot_path)
