@@ -25,7 +25,8 @@ def test_trends_rows_and_figure(data_dir, tmp_path, capsys):
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_trends_figure_one_session_no_assessment_and_replays_not_yours(data_dir, tmp_path, capsys, polar_h10_file):
+def test_trends_figure_one_session_no_assessment_and_replays_not_yours(data_dir, tmp_path, capsys, polar_h10_file,
+                                                                     monkeypatch):
     """One own session: no empty resonance panel, a date axis of about a week (not years); a replay of a
     recording is left out (and said so) unless asked for; each exercise has its own marker."""
     from datetime import timedelta
@@ -61,4 +62,12 @@ def test_trends_figure_one_session_no_assessment_and_replays_not_yours(data_dir,
     assert len(fig.axes) == 4
     markers = {line.get_marker() for line in fig.axes[0].get_lines() if line.get_linestyle() == "None"}
     assert len(markers) == 2
-    assert {t.get_text() for t in fig.legends[0].get_texts()} == {own[0].script, "coat-rack"}
+    # ... named by the exercises' Dutch titles for a Dutch reader, not by their ids (issue 16)
+    from sessions.exercises import load_script
+
+    titles = {load_script(own[0].script, "nl").title, load_script("coat-rack", "nl").title}
+    assert {t.get_text() for t in fig.legends[0].get_texts()} == titles and "Een veilige plek" in titles
+    monkeypatch.setenv("COLUMNS", "160")  # a title on one line, as in a terminal of 120 columns and more
+    assert main(["trends", "--lang", "nl"]) == 0
+    table = capsys.readouterr().out
+    assert "Een veilige plek" in table and "safe-place" not in table

@@ -84,6 +84,8 @@ def test_values_units_step_titles_distress_and_end_reason_shown_plainly(qtbot, t
              "en": ("Coming back", "Finding the place", "completed", "distress", "heart rate 72 bpm")}[lang]
     back, find, completed, distress, hr = words
     assert back in calm_title and "return" not in calm_title and completed in calm_title
+    title = {"nl": "Een veilige plek", "en": "A safe place"}[lang]  # the exercise's title, not its id
+    assert title in calm_title and "safe-place" not in calm_title
     assert find in hard_title and hr in hard_line and "RMSSD 41 ms" in hard_line and "6.0/min" in hard_line
     assert distress in hard_line and "05:12" in hard_line
     assert "⚠" not in window.lines["calm1"].text
@@ -137,5 +139,8 @@ def test_the_terminal_table_and_transcript_say_the_same_in_dutch():
     console.print(table(following, "nl", now))
     text = console.export_text()
     assert "Terugkomen" in text and "return" not in text
+    view(following.handle("bf/hard2/status", json.dumps({"state": "online", "script": "coat-rack"}).encode(), now))
+    line = console.export_text()
+    assert "(De kapstok)" in line and "coat-rack" not in line
     assert "hartslag (bpm)" in text and "spanning" in text and "na zorg voor spanning" in text
     assert "distress" not in text and "done" not in text

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             f = lambda v, p="{:.1f}": "–" if v is None else p.format(v)
             for r in rows:
                 table.add_row(r.started.strftime("%Y-%m-%d %H:%M") if r.started else r.id,
-                          (r.script or "–") + ("" if r.own else f" ({say(args.lang, 'replay_mark')})"),
+                              r.shown_title(args.lang) + ("" if r.own else f" ({say(args.lang, 'replay_mark')})"),
                               f(r.minutes), f(r.calm_change, "{:+.0f}"), f(r.rmssd_rest, "{:.0f}"), f(r.resonance_rate))
             console.print(table)
         if replays and not args.include_replays:

@@ -23,6 +23,7 @@ from rich.text import Text
 from sessions.errors import UserError
 from sessions.extras import require
 from sessions.exercises import LANGUAGES, default_language
+from sessions.exercises.titles import script_title
 from sessions.formatting import clock, number
 from sessions.events import EventKind, StepKind
 from sessions.i18n import WORDS, tr
@@ -184,7 +185,7 @@ class _Transcript:
         p = u.payload
         if u.kind is Topic.STATUS:
             self._line(f"{u.sid} {_state_text(self.lang, s.shown_state(time.time()))}"
-                       + (f" ({p.get('script')})" if p.get("script") else ""))
+                       + (f" ({script_title(str(p['script']), self.lang)})" if p.get("script") else ""))
         elif u.kind is Topic.EVENTS:
             self._line(f"{u.sid} {_event_text(p, self.lang, s.script)}")
         elif time.monotonic() - self._last_numbers.get(u.sid, -1e9) >= PLAIN_METRICS_EVERY_S:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from sessions.gui.style import BACKGROUND, CURVES, STYLE_SHEET, TEXT, TEXT_DIM
 from sessions.commands.watch import care_text, count_text, end_text, step_title, values_text
+from sessions.exercises.titles import script_title
 from sessions.i18n import tr
 from sessions.private_files import picture_bytes, write_private
 from sessions.mqtt.follow import Following
@@ -88,7 +89,7 @@ class WatchWindow(QWidget):
             step = step_title(s.script, s.metrics.get("step"), self.lang) if s.metrics.get("step") is not None else ""
             # Titles are rich text: what came over the wire is escaped, never read as markup.
             e = html.escape
-            detail = " · ".join(x for x in (s.script or "", step) if x)
+            detail = " · ".join(x for x in (script_title(s.script, self.lang) if s.script else "", step) if x)
             values = values_text(s, self.lang) or "–"
             alert = care_text(s, self.lang)
             hr_plot.setTitle(f"<span style='color:{colour}; font-size:11pt'><span style='font-weight:bold'>{e(s.sid)}"

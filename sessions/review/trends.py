@@ -33,6 +33,13 @@ class TrendRow:
     rmssd_rest: float | None    # RMSSD during the quiet start
     resonance_rate: float | None
     source: str = "?"           # 'ble', 'simulated', 'replay' (the record's meta)
+    title: str | None = None    # the exercise's title as recorded (in the session's language)
+
+    def shown_title(self, lang: str) -> str:
+        """The exercise as a reader of ``lang`` knows it ("Een veilige plek"), not its id."""
+        from sessions.exercises.titles import script_title
+
+        return script_title(self.script, lang, self.title)
 
     @property
     def own(self) -> bool:
@@ -67,7 +74,9 @@ def trend_row(path: Path) -> TrendRow:
         rate = float(rec.meta["resonance_rate_used"])
     src = rec.meta.get("source")
     source = str((src.get("kind") if isinstance(src, dict) else src) or "?")
-    return TrendRow(rec.id, rec.started, rec.meta.get("script"), rec.duration_s / 60.0, change, rest, rate, source)
+    title = rec.meta.get("title")
+    return TrendRow(rec.id, rec.started, rec.meta.get("script"), rec.duration_s / 60.0, change, rest, rate, source,
+                    title if isinstance(title, str) and title else None)
 
 
 def trend_rows() -> list[TrendRow]:
@@ -118,7 +127,7 @@ def trends_figure(rows: list[TrendRow], lang: str):
     fig = Figure(figsize=(9, 2.1 * (len(panels) + 1) + 0.9), dpi=100)
     axes = fig.subplots(len(panels) + 1, 1)
     fig.suptitle(say(lang, "trends_title"), fontsize=13, weight="bold")
-    scripts = list(dict.fromkeys(r.script or "–" for r in dated))
+    scripts = list(dict.fromkeys(r.shown_title(lang) for r in dated))
     style = {sc: (MARKERS[i % len(MARKERS)], COLOURS[i % len(COLOURS)]) for i, sc in enumerate(scripts)}
     if dated:
         when = [r.started for r in dated if r.started is not None]
@@ -126,7 +135,7 @@ def trends_figure(rows: list[TrendRow], lang: str):
         pad = max(timedelta(days=3.5) - (last - first) / 2, (last - first) * 0.05, timedelta(hours=12))
         span = (first - pad, last + pad)
     for ax, (attr, word) in zip(axes, panels):
-        pts = [(r.started, getattr(r, attr), r.script or "–") for r in dated if getattr(r, attr) is not None]
+        pts = [(r.started, getattr(r, attr), r.shown_title(lang)) for r in dated if getattr(r, attr) is not None]
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], "-", color="#bbbbbb", lw=1, zorder=1)
             for sc in scripts:
