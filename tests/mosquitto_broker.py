@@ -113,11 +113,19 @@ class Broker:
     """``start()``/``stop()``/``restart()`` keep the same port, so clients can come back to it."""
 
     def __init__(self, folder: Path, *, passwords: Path | None = None, tls: TlsFiles | None = None,
-                 require_certificate: bool = False) -> None:
+                 require_certificate: bool = False, acl: Path | None = None, generated: Path | None = None,
+                 port: int | None = None) -> None:
+        """``generated``: a mosquitto.conf written by ``therapist broker-config`` for ``port`` on 127.0.0.1, used
+        as it is (only logging and, as root, the user to run as are added)."""
         self.folder = folder
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log = folder / "mosquitto.log"
+        self.config = folder / "mosquitto-test.conf"
+        if generated is not None:
+            self.config.write_text(generated.read_text() + f"\nlog_dest file {self.log}\npersistence false\n"
+                                   f"user {pwd.getpwuid(os.geteuid()).pw_name}\n")
+            return
         lines = [
             f"listener {self.port} {HOST}",
             "persistence false",
@@ -131,11 +139,12 @@ class Broker:
             lines += ["allow_anonymous false", f"password_file {passwords}"]
         else:
             lines += ["allow_anonymous true"]
+        if acl is not None:
+            lines += [f"acl_file {acl}"]
         if tls is not None:
             lines += [f"cafile {tls.ca}", f"certfile {tls.server_cert}", f"keyfile {tls.server_key}"]
             if require_certificate:
                 lines += ["require_certificate true"]
-        self.config = folder / "mosquitto.conf"
         self.config.write_text("\n".join(lines) + "\n")
 
     def start(self, timeout: float = 10.0) -> Broker:

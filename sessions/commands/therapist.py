@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.set_defaults(func=_unlock if name == "unlock" else _lock)
     st = actions.add_parser("status", help="whether a passphrase is set, and which exercises are unlocked")
     st.set_defaults(func=_status)
+    from sessions.commands.therapist_broker import add_parser as add_broker_config
+
+    add_broker_config(actions)
 
 
 def _new_passphrase(args: argparse.Namespace) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 from sessions.errors import UserError
 from sessions.mqtt.config import SESSION_ID, add_broker_arguments, settings_from_args
 
-_DEPENDENT_FLAGS = ("mqtt_password_file", "mqtt_ca", "mqtt_cert", "mqtt_key", "mqtt_session", "ha_discovery")
+_DEPENDENT_FLAGS = ("mqtt_password_file", "mqtt_ca", "mqtt_cert", "mqtt_key", "mqtt_session", "ha_discovery",
+                    "accept_markers")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ha-discovery", nargs="?", const="homeassistant", metavar="PREFIX",
                        help="also announce Home Assistant sensors (heart rate, calm, step) by MQTT discovery "
                             "(discovery prefix, default homeassistant)")
+    group.add_argument("--accept-markers", action="store_true",
+                       help="let the therapist following this session drop markers into its record (from `watch "
+                            "--web`; only this session's own marker topic, checked and rate-limited; off unless given)")
 
 
 def attach(runner: Any, args: argparse.Namespace, lang: str, console: Any):
@@ -35,4 +39,4 @@ def attach(runner: Any, args: argparse.Namespace, lang: str, console: Any):
     from sessions.mqtt.publisher import SessionPublisher
 
     return SessionPublisher(runner, settings, session_id=args.mqtt_session, lang=lang, console=console,
-                            ha_discovery=args.ha_discovery)
+                            ha_discovery=args.ha_discovery, accept_markers=args.accept_markers)

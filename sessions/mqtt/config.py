@@ -66,7 +66,13 @@ def require_aiomqtt() -> None:
                         "pip install 'biofeedback-imagery[mqtt]' (it brings aiomqtt).") from None
 
 
-def parse_url(url: str) -> tuple[str, int, str, bool, str | None]:
+def valid_prefix(prefix: str, *, wildcards: bool = False) -> bool:
+    """Topic levels of letters, digits, '-', '_', '.'; with ``wildcards`` a level may be ``+`` (one client each,
+    for a therapist following ``<prefix>/+``)."""
+    return all(_SEGMENT.match(seg) or (wildcards and seg == "+") for seg in prefix.split("/"))
+
+
+def parse_url(url: str, *, wildcards: bool = False) -> tuple[str, int, str, bool, str | None]:
     """``mqtt[s]://[user@]host[:port][/prefix]`` -> (host, port, prefix, tls, username)."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts"):
@@ -81,8 +87,9 @@ def parse_url(url: str) -> tuple[str, int, str, bool, str | None]:
     except ValueError:
         raise UserError(f"The port in the MQTT address {url!r} is not a number from 1 to 65535.") from None
     prefix = parts.path.strip("/") or DEFAULT_PREFIX
-    if not all(_SEGMENT.match(seg) for seg in prefix.split("/")):
-        raise UserError(f"The topic prefix {prefix!r} may only hold letters, digits, '-', '_', '.' and '/'.")
+    if not valid_prefix(prefix, wildcards=wildcards):
+        also = " (and '+' for a whole level, to follow every client under it)" if wildcards else ""
+        raise UserError(f"The topic prefix {prefix!r} may only hold letters, digits, '-', '_', '.' and '/'{also}.")
     username = unquote(parts.username) if parts.username else None
     return parts.hostname, port, prefix, parts.scheme == "mqtts", username
 
@@ -95,8 +102,8 @@ def read_password(password_file: str | None) -> str | None:
 
 
 def settings_from(url: str, *, password_file: str | None = None, ca_file: str | None = None,
-                  cert_file: str | None = None, key_file: str | None = None) -> BrokerSettings:
-    host, port, prefix, tls, username = parse_url(url)
+                  cert_file: str | None = None, key_file: str | None = None, wildcards: bool = False) -> BrokerSettings:
+    host, port, prefix, tls, username = parse_url(url, wildcards=wildcards)
     if (ca_file or cert_file or key_file) and not tls:
         raise UserError("--mqtt-ca, --mqtt-cert and --mqtt-key need an mqtts:// address.")
     if key_file and not cert_file:
@@ -126,7 +133,7 @@ def add_broker_arguments(parser: argparse.ArgumentParser, *, url_help: str) -> a
     return group
 
 
-def settings_from_args(args) -> BrokerSettings:
+def settings_from_args(args, *, wildcards: bool = False) -> BrokerSettings:
     require_aiomqtt()
     return settings_from(args.mqtt, password_file=args.mqtt_password_file, ca_file=args.mqtt_ca,
-                         cert_file=args.mqtt_cert, key_file=args.mqtt_key)
+                         cert_file=args.mqtt_cert, key_file=args.mqtt_key, wildcards=wildcards)

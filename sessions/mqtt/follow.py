@@ -8,6 +8,10 @@ number too long to be one of ours, bounded size and depth), each known field of 
 numbers finite and bounded, text short and printable, vocabulary from the enums. A message that
 fails is dropped and counted (:attr:`Following.dropped`); fields the schema does not know are left
 out. The number of sessions followed is bounded (:data:`MAX_SESSIONS`).
+
+A prefix may hold ``+`` levels (a therapist follows ``biofeedback/+``: every client they may read,
+each publishing under ``biofeedback/<code>``); a session is then known by its key ``<code>/<session id>``,
+and what a ``+`` matched must look like a client code.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from sessions.events import EVENTS, EventKind, SessionPhase, StepKind
 from sessions.metric_registry import PUBLISHED
+from sessions.mqtt.broker_config import CLIENT_CODE
 from sessions.mqtt.config import SESSION_ID
 from sessions.mqtt.schema import EVENT_FIELDS, LINK_STATES, Topic
 
@@ -153,7 +158,7 @@ def validate(topic: Topic, payload: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Followed:
-    sid: str
+    sid: str                        # the key: the session id, or ``<client>/<session id>`` under a ``+`` prefix
     state: str = "unknown"          # online, offline
     reason: str | None = None       # with offline: done or lost
     script: str | None = None
@@ -168,6 +173,8 @@ class Followed:
     in_care: bool = False           # grounding or care under way (until 'recovered' or a new step)
     had_care: bool = False
     end_reason: str | None = None   # the 'done' event's reason, else the 'stop' event's
+    base: str = ""                  # its topics' common part, ``<prefix>/<session id>`` (where markers go)
+    client: str | None = None       # what the prefix's ``+`` matched (a client code), if it has one
 
     def shown_state(self, now: float) -> str:
         if self.state == "offline":
@@ -220,15 +227,31 @@ class Following:
         s = self.sessions[sid] = Followed(sid)
         return s
 
-    def handle(self, topic: str, raw: bytes, now: float) -> Update | None:
-        head, _, tail = topic.rpartition("/")
-        prefix, _, sid = head.rpartition("/")
-        if prefix != self.prefix or tail not in set(Topic) or not sid:
+    def _key(self, topic: str) -> tuple[str, str, str | None] | None:
+        """``(key, session id, client)`` of a session topic under our prefix; None when it is not one."""
+        levels = topic.split("/")
+        want = self.prefix.split("/")
+        if len(levels) != len(want) + 2:
             return None
+        matched = []
+        for level, pattern in zip(levels, want):
+            if pattern == "+":
+                matched.append(level)
+            elif level != pattern:
+                return None
+        sid = levels[-2]
+        return "/".join([*matched, sid]), sid, (matched[-1] if matched else None)
+
+    def handle(self, topic: str, raw: bytes, now: float) -> Update | None:
+        found = self._key(topic)
+        tail = topic.rpartition("/")[2]
+        if found is None or tail not in set(Topic) or not found[1]:
+            return None
+        key, sid, client = found
         kind = Topic(tail)
         if not raw:
             return None  # a retained status being cleared
-        if not SESSION_ID.match(sid):
+        if not SESSION_ID.match(sid) or (client is not None and not CLIENT_CODE.fullmatch(client)):
             self._drop("session id", "not one of ours", topic)
             return None
         try:
@@ -236,10 +259,11 @@ class Following:
         except Invalid as err:
             self._drop(str(kind), str(err), topic)
             return None
-        s = self._session(sid)
+        s = self._session(key)
         if s is None:
             self._drop("too many sessions", f"{self.max_sessions} followed", topic)
             return None
+        s.base, s.client = topic.rpartition("/")[0], client
         return self._apply(s, kind, payload, now)
 
     def _apply(self, s: Followed, kind: Topic, payload: dict[str, Any], now: float) -> Update:

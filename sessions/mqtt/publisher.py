@@ -6,6 +6,10 @@ will), drains the outbox in order, and on any failure reconnects with exponentia
 30 s, with jitter) for as long as the session runs. A message leaves the outbox only once sent, so
 events survive a broker restart (at least once). On exit the last sample, the remaining events
 and a retained "offline/done" go out if the broker is there within a few seconds.
+
+With ``accept_markers`` (``run --accept-markers``) the same connection also subscribes to the session's
+own marker topic and hands what comes there to a :class:`~sessions.mqtt.markers.MarkerInbox`, which
+records good markers through ``runner.add_marker`` (checked, deduplicated, rate-limited).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sessions.i18n import tr
 from sessions.mqtt import schema
 from sessions.mqtt.config import BrokerSettings
 from sessions.mqtt.failures import Failure, diagnose
+from sessions.mqtt.markers import ACCEPTING, MarkerInbox, marker_topic
 from sessions.mqtt.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -47,7 +52,7 @@ class SessionPublisher:
 
     def __init__(self, runner: Any, settings: BrokerSettings, *, session_id: str | None = None, lang: str = "en",
                  console: Any = None, ha_discovery: str | None = None, outbox: Outbox | None = None,
-                 backoff: tuple[float, float] = BACKOFF_S, clock=time.time) -> None:
+                 backoff: tuple[float, float] = BACKOFF_S, clock=time.time, accept_markers: bool = False) -> None:
         self.runner = runner
         self.settings = settings
         self.sid = session_id or schema.new_session_id()
@@ -61,6 +66,8 @@ class SessionPublisher:
         self.status_topic = schema.status_topic(prefix, self.sid)
         self.metrics_topic = schema.metrics_topic(prefix, self.sid)
         self.events_topic = schema.events_topic(prefix, self.sid)
+        self.marker_topic = marker_topic(prefix, self.sid)
+        self.inbox = MarkerInbox(self._add_marker) if accept_markers else None
         self.connected = False
         self.runner.set_addon_status("mqtt", "connecting")
         self.connects = 0
@@ -73,6 +80,12 @@ class SessionPublisher:
         self._unsubscribe: Callable[[], None] = lambda: None
 
     # --- the session side: fast, never raises, never waits -----------------------------------
+    def _add_marker(self, label: str, source: str) -> None:
+        add = getattr(self.runner, "add_marker", None)
+        if add is None:
+            raise RuntimeError("this session cannot record markers")
+        add(label, source)
+
     def _public(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Only shipped script and step ids leave the machine; a user's own are free text they chose."""
         if not getattr(self.runner.script, "user", False):
@@ -106,6 +119,8 @@ class SessionPublisher:
     # --- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> SessionPublisher:
         self._say("mqtt_publishing", sid=self.sid, where=self.settings.describe())
+        if self.inbox is not None:
+            self._print(ACCEPTING.get(self.lang, ACCEPTING["en"]))
         self._unsubscribe = self.runner.subscribe(self.on_event)
         self._tasks = [asyncio.create_task(self._sender(), name="mqtt-sender"),
                        asyncio.create_task(self._sampler(), name="mqtt-sampler")]
@@ -135,7 +150,8 @@ class SessionPublisher:
 
         s = self.settings
         return aiomqtt.Client(
-            s.host, s.port, username=s.username, password=s.password, identifier=f"biofeedback-{self.sid}",
+            s.host, s.port, username=s.username, password=s.password,
+            identifier=f"biofeedback-{s.username}-{self.sid}" if s.username else f"biofeedback-{self.sid}",
             will=aiomqtt.Will(self.status_topic, schema.encode(schema.offline_payload("lost")), qos=1, retain=True),
             keepalive=KEEPALIVE_S, timeout=PUBLISH_TIMEOUT_S, tls_context=s.tls_context(),
             logger=logging.getLogger("sessions.mqtt.aiomqtt"),
@@ -163,7 +179,7 @@ class SessionPublisher:
                     if self.ha_discovery:
                         for topic, config in schema.ha_discovery(self.settings.prefix, self.sid, self.ha_discovery):
                             await client.publish(topic, config, qos=1, retain=True)
-                    await self._drain(client)
+                    await self._drain_and_listen(client)
                     await client.publish(self.status_topic, schema.encode(schema.offline_payload("done")),
                                          qos=1, retain=True)
                     self._set_link(None)
@@ -189,6 +205,30 @@ class SessionPublisher:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), wait)
 
+    async def _drain_and_listen(self, client: Any) -> None:
+        """:meth:`_drain`, and with markers accepted, read the marker topic meanwhile on the same connection."""
+        if self.inbox is None:
+            await self._drain(client)
+            return
+        await client.subscribe(self.marker_topic, qos=1)
+        reader = asyncio.create_task(self._read_markers(client), name="mqtt-markers")
+        try:
+            await self._drain(client)
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+    async def _read_markers(self, client: Any) -> None:
+        """Every message on our marker topic to the inbox (which never raises); a lost link ends it quietly."""
+        import aiomqtt
+
+        assert self.inbox is not None
+        with contextlib.suppress(aiomqtt.MqttError):
+            async for msg in client.messages:
+                payload = msg.payload if isinstance(msg.payload, bytes) else str(msg.payload).encode()
+                if str(msg.topic) == self.marker_topic:
+                    self.inbox.receive(payload, retained=bool(msg.retain))
+
     async def _drain(self, client: Any) -> None:
         """Send until the session ends and the outbox is empty; raises on a lost connection."""
         box = self.outbox
@@ -210,7 +250,9 @@ class SessionPublisher:
         self.runner.set_addon_status("mqtt", state)
 
     def _say(self, key: str, **fmt: Any) -> None:
-        text = tr(self.lang, key, **fmt)
+        self._print(tr(self.lang, key, **fmt))
+
+    def _print(self, text: str) -> None:
         log.info("%s", text)
         if self.console is not None:
             try:
