@@ -22,4 +22,7 @@ COMMANDS = [
     "safe_place",
     "help",
     "clients",
+    "notes",
+    "plan",
+    "diary",
 ]

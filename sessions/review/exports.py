@@ -126,6 +126,9 @@ def shareable(kind: EventKind | str, data: dict) -> dict:
     names an ``own-`` line) keeps only its id; the person's own words stay in the local record."""
     if kind is EventKind.PROMPT and ".own-" in str(data.get("id", "")):
         return {**data, "text": f"[{data['id']}]"}
+    if kind is EventKind.RATING:
+        # The line "did something unpleasant come up?" is private: the numbers leave, the words stay here.
+        return {k: v for k, v in data.items() if k != "note"}
     return data
 
 
@@ -142,6 +145,11 @@ def annotation_text(kind: EventKind | str, data: dict) -> str:
         text = f"link {data.get('state', '')}"
     elif kind in (EventKind.GROUNDING, EventKind.DONE, EventKind.STOP):
         text = f"{kind} {data.get('reason', '')}".strip()
+    elif kind is EventKind.MARKER:
+        text = f"marker: {data.get('label') or 'marker'}" + (" (therapist)" if data.get("source") == "therapist" else "")
+    elif kind is EventKind.RATING:
+        parts = [f"{name} {data[name]}" for name in ("sud", "vividness") if isinstance(data.get(name), int)]
+        text = f"rating {data.get('when', '')}: {', '.join(parts) or 'skipped'}"
     else:
         text = str(kind)
     return " ".join(text.split())
@@ -184,7 +192,7 @@ def join_edf_annotations(onsets, texts) -> list[tuple[float, str]]:
 
 BIDS_EVENT_KINDS = frozenset({EventKind.STEP, EventKind.PROMPT, EventKind.DISTRESS, EventKind.GROUNDING,
                               EventKind.PACER_RATE, EventKind.LINK, EventKind.PAUSE, EventKind.RESUME, EventKind.STOP,
-                              EventKind.DONE, EventKind.RHYTHM})
+                              EventKind.DONE, EventKind.RHYTHM, EventKind.MARKER, EventKind.RATING})
 """Events a BIDS events.tsv carries (the others are detail of the record)."""
 
 
@@ -362,7 +370,8 @@ BIDS_EVENTS_SIDECAR = {
     "onset": {"Description": "Time of the event since the session's start", "Units": "s"},
     "duration": {"Description": "How long a step lasted (n/a for instant events)", "Units": "s"},
     "trial_type": {"Description": "The kind of event: step, prompt, distress, grounding, pacer_rate, link, pause, "
-                                  "resume, stop, done, rhythm"},
+                                  "resume, stop, done, rhythm, marker (a moment marked by the person or the "
+                                  "therapist), rating (the person's 0-10 distress and vividness, before or after)"},
     "value": {"Description": "The event in words, whole (a step's id, a prompt's text, a reason)"},
 }
 

@@ -54,6 +54,8 @@ class Record:
     ecg_beat_t: np.ndarray | None = None
     """Every beat the ECG showed (s) with its class in :attr:`ecg_beat_labels`, strap beat or not; None without ECG."""
     ecg_beat_labels: np.ndarray | None = None
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    """The therapist's notes ``(written at, text)``, added after the session (``biofeedback notes``)."""
     _gaps: list[tuple[float, float]] | None = field(default=None, repr=False)
 
     @property
@@ -172,6 +174,7 @@ def load_record(path: Path) -> Record:
         ecg = trace(ECG, reader.signal_frames(ECG))
         acc = trace(ACC, reader.signal_frames(ACC))
         ecg_beats = reader.ecg_beats()
+        notes = reader.notes() if hasattr(reader, "notes") else []
         if problems is not None or reader.problems:
             problems = list(reader.problems)
     ecg_labels = ecg_beat_t = ecg_beat_labels = None
@@ -196,6 +199,7 @@ def load_record(path: Path) -> Record:
         labels=np.array([b[4] or "" for b in beats], dtype=object).astype(str) if beats else np.array([], dtype=str),
         metric_t=metric_t, metrics=metrics, events=events, phases=phase_list, problems=problems, payloads=payloads,
         ecg=ecg, acc=acc, ecg_labels=ecg_labels, ecg_beat_t=ecg_beat_t, ecg_beat_labels=ecg_beat_labels,
+        notes=notes,
     )
 
 

@@ -18,6 +18,7 @@ from sessions.private_files import write_private
 from sessions.review.comparison import comparison_table, resonance_table
 from sessions.review.offline_hrv import OfflineHrv, nn_series, offline_hrv, poincare_pairs
 from sessions.review.phase_table import PhaseRow, phase_rows, table_cells
+from sessions.review import subjective
 from sessions.review.record import Record
 from sessions.review.summary import plain_summary
 from sessions.review.timeline import draw_timeline, legend_text
@@ -126,7 +127,8 @@ def page_one(content: ReportContent):
     fig.text(0.06, 0.92, say(lang, "summary"), fontsize=11, weight="bold", va="top")
     y = _wrapped(fig, 0.06, 0.895, content.summary, width=105, size=9)
     bottom = 0.105
-    draw_timeline(fig, content.record, lang, rect=(0.1, bottom + 0.04, 0.86, y - bottom - 0.07))
+    subjective.draw_markers(draw_timeline(fig, content.record, lang, rect=(0.1, bottom + 0.04, 0.86, y - bottom - 0.07)),
+                            content.record)
     _wrapped(fig, 0.06, bottom, [legend_text(lang)], width=150, size=6.5, color="#34495e")
     _wrapped(fig, 0.06, 0.045, [say(lang, "what_not")], width=140, size=6.5, color="#555555")
     return fig
@@ -253,23 +255,49 @@ def page_three(content: ReportContent):
     return fig
 
 
-def comparison_page(content: ReportContent):
-    """The quiet start against the practice and its end, and the resonance assessment per rate; None
-    when the session has neither (no quiet start to compare with, no assessment)."""
+def _sections(content: ReportContent) -> list[tuple[str, str, tuple[list[str], list[list[str]]] | None, list[str]]]:
+    """(title, note, table or None, paragraphs) for the comparison and resonance tables and the person's side
+    (ratings, what came up, markers, the therapist's notes); only those the session has."""
     lang, record = content.lang, content.record
-    tables = [(key, note, got) for key, note, got in (
-        ("cmp_title", "cmp_note", comparison_table(record, lang)),
-        ("res_title", "res_note", resonance_table(record, lang))) if got is not None]
-    if not tables:
+    out: list[tuple[str, str, tuple[list[str], list[list[str]]] | None, list[str]]] = []
+    for key, note, got in (("cmp_title", "cmp_note", comparison_table(record, lang)),
+                           ("res_title", "res_note", resonance_table(record, lang))):
+        if got is not None:
+            out.append((say(lang, key), say(lang, note), got, []))
+    rated, said = subjective.ratings_table(record, lang), subjective.came_up(record)
+    if rated is not None:
+        extra = [f"{subjective.word(lang, 'came_up')}: {said}"] if said else []
+        out.append((subjective.word(lang, "ratings_title"), subjective.word(lang, "ratings_note"), rated, extra))
+    marked = subjective.markers_table(record, lang)
+    if marked is not None:
+        out.append((subjective.word(lang, "markers_title"), subjective.word(lang, "markers_note"), marked, []))
+    notes = subjective.notes(record)
+    if notes:
+        out.append((subjective.word(lang, "notes_title"), "", None, [f"{when[:16].replace('T', ' ')}: {text}"
+                                                                    for when, text in notes]))
+    return out
+
+
+def comparison_page(content: ReportContent):
+    """The quiet start against the practice and its end, the resonance assessment per rate, and the person's
+    side (ratings, markers, the therapist's notes); None when the session has none of them."""
+    lang = content.lang
+    sections = _sections(content)
+    if not sections:
         return None
     fig = _figure()
     y = 0.975
-    for key, note, (header, body) in tables:
-        fig.text(0.06, y, say(lang, key), fontsize=12, weight="bold", va="top")
-        y = _wrapped(fig, 0.06, y - 0.028, [say(lang, note)], width=120, size=7.5, color="#555555")
-        h = 0.026 * (len(body) + 2)
-        _table(fig, (0.04, y - 0.01 - h, 0.92, h), header, body, size=7)
-        y -= h + 0.06
+    for title, note, table, paragraphs in sections:
+        fig.text(0.06, y, title, fontsize=12, weight="bold", va="top")
+        y = _wrapped(fig, 0.06, y - 0.028, [note], width=120, size=7.5, color="#555555") if note else y - 0.03
+        if table is not None:
+            header, body = table
+            h = 0.026 * (len(body) + 2)
+            _table(fig, (0.04, y - 0.01 - h, 0.92, h), header, body, size=7)
+            y -= h + 0.03
+        if paragraphs:
+            y = _wrapped(fig, 0.06, y, paragraphs, width=110, size=8.5)
+        y -= 0.03
     _wrapped(fig, 0.06, 0.045, [say(lang, "what_not")], width=140, size=6.5, color="#555555")
     return fig
 
@@ -280,17 +308,18 @@ def _pages(content: ReportContent) -> list:
 
 
 def _html_tables(content: ReportContent) -> str:
-    """The comparison and resonance tables as HTML sections (empty when the session has neither)."""
-    lang, e, out = content.lang, html.escape, []
-    for key, note, got in (("cmp_title", "cmp_note", comparison_table(content.record, lang)),
-                           ("res_title", "res_note", resonance_table(content.record, lang))):
-        if got is None:
-            continue
-        header, body = got
-        rows = "<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>" + "".join(
-            "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in body)
-        out.append(f"<h2>{e(say(lang, key))}</h2>\n<p class=\"note\">{e(say(lang, note))}</p>\n"
-                   f"<div class=\"scroll\"><table>{rows}</table></div>")
+    """The comparison, resonance and the person's side as HTML sections (empty when the session has none)."""
+    e, out = html.escape, []
+    for title, note, table, paragraphs in _sections(content):
+        out.append(f"<h2>{e(title)}</h2>")
+        if note:
+            out.append(f"<p class=\"note\">{e(note)}</p>")
+        if table is not None:
+            header, body = table
+            rows = "<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>" + "".join(
+                "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in body)
+            out.append(f"<div class=\"scroll\"><table>{rows}</table></div>")
+        out.extend(f"<p>{e(p)}</p>" for p in paragraphs)
     return "\n".join(out)
 
 
@@ -322,7 +351,7 @@ def render_png(content: ReportContent, path: Path) -> list[Path]:
 def render_html(content: ReportContent, path: Path) -> list[Path]:
     lang, e = content.lang, html.escape
     fig = _figure((10, 7.5))
-    draw_timeline(fig, content.record, lang, rect=(0.08, 0.07, 0.9, 0.86))
+    subjective.draw_markers(draw_timeline(fig, content.record, lang, rect=(0.08, 0.07, 0.9, 0.86)), content.record)
     image = base64.b64encode(_png_bytes(fig, dpi=110)).decode("ascii")
     analysis = ""
     if content.hrv.metrics:

@@ -11,6 +11,7 @@ from biofeedback.step_pacer import DistressSource
 from sessions.events import EventKind, StepKind
 from sessions.review.phase_table import CALM, PhaseRow, calm_at_start, phase_label
 from sessions.review.record import Record
+from sessions.review.subjective import rating_sentences
 from sessions.review.words import say
 
 SAME_BPM = 2.0
@@ -52,6 +53,7 @@ def plain_summary(record: Record, rows: list[PhaseRow], lang: str) -> list[str]:
     if start is not None and last_calm is not None:
         out.append(say(lang, "calm_change", a=start, b=last_calm.means[CALM], phase=f"‘{phase_label(last_calm, lang)}’"))
     out += _care(record, lang)
+    out += rating_sentences(record, lang)
     share = flagged_share(record)
     if share is not None and share > UNTRUSTED_SHARE:
         out.append(say(lang, "untrusted", pct=100.0 * share, limit=100.0 * UNTRUSTED_SHARE))

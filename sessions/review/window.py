@@ -17,17 +17,23 @@ from sessions.events import EventKind
 from sessions.review.phase_table import phase_label, phase_rows, table_cells, table_title
 from sessions.review.record import Record
 from sessions.review.summary import plain_summary
-from sessions.review.timeline import (BEATS_UNDER, MARKS, PANELS, baselines,
-                                     fitted_labels, instantaneous_hr, legend_text, off_scale, pause_bands)
+from sessions.review import subjective
+from sessions.review.timeline import (BEATS_UNDER, MARKS, PANELS, baselines, fitted_labels, instantaneous_hr,
+                                     legend_text, off_scale, pause_bands, shown_series, signal_gaps)
 from sessions.review.words import say
 
 
-AXIS_PX = 64
-"""Width of every panel's left axis, so the step-name row and the panels share one time axis on screen."""
+AXIS_PX = 40
+"""Width of every panel's left axis (values only), so the step-name row and the panels share one time axis."""
+LABEL_PX = 92
+"""Width of the column of panel names left of the axes ("coherentie", "(slagen/min)" at 8-9 pt)."""
+PLOT_COL = 1
+"""The panels' column in the layout; column 0 holds their names."""
 DARK = {
     "shades": ("#0f161b", "#142029"), "gap": "#2b3135", "paused": "#3b3422", "baseline": "#8a9aa5",
     "flagged": "#e6e1d3", "prompt": "#8aa0b0", "nn": "#b5837c", "names": "#a9a397", "legend": "#a9a397",
-    "foot": "#6f7b83",
+    "foot": "#6f7b83", "ecg": "#8fb3c9", "ecg_N": "#a9a397", "ecg_V": "#e07a5f", "ecg_S": "#e6a15c",
+    "ecg_F": "#b39ddb", "ecg_Q": "#8a9aa5",
 }
 """The review window in the live window's dark colours (the printed report stays light)."""
 TABLE_SHEET = """
@@ -55,6 +61,7 @@ def build_window(record: Record, lang: str | None = None):
     text = QtWidgets.QLabel(" ".join(plain_summary(record, rows, lang)))
     text.setWordWrap(True)
     layout.addWidget(text)
+    win.personal = _personal_label(layout, record, lang)
     split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
     graphs = pg.GraphicsLayoutWidget()
     split.addWidget(graphs)
@@ -63,10 +70,11 @@ def build_window(record: Record, lang: str | None = None):
     end_min = max(record.duration_s / 60.0, 0.1)
     prompts = minutes([t for t, _k, _d in record.events_of(EventKind.PROMPT)])
     levels = baselines(record)
+    gaps = signal_gaps(record)
     names = _step_row(graphs, record, lang, end_min)
     for i, (key, colour) in enumerate(PANELS):
-        plot = graphs.addPlot(row=i + 1, col=0)
-        plot.setLabel("left", table_title(registry.spec(key), lang).replace(" (", "<br>("))  # two short lines
+        plot = graphs.addPlot(row=i + 1, col=PLOT_COL)
+        panel_label(graphs, i + 1, table_title(registry.spec(key), lang), registry.spec(key).gui_colour or colour)
         plot.getAxis("left").setWidth(AXIS_PX)
         plot.setMouseEnabled(x=True, y=False)
         plot.showGrid(x=True, y=True, alpha=0.2)
@@ -79,7 +87,7 @@ def build_window(record: Record, lang: str | None = None):
                                          brush=pg.mkBrush(DARK["shades"][j % 2]), pen=pg.mkPen(None))
             region.setZValue(-20)
             plot.addItem(region)
-        for bands, band_colour in ((record.link_gaps(), DARK["gap"]), (pause_bands(record), DARK["paused"])):
+        for bands, band_colour in ((gaps, DARK["gap"]), (pause_bands(record), DARK["paused"])):
             for a, b in bands:
                 band = pg.LinearRegionItem((a / 60, b / 60), movable=False, brush=pg.mkBrush(band_colour),
                                            pen=pg.mkPen(None))
@@ -93,9 +101,9 @@ def build_window(record: Record, lang: str | None = None):
             for t, _k, _d in record.events_of(kind):
                 pen = pg.mkPen(mark_colour, width=1.5, style=QtCore.Qt.PenStyle.DashLine)
                 plot.addItem(pg.InfiniteLine(t / 60, angle=90, pen=pen))
-        y = record.metrics[key]
-        ok = ~np.isnan(y)
-        plot.plot(minutes(record.metric_t[ok]), y[ok], pen=pg.mkPen(registry.spec(key).gui_colour or colour, width=2),
+        _add_markers(plot, record, lang, with_labels=not plots)
+        t, y = shown_series(record, key, gaps)  # a missing value or no signal is a break, never a ramp
+        plot.plot(minutes(t), y, pen=pg.mkPen(registry.spec(key).gui_colour or colour, width=2),
                   stepMode=None, connect="finite")
         if key == BEATS_UNDER and len(record.beat_t):
             _beats(plot, record, prompts, lang)
@@ -108,7 +116,7 @@ def build_window(record: Record, lang: str | None = None):
     plots[0].setXRange(0, end_min, padding=0.01)
     header, body = table_cells(rows, lang)
     table = QtWidgets.QTableWidget(len(body), len(header))
-    table.setHorizontalHeaderLabels(header)
+    table.setHorizontalHeaderLabels([_two_lines(h) for h in header])  # narrow columns: the table fits 1366 px
     for i_row, row in enumerate(body):
         for c, cell in enumerate(row):
             item = QtWidgets.QTableWidgetItem(cell)
@@ -146,6 +154,69 @@ def build_window(record: Record, lang: str | None = None):
     win.step_names = names
     win.ecg_strip = win_ecg
     return win
+
+
+MARKER_GUI = "#c39bd3"
+"""Markers in the dark review window: a soft violet, apart from distress (red) and grounding marks."""
+
+
+def _add_markers(plot: Any, record: Record, lang: str, with_labels: bool) -> None:
+    """The markers: a line through every panel, the word on the top one."""
+    import pyqtgraph as pg
+
+    for m in subjective.markers(record, lang):
+        plot.addItem(pg.InfiniteLine(m.t / 60, angle=90, pen=pg.mkPen(MARKER_GUI, width=1.5),
+                                     label=m.label if with_labels else None,
+                                     labelOpts={"position": 0.8, "color": MARKER_GUI, "fill": (11, 16, 20, 220)}))
+
+
+def _personal_label(layout: Any, record: Record, lang: str) -> Any:
+    """Their own words after the session and the therapist's notes under the summary (None without any)."""
+    from pyqtgraph.Qt import QtWidgets
+
+    from sessions.gui import style
+
+    lines = _personal_lines(record, lang)
+    if not lines:
+        return None
+    said = QtWidgets.QLabel("\n".join(lines))
+    said.setWordWrap(True)
+    said.setStyleSheet(f"color: {style.PROMPT}; font-size: 10pt;")
+    layout.addWidget(said)
+    return said
+
+
+def _personal_lines(record: Record, lang: str) -> list[str]:
+    """What the person said after (their own words) and the therapist's notes, under the summary."""
+    out = []
+    said = subjective.came_up(record)
+    if said:
+        out.append(f"{subjective.word(lang, 'came_up')}: {said}")
+    for when, note in subjective.notes(record):
+        out.append(f"{subjective.word(lang, 'notes_title')} ({when[:16].replace('T', ' ')}): {note}")
+    return out
+
+
+def _two_lines(header: str) -> str:
+    """A column title on two lines, the unit (or the second word) under the name: "hartslag" over
+    "(slagen/min)" is as clear and half as wide, so every column fits without scrolling."""
+    if " (" in header:
+        return header.replace(" (", "\n(", 1)
+    name, _, rest = header.rpartition(" ")
+    return f"{name}\n{rest}" if name and len(header) > 10 else header
+
+
+def panel_label(graphs: Any, row: int, text: str, colour: str) -> Any:
+    """The panel's name level in a column of its own left of the panel, its unit on a second line: rotated
+    titles ran into each other on short panels ("RMSSD" into "hartslag"), and a name inside the panel
+    would cover the curve."""
+    name, _, unit = text.partition(" (")
+    html = f"<span style='color:{colour}'>{name}</span>"
+    if unit:
+        html += f"<br><span style='color:{DARK['legend']}; font-size:8pt'>({unit}</span>"
+    label = graphs.addLabel(html, row=row, col=0, justify="right", size="9pt")
+    graphs.ci.layout.setColumnFixedWidth(0, LABEL_PX)
+    return label
 
 
 def _fitting(width: int, height: int) -> tuple[int, int]:
@@ -219,7 +290,7 @@ def _step_row(graphs, record: Record, lang: str, end_min: float):
     narrow at the window's first width), so they never cover the prompt marks or each other."""
     import pyqtgraph as pg
 
-    row = graphs.addPlot(row=0, col=0)
+    row = graphs.addPlot(row=0, col=PLOT_COL)
     row.hideAxis("bottom")
     axis = row.getAxis("left")
     axis.setWidth(AXIS_PX)  # the same width as the panels' axes, so the names sit over their steps
@@ -227,6 +298,7 @@ def _step_row(graphs, record: Record, lang: str, end_min: float):
     axis.setPen(pg.mkPen(None))
     row.setMouseEnabled(x=True, y=False)
     row.setMaximumHeight(24)
+    row.setMinimumHeight(24)  # the names whole (descenders too) beside the taller two-line panel names
     row.setYRange(0, 1, padding=0)
     per_char = end_min / 1000.0 * 7.5  # minutes per character at about 1000 px of plot and 7.5-px characters
     spans = [(p.start / 60, p.end / 60, phase_label(p.name, lang)) for p in record.phases]

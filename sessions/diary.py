@@ -1,0 +1,85 @@
+"""A short nightmare diary: per night how many nightmares, and how intense (0-10), if the person keeps it.
+
+``diary.jsonl`` in the active data folder (a client's own folder when a client is active), 0600, one line
+per entry; an entry for a date that has one already replaces it (the latest word on a night counts).
+Trends show nightmares per week and their mean intensity next to the HRV.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sessions import settings
+from sessions.errors import UserError
+from sessions.private_files import private_folder, replace_private
+
+log = logging.getLogger(__name__)
+
+MAX_NIGHTMARES = 20
+
+
+@dataclass(frozen=True)
+class DiaryEntry:
+    day: date
+    nightmares: int
+    intensity: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"date": self.day.isoformat(), "nightmares": self.nightmares, "intensity": self.intensity}
+
+
+def diary_path() -> Path:
+    return settings.current().data_dir / "diary.jsonl"
+
+
+def load_diary() -> list[DiaryEntry]:
+    """Entries by date (a later line for the same date wins); an unreadable line is skipped with a warning."""
+    path = diary_path()
+    if not path.exists():
+        return []
+    by_day: dict[date, DiaryEntry] = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            entry = DiaryEntry(date.fromisoformat(raw["date"]), int(raw["nightmares"]),
+                               None if raw.get("intensity") is None else int(raw["intensity"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("%s line %d is unreadable and left out.", path.name, n)
+            continue
+        by_day[entry.day] = entry
+    return [by_day[d] for d in sorted(by_day)]
+
+
+def add_entry(entry: DiaryEntry) -> Path:
+    if not 0 <= entry.nightmares <= MAX_NIGHTMARES:
+        raise UserError(f"--nightmares {entry.nightmares}: give the number of nightmares that night (0-{MAX_NIGHTMARES}).")
+    if entry.intensity is not None and not 0 <= entry.intensity <= 10:
+        raise UserError(f"--intensity {entry.intensity}: give how intense they were from 0 to 10.")
+    if entry.day > date.today():
+        raise UserError(f"--date {entry.day.isoformat()} lies in the future; give the date of the night that was.")
+    path = diary_path()
+    private_folder(path.parent, settings.current().root_dir)
+    kept = [e for e in load_diary() if e.day != entry.day] + [entry]
+    data = "".join(json.dumps(e.to_json()) + "\n" for e in sorted(kept, key=lambda e: e.day))
+    return replace_private(path, data.encode())
+
+
+def weekly(entries: list[DiaryEntry]) -> list[tuple[str, int, float | None, int]]:
+    """Per ISO week: (week, nightmares, mean intensity of nights with nightmares, nights written down)."""
+    weeks: dict[str, list[DiaryEntry]] = {}
+    for e in entries:
+        year, week, _ = e.day.isocalendar()
+        weeks.setdefault(f"{year}-W{week:02d}", []).append(e)
+    out = []
+    for key in sorted(weeks):
+        got = weeks[key]
+        rated = [e.intensity for e in got if e.intensity is not None and e.nightmares > 0]
+        out.append((key, sum(e.nightmares for e in got), sum(rated) / len(rated) if rated else None, len(got)))
+    return out
