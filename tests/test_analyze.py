@@ -321,3 +321,34 @@ def test_a_damaged_session_file_is_said_to_be_damaged(tmp_path, capsys, damage):
     err = capsys.readouterr().err.strip()
     assert "damaged session file" in err and "sessions show 20260101-220000" in err
     assert len(err.splitlines()) == 1 and "not a number" not in err and "UTF-8" not in err
+
+
+def test_a_recorded_sessions_ecg_with_ecg_flag(tmp_path, capsys):
+    wfdb = pytest.importorskip("wfdb")
+    from scipy import signal
+
+    from sessions.store import SessionWriter
+
+    rec = wfdb.rdrecord(str(_record(119)), channels=[0], sampto=360 * 180)
+    x = np.round(signal.resample_poly(rec.p_signal[:, 0], 13, 36) * 1000).astype(int)  # µV, as the H10 sends
+    path = tmp_path / "20260101-220000.biofeedback.sqlite"
+    writer = SessionWriter(path, {"script": "x"})
+    writer.beat(100.5, 820)
+    for k in range(0, x.size, 73):  # one frame per PMD notification, stamped with its last sample's session time
+        writer.signal_frame(100.0 + (k + len(x[k:k + 73]) - 1) / 130, "ecg", 130.0, x[k:k + 73])
+    writer.close()
+    out = _run_json(capsys, str(path), "--ecg")
+    ann = wfdb.rdann(str(_record(119)), "atr", sampto=360 * 179)
+    v = sum(s == "V" for s in ann.symbol)
+    assert out["source"] == "ecg" and abs(out["classes"]["V"] + out["classes"]["F"] - v) <= 2
+    assert 100.0 <= out["beats"][0]["t_s"] < 102 and out["beats"][-1]["t_s"] <= 280  # on the session clock
+    assert main(["analyze", str(path)]) == 0  # without --ecg: the strap's beats, as before
+    capsys.readouterr()
+
+    bare = tmp_path / "20260101-230000.biofeedback.sqlite"
+    writer = SessionWriter(bare, {"script": "x"})
+    writer.beat(1.0, 820)
+    writer.close()
+    assert main(["analyze", str(bare), "--ecg"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "recorded no ECG" in err and len(err.splitlines()) == 1

@@ -2,7 +2,7 @@
 
 Reads the Kubios text layout (one RR in ms per line, ``#`` comments), a CSV with an ``rr_ms`` or
 ``rr`` column, a recorded session (by file or id), or an ECG: a WFDB record (``100.hea`` or
-``100``, ``--lead``) or a CSV with a time and an ECG column. From an ECG the beats are detected and
+``100``, ``--lead``), a CSV with a time and an ECG column, or (``--ecg``) a session's ECG. From an ECG the beats are detected and
 classified as live (:func:`biofeedback.beat_morphology.analyze_ecg`) and ``--json`` lists each.
 ``--no-correct`` computes on the series exactly as given; otherwise flagged beats are left out of
 the metrics (see :mod:`biofeedback.artefacts`).
@@ -63,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", metavar="FILE", help="RR file (text or CSV), recorded session, or ECG (WFDB or CSV)")
     p.add_argument("--lead", type=int, default=0, metavar="N", help="the ECG lead of a WFDB record (default 0)")
+    p.add_argument("--ecg", action="store_true",
+                   help="for a recorded session: its ECG (a Polar H10's) instead of the strap's RR")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--no-correct", action="store_true", help="compute on the series exactly as given")
     p.add_argument("--spectrum", choices=METHODS, default=DEFAULT_METHOD,
@@ -138,9 +140,25 @@ def load_ecg(path: Path, lead: int) -> EcgRecording | None:
     return None
 
 
+def read_session_ecg(ref: Path) -> EcgRecording:
+    """A recorded session's ECG on the session clock (the frames a Polar H10 sent)."""
+    from sessions.signal_blobs import trace
+
+    path = resolve_session(str(ref)) if not ref.exists() else ref
+    if not is_session_file(path):
+        raise UserError(f"{path.name} is not a recorded session; --ecg reads the ECG a session recorded.")
+    with SessionReader(path) as reader:
+        ecg = trace("ecg", reader.signal_frames("ecg"))
+    if ecg is None or len(ecg) < 2:
+        raise UserError(f"{path.name}: the session recorded no ECG (only a Polar H10 sends one); "
+                        "analyse its beats without --ecg.")
+    return EcgRecording(np.asarray(ecg.values, dtype=float), ecg.fs, np.asarray(ecg.t, dtype=float),
+                        f"the session's ECG ({ecg.fs:.2f} Hz)")
+
+
 def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    ecg = load_ecg(path, args.lead)
+    ecg = read_session_ecg(path) if args.ecg else load_ecg(path, args.lead)
     if ecg is not None:
         return run_ecg(args, path, ecg)
     series = load_series(path)
