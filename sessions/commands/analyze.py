@@ -2,8 +2,9 @@
 
 Reads the Kubios text layout (one RR in ms per line, ``#`` comments), a CSV with an ``rr_ms`` or
 ``rr`` column, a recorded session (by file or id), or an ECG: a WFDB record (``100.hea`` or
-``100``, ``--lead``), a CSV with a time and an ECG column, or (``--ecg``) a session's ECG. From an ECG the beats are detected and
-classified as live (:func:`biofeedback.beat_morphology.analyze_ecg`) and ``--json`` lists each.
+``100``, ``--lead``), a CSV with a time and an ECG column, or (``--ecg``) a session's ECG. From an
+ECG the beats are detected and classified as live (:func:`biofeedback.beat_morphology.analyze_ecg`)
+and ``--json`` lists each.
 ``--no-correct`` computes on the series exactly as given; otherwise flagged beats are left out of
 the metrics (see :mod:`biofeedback.artefacts`).
 ``--json`` prints one JSON object on stdout; the progress bar (long files, terminal only) goes to
