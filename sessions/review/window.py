@@ -98,9 +98,9 @@ def build_window(record: Record, lang: str | None = None):
                                     pen=pg.mkPen(DARK["baseline"], width=1, style=QtCore.Qt.PenStyle.DotLine))
             plot.addItem(level)
         for kind, mark_colour in MARKS.items():
-            for t, _k, _d in record.events_of(kind):
+            for at, _k, _d in record.events_of(kind):
                 pen = pg.mkPen(mark_colour, width=1.5, style=QtCore.Qt.PenStyle.DashLine)
-                plot.addItem(pg.InfiniteLine(t / 60, angle=90, pen=pen))
+                plot.addItem(pg.InfiniteLine(at / 60, angle=90, pen=pen))
         _add_markers(plot, record, lang, with_labels=not plots)
         t, y = shown_series(record, key, gaps)  # a missing value or no signal is a break, never a ramp
         plot.plot(minutes(t), y, pen=pg.mkPen(registry.spec(key).gui_colour or colour, width=2),
@@ -153,6 +153,7 @@ def build_window(record: Record, lang: str | None = None):
     win.legend = legend
     win.step_names = names
     win.ecg_strip = win_ecg
+    win.panel_labels = graphs.panel_labels
     return win
 
 
@@ -216,6 +217,7 @@ def panel_label(graphs: Any, row: int, text: str, colour: str) -> Any:
         html += f"<br><span style='color:{DARK['legend']}; font-size:8pt'>({unit}</span>"
     label = graphs.addLabel(html, row=row, col=0, justify="right", size="9pt")
     graphs.ci.layout.setColumnFixedWidth(0, LABEL_PX)
+    graphs.panel_labels = [*getattr(graphs, "panel_labels", []), label]  # for tests and screenshots
     return label
 
 
