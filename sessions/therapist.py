@@ -5,10 +5,18 @@ public key is trusted from, and on the person's own computer that place is a fil
 replace, so it would add key handling (a key pair per therapist, a crypto package, files to carry
 over) without holding better. A passphrase the therapist types on the client's computer, in the
 room, needs nothing else, works offline, and is exactly the question asked at every therapist
-start: *is the therapist here?* What is stored (``therapist.json`` in the person's own data
-folder, mode 0600) is a salt, the scrypt parameters and a verifier; never the passphrase. The
-list of scripts the therapist unlocked for this client carries an HMAC keyed by a second half of
-the same slow derivation, so adding a script to it by hand does not unlock it either.
+start: *is the therapist here?* What is stored (``therapist.json`` in the data root, mode 0600) is
+a salt, the scrypt parameters and a verifier; never the passphrase. One passphrase serves every
+client on the computer; what the therapist unlocked and allowed at home is kept per client: in
+``therapist.json`` for the person alone, in the client's own folder (``unlocks.json``) for a client
+(see :mod:`sessions.clients`). Each list carries an HMAC keyed by a second half of the same slow
+derivation (for a client, over the client's code too), so adding a script to it by hand, or copying
+another client's file, does not unlock it.
+
+Home use (``therapist allow-home``): which personal scripts a client may run alone, how often a
+day, and the exact text the therapist allowed (a changed file is no longer allowed). It is checked
+when the client starts a script alone, without the passphrase, so only what is recorded can be
+checked there, not its HMAC; the HMAC is checked whenever the therapist next gives the passphrase.
 
 What it is not: protection against the computer's owner setting out to break it (deleting the file
 and setting a passphrase of their own would do). It makes sure that no public flag, no copied script
@@ -27,6 +35,7 @@ import logging
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +54,7 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 """OWASP's minimum for scrypt (128 MiB, about 0.4 s of CPU): slow for a guesser, quick enough for a person."""
 _MAXMEM = 256 * 2**20
 _FILE_NAME = "therapist.json"
+_GRANTS_FILE = "unlocks.json"
 
 QUESTION = {"en": "Is your therapist with you now?", "nl": "Is je therapeut nu bij je?"}
 NOTES_LABEL = {"en": "Notes for the therapist", "nl": "Notities voor de therapeut"}
@@ -92,8 +102,14 @@ def home_recording(script: Script) -> Script:
 
 
 def gate_path() -> Path:
-    """``therapist.json`` in the person's data folder (beside the profile)."""
-    return settings.current().data_dir / _FILE_NAME
+    """``therapist.json`` in the data root: the passphrase (and the person alone's unlocks)."""
+    return settings.current().root_dir / _FILE_NAME
+
+
+def grants_path() -> Path:
+    """Where this client's unlocks and home allowances are kept (the gate file for the person alone)."""
+    current = settings.current()
+    return current.data_dir / _GRANTS_FILE if current.client is not None else gate_path()
 
 
 @dataclass(frozen=True)
@@ -107,8 +123,15 @@ def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> _Keys:
     return _Keys(out[:32], out[32:])
 
 
-def _mac(keys: _Keys, unlocked: list[str]) -> str:
-    return hmac.new(keys.mac_key, json.dumps(sorted(unlocked)).encode("utf-8"), hashlib.sha256).hexdigest()
+def _mac(keys: _Keys, unlocked: list[str], client: str | None = None) -> str:
+    """The unlocked list's HMAC; a client's binds their code too (another client's file does not fit)."""
+    payload: Any = sorted(unlocked) if client is None else [client, sorted(unlocked)]
+    return hmac.new(keys.mac_key, json.dumps(payload).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _home_mac(keys: _Keys, home: dict[str, Any], client: str | None) -> str:
+    payload = json.dumps(["home", client, home], sort_keys=True).encode("utf-8")
+    return hmac.new(keys.mac_key, payload, hashlib.sha256).hexdigest()
 
 
 def _load() -> dict[str, Any] | None:
@@ -125,8 +148,8 @@ def _load() -> dict[str, Any] | None:
     return data
 
 
-def _save(keys: _Keys, salt: bytes, unlocked: list[str],
-          n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> None:
+def _save(keys: _Keys, salt: bytes, grants: Grants, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> None:
+    """The gate file with the person alone's grants (``grants`` are theirs, written into it)."""
     data = {
         "version": 1,
         "kdf": "scrypt",
@@ -135,12 +158,56 @@ def _save(keys: _Keys, salt: bytes, unlocked: list[str],
         "p": p,
         "salt": salt.hex(),
         "verifier": keys.verifier.hex(),
-        "unlocked": sorted(set(unlocked)),
-        "mac": _mac(keys, sorted(set(unlocked))),
+        **grants.signed(keys, None),
     }
     path = gate_path()
     private_folder(path.parent)
     replace_private(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+
+
+def _save_grants(keys: _Keys, grants: Grants) -> None:
+    """This client's grants, in their own folder (for the person alone: into the gate file)."""
+    client = settings.current().client
+    if client is None:
+        data = _load()
+        assert data is not None
+        _save(keys, bytes.fromhex(data["salt"]), grants, int(data["n"]), int(data["r"]), int(data["p"]))
+        return
+    path = grants_path()
+    private_folder(path.parent, settings.current().root_dir)
+    body = {"version": 1, "client": client, **grants.signed(keys, client)}
+    replace_private(path, (json.dumps(body, indent=2) + "\n").encode("utf-8"))
+
+
+@dataclass
+class Grants:
+    """What the therapist opened for one client: scripts unlocked for therapist mode, and scripts allowed at home.
+
+    ``home`` maps a script id to ``{"max_per_day": N or None, "files": {lang: sha256}}``.
+    """
+
+    unlocked: list[str] = dataclasses.field(default_factory=list)
+    home: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def signed(self, keys: _Keys, client: str | None) -> dict[str, Any]:
+        unlocked = sorted(set(self.unlocked))
+        return {"unlocked": unlocked, "mac": _mac(keys, unlocked, client),
+                "home": self.home, "home_mac": _home_mac(keys, self.home, client)}
+
+
+def _read_grants() -> dict[str, Any]:
+    """The stored grants of the active client (unverified); {} when there are none."""
+    if settings.current().client is None:
+        return _load() or {}
+    path = grants_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        log.warning("Ignoring the unreadable unlocks file %s (%s).", path, err)
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def is_set() -> bool:
@@ -148,9 +215,17 @@ def is_set() -> bool:
 
 
 def recorded_unlocks() -> list[str]:
-    """The scripts the file says are unlocked (not verified: that needs the passphrase)."""
-    data = _load()
-    return list(data.get("unlocked", [])) if data else []
+    """The scripts the file says are unlocked for the active client (not verified: that needs the passphrase)."""
+    unlocked = _read_grants().get("unlocked", [])
+    return [str(s) for s in unlocked] if isinstance(unlocked, list) else []
+
+
+def recorded_home() -> dict[str, dict[str, Any]]:
+    """The personal scripts the active client may run alone, as recorded (not verified: see the module's note)."""
+    home = _read_grants().get("home", {})
+    if not isinstance(home, dict):
+        return {}
+    return {str(k): v for k, v in home.items() if isinstance(v, dict)}
 
 
 def _verify(passphrase: str) -> tuple[dict[str, Any], _Keys]:
@@ -173,18 +248,30 @@ def _verify(passphrase: str) -> tuple[dict[str, Any], _Keys]:
     return data, keys
 
 
-def _verified_unlocks(data: dict[str, Any], keys: _Keys) -> list[str]:
-    unlocked = [str(s) for s in data.get("unlocked", [])]
-    if not hmac.compare_digest(_mac(keys, unlocked), str(data.get("mac", ""))):
-        log.warning("The list of unlocked scripts in %s was changed by hand; it is ignored.", gate_path())
-        return []
-    return unlocked
+def _verified_grants(keys: _Keys, client: str | None, data: dict[str, Any] | None = None) -> Grants:
+    """The grants of ``client`` whose HMAC holds; a part changed by hand is ignored (with a warning)."""
+    if data is None:
+        data = _read_grants()
+    raw_unlocked = data.get("unlocked", [])
+    unlocked = [str(s) for s in raw_unlocked] if isinstance(raw_unlocked, list) else []
+    where = grants_path()
+    if data.get("client", client) != client or not hmac.compare_digest(_mac(keys, unlocked, client),
+                                                                         str(data.get("mac", ""))):
+        if unlocked:
+            log.warning("The list of unlocked scripts in %s was changed by hand; it is ignored.", where)
+        unlocked = []
+    home = data.get("home", {})
+    if not isinstance(home, dict) or not hmac.compare_digest(_home_mac(keys, home, client), str(data.get("home_mac", ""))):
+        if home:
+            log.warning("The scripts allowed at home in %s were changed by hand; they are ignored.", where)
+        home = {}
+    return Grants(unlocked, home)
 
 
 def check_passphrase(passphrase: str) -> list[str]:
     """Raises :class:`TherapistGateClosed` unless it is the therapist's passphrase; returns the unlocked scripts."""
-    data, keys = _verify(passphrase)
-    return _verified_unlocks(data, keys)
+    _data, keys = _verify(passphrase)
+    return _verified_grants(keys, settings.current().client).unlocked
 
 
 def set_passphrase(new: str, current: str | None = None) -> None:
@@ -192,27 +279,76 @@ def set_passphrase(new: str, current: str | None = None) -> None:
     if len(new) < MIN_LENGTH:
         raise UserError(f"That passphrase is too short; use at least {MIN_LENGTH} characters (a few words work well).")
     with locked(_lock_path()):
-        unlocked: list[str] = []
+        alone = Grants()
+        clients: dict[str, Grants] = {}
         if is_set():
             if current is None:
                 raise TherapistGateClosed("A therapist passphrase is already set; changing it needs the current one.")
             data, keys = _verify(current)
-            unlocked = _verified_unlocks(data, keys)
+            alone = _verified_grants(keys, None, data)
+            clients = {code: _verified_grants(keys, code, _client_grants(code)) for code in _clients_with_grants()}
         salt = secrets.token_bytes(16)
-        _save(_derive(new, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P), salt, unlocked)
+        new_keys = _derive(new, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        _save(new_keys, salt, alone)
+        base = settings.current()
+        for code, grants in clients.items():  # every client's lists, signed again with the new key
+            settings.configure(base.for_client(code))
+            try:
+                _save_grants(new_keys, grants)
+            finally:
+                settings.configure(base)
+
+
+def _clients_with_grants() -> list[str]:
+    from sessions.clients import client_dir, known_clients
+
+    root = settings.current().root_dir
+    return [c for c in known_clients(root) if (client_dir(root, c) / _GRANTS_FILE).is_file()]
+
+
+def _client_grants(code: str) -> dict[str, Any]:
+    from sessions.clients import client_dir
+
+    try:
+        data = json.loads((client_dir(settings.current().root_dir, code) / _GRANTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _change_grants(passphrase: str, change: Callable[[Grants], None]) -> Grants:
+    """Verify the passphrase, apply ``change`` to the active client's verified grants, and store them signed."""
+    with locked(_lock_path()):
+        _data, keys = _verify(passphrase)
+        grants = _verified_grants(keys, settings.current().client)
+        change(grants)
+        _save_grants(keys, grants)
+        return grants
 
 
 def set_unlocked(passphrase: str, script_id: str, unlocked: bool) -> list[str]:
     """Unlock (or lock) ``script_id`` for this client; returns the unlocked scripts after the change."""
-    with locked(_lock_path()):
-        data, keys = _verify(passphrase)
-        current = set(_verified_unlocks(data, keys))
+    def change(grants: Grants) -> None:
+        current = set(grants.unlocked)
         if unlocked:
             current.add(script_id)
         else:
             current.discard(script_id)
-        _save(keys, bytes.fromhex(data["salt"]), sorted(current), int(data["n"]), int(data["r"]), int(data["p"]))
-        return sorted(current)
+        grants.unlocked = sorted(current)
+
+    return _change_grants(passphrase, change).unlocked
+
+
+def set_home(passphrase: str, script_id: str, allowance: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Allow ``script_id`` at home for this client (``allowance``: max_per_day and the allowed files' hashes),
+    or take it back (None); returns what is allowed at home after the change."""
+    def change(grants: Grants) -> None:
+        if allowance is None:
+            grants.home.pop(script_id, None)
+        else:
+            grants.home[script_id] = allowance
+
+    return _change_grants(passphrase, change).home
 
 
 def _lock_path() -> Path:
@@ -263,3 +399,70 @@ def read_passphrase(passphrase_file: str | None, prompt: str = "Therapist passph
         return getpass.getpass(prompt)
     except EOFError:
         raise TherapistGateClosed("No passphrase was given, so therapist mode stays closed.") from None
+
+
+# ------------------------------------------------------------------------------------------
+# Personal scripts at home
+# ------------------------------------------------------------------------------------------
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def home_allowance(script_files: dict[str, Path], max_per_day: int | None) -> dict[str, Any]:
+    """What ``allow-home`` records: how often a day, and the text allowed (each language file's hash)."""
+    return {"max_per_day": max_per_day, "files": {lang: file_digest(path) for lang, path in sorted(script_files.items())}}
+
+
+def alone_today(script_id: str, today: str | None = None) -> int:
+    """Sessions of ``script_id`` the active client began alone today (not in therapist mode)."""
+    from contextlib import closing
+    from datetime import datetime
+
+    from sessions.store import SUFFIX, UNREADABLE, SessionReader, data_dir
+
+    day = today or datetime.now().strftime("%Y%m%d")
+    folder = data_dir()
+    count = 0
+    for path in sorted(folder.glob(f"{day}-*{SUFFIX}")) if folder.is_dir() else []:
+        try:
+            with closing(SessionReader(path)) as reader:
+                meta = reader.meta
+        except (UserError, *UNREADABLE) as err:  # a record damaged beyond its meta names no script
+            log.info("Not counting %s: %s", path.name, err)
+            continue
+        if meta.get("script") == script_id and not meta.get("therapist_mode"):
+            count += 1
+    return count
+
+
+def home_use(script: Script, *, count_today: bool = True) -> Script:
+    """A personal script as the client may run it alone, or one sentence saying why not.
+
+    Alone means: the therapist allowed it (``therapist allow-home``) in exactly this text, and not more
+    often today than they said; a therapist-only one also needs its home version, which is then what is
+    said (its home warning first, closing and help last) in an everyday session with care and distress
+    detection as usual. On a computer where no therapist set a passphrase, a person's own everyday
+    scripts are theirs to run.
+    """
+    allowed = recorded_home().get(script.id)
+    if allowed is None:
+        if not script.therapist_only and not is_set():
+            return script
+        raise UserError(f"Your therapist has not (yet) made '{script.id}' one to do on your own, so it does not start "
+                        "alone here; do it together with your therapist, or ask them about it.")
+    digest = (allowed.get("files") or {}).get(script.language)
+    if script.source is None or digest != file_digest(script.source):
+        raise UserError(f"'{script.id}' has changed since your therapist allowed it at home ({script.source}), so it "
+                        "does not start alone; your therapist can look at it and allow it again.")
+    limit = allowed.get("max_per_day")
+    if count_today and isinstance(limit, int) and alone_today(script.id) >= limit:
+        times = "once" if limit == 1 else f"{limit} times"
+        raise UserError(f"You have done '{script.id}' {times} today, as often as your therapist suggested; "
+                        "tomorrow is another day (a shipped exercise such as grounding is always there).")
+    if script.therapist_only:
+        if script.home is None:
+            raise UserError(f"'{script.id}' has no home version, so it does not start alone; your therapist can add one.")
+        return dataclasses.replace(home_recording(script), therapist_only=False)
+    return script

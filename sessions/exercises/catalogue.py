@@ -1,7 +1,11 @@
-"""Where scripts are found (shipped and the user's own), the person's language, and loading by id.
+"""Where scripts are found (shipped, the user's own, a client's personal ones), the person's language,
+and loading by id.
 
 A user script with the same id and language replaces the shipped one, except that a shipped
-therapist-only script is never replaced by a user copy that is not itself therapist-only.
+therapist-only script is never replaced by a user copy that is not itself therapist-only. A
+client's personal scripts (``<client folder>/scripts/``, written with ``biofeedback scripts new``)
+come last; they never take a shipped script's id, and alone they run only as the therapist allowed
+(:func:`sessions.therapist.home_use`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,12 @@ def builtin_scripts_dir() -> Path:
 def user_scripts_dir() -> Path:
     """The user's own scripts (:attr:`sessions.settings.Settings.scripts_dir`)."""
     return settings.current().scripts_dir
+
+
+def personal_scripts_dir() -> Path | None:
+    """The active client's personal scripts, or None for the person alone (theirs are in the user scripts)."""
+    current = settings.current()
+    return current.data_dir / "scripts" if current.client is not None else None
 
 
 def default_language() -> str:
@@ -105,22 +115,42 @@ def _refuse_override(path: Path, script: Script, shipped: Script) -> OverrideRef
     )
 
 
+def _refuse_personal(path: Path, script: Script) -> OverrideRefused:
+    from sessions.exercises.toml_lines import _key_lines, _locate
+
+    try:
+        line = _locate(_key_lines(path.read_text(encoding="utf-8")), "id")
+    except (OSError, UnicodeDecodeError):
+        line = 1
+    return OverrideRefused(f"{path}, line {line}: field 'id' is '{script.id}', the id of a shipped exercise; a personal "
+                       "script needs an id of its own (such as my-safe-place), so it is not used.", path, line, "id")
+
+
 def discover(user_dir: Path | None = None) -> Catalog:
-    """Shipped scripts, then the user's (a user script with the same id and language replaces the shipped one).
+    """Shipped scripts, then the user's (a user script with the same id and language replaces the shipped one),
+    then the active client's personal ones.
 
     Except: a shipped therapist-only script is never replaced by a user copy that is not itself
-    therapist-only (else copying a file would open the therapist gate); such a copy is refused.
+    therapist-only (else copying a file would open the therapist gate); such a copy is refused. A personal
+    script never takes a shipped script's id.
     """
     cat = Catalog()
-    for folder, user in (
-        (builtin_scripts_dir(), False),
-        (user_dir if user_dir is not None else user_scripts_dir(), True),
-    ):
+    folders = [(builtin_scripts_dir(), False), (user_dir if user_dir is not None else user_scripts_dir(), True)]
+    personal = personal_scripts_dir()
+    if personal is not None:
+        folders.append((personal, True))
+    shipped_ids: set[str] = set()
+    for folder, user in folders:
         for path in _script_files(folder):
             try:
                 script = load_script_file(path, user=user)
             except ScriptError as err:
                 cat.problems.append(err)
+                continue
+            if not user:
+                shipped_ids.add(script.id)
+            if script.personal is not None and script.id in shipped_ids:
+                cat.problems.append(_refuse_personal(path, script))
                 continue
             shipped = cat.scripts.get((script.id, script.language))
             if user and shipped is not None and _would_open_the_gate(shipped, script):
@@ -160,6 +190,10 @@ def load_script(script_id: str, lang: str, therapist_mode: bool = False, user_di
                 f"The script '{script_id}' exists in {names} but not in {LANGUAGE_NAMES[lang]}; try --lang {other[0]}."
             )
         raise UserError(f"There is no script called '{script_id}'; 'biofeedback scripts --lang {lang}' lists them.")
+    if script.personal is not None and not therapist_mode:
+        from sessions.therapist import home_use  # the gate module imports this package's model
+
+        return home_use(script)
     if script.therapist_only and not therapist_mode:
         raise UserError(
             f"The script '{script_id}' is meant to be done together with a therapist only, so it does not start "
@@ -191,5 +225,6 @@ __all__ = [
     "load_script",
     "load_script_file",
     "parse_script",
+    "personal_scripts_dir",
     "user_scripts_dir",
 ]

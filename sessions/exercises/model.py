@@ -37,6 +37,8 @@ ADVANCE_MODES = tuple(m.value for m in AdvanceMode)
 DEFAULT_SCRIPT_ID = "safe-place"
 """What ``biofeedback run`` plays without ``--script``: never a therapist-only script."""
 RESERVED_IDS = ("common",)
+PERSONAL_KINDS = ("safe-place", "rehearsal")
+"""What a personal script (``[meta] personal``) is: a safe place built together, or a rewritten nightmare."""
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -219,6 +221,9 @@ class Script:
     """An evening ritual: bedtime mode by default, and its last step is a bridge to sleep."""
     max_quiet_s: float = DEFAULT_MAX_QUIET_S
     """The longest silence between two spoken lines."""
+    personal: str | None = None
+    """``safe-place`` or ``rehearsal`` for a client's personal script (``[meta] personal``), written from a
+    template with ``biofeedback scripts new``; alone it runs only as the therapist allowed it at home."""
 
     @property
     def grounding_step(self) -> int:
@@ -254,6 +259,7 @@ class Script:
             "steps": len(self.steps),
             "bedtime": self.bedtime,
             "source": "user" if self.user else "builtin",
+            "personal": self.personal,
             "path": str(self.source) if self.source else None,
         }
 

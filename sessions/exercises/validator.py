@@ -25,6 +25,7 @@ from sessions.exercises.model import (
     HomeVersion,
     IMAGERY_SENSES,
     LANGUAGES,
+    PERSONAL_KINDS,
     PLACEHOLDERS,
     RESERVED_IDS,
     SENSES,
@@ -176,7 +177,7 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 _TOP_KEYS = ("id", "language", "title", "purpose", "duration_min", "therapist_only", "quiet_start", "bedtime",
              "max_quiet_s", "meta", "steps")
-_META_KEYS = ("warning", "notes", "author", "home_version", "home_warning", "home_closing", "home_help")
+_META_KEYS = ("warning", "notes", "author", "personal", "home_version", "home_warning", "home_closing", "home_help")
 _HOME_KEYS = ("home_warning", "home_closing", "home_help")
 _STEP_KEYS = (
     "id",
@@ -349,9 +350,27 @@ def _strip_placeholders(line: str) -> str:
     return line
 
 
+FILL_IN = re.compile(r"<<[^\n]*?>>")
+"""A part of a template still to be filled in (``biofeedback scripts new``): never said aloud."""
+
+
+def _unfilled(ck: _Checker, text: str) -> None:
+    """The first ``<<...>>`` left in a script's values, named by line and field (comments may mention them)."""
+    for n, raw in enumerate(text.splitlines(), 1):
+        if raw.lstrip().startswith("#") or not (m := FILL_IN.search(raw)):
+            continue
+        field = max((k for k, line in ck.positions.items() if line <= n), key=lambda k: ck.positions[k], default="")
+        step = re.match(r"steps\[(\d+)\]\.?(.*)", field)
+        where = f"step {int(step.group(1)) + 1}, field '{step.group(2) or 'text'}'" if step else f"field '{field}'"
+        part = m.group(0) if len(m.group(0)) <= 64 else m.group(0)[:60].rsplit(" ", 1)[0] + " …>>"
+        raise ScriptError(f"{ck.path}, line {n}: {where} still has a part to fill in ({part}); fill it in, in the "
+                          "client's own words where it is said aloud.", ck.path, n, field)
+
+
 def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool = False) -> Script:
     """Validate an already-parsed script; ``text`` is the file's text (for line numbers)."""
     ck = _Checker(path, text)
+    _unfilled(ck, text)
     ck.unknown(data, _TOP_KEYS)
     sid = ck.text(data, "id")
     assert sid is not None
@@ -379,6 +398,7 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
     warning = ck.text(meta, "warning", required=therapist_only, prefix="meta.")
     notes = ck.text(meta, "notes", required=False, prefix="meta.")
     home = _parse_home(ck, meta, therapist_only)
+    personal = _parse_personal(ck, meta, therapist_only)
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise ck.fail("steps", "is missing: a script needs at least one [[steps]] table")
@@ -409,7 +429,18 @@ def parse_script(path: Path, data: Mapping[str, Any], text: str, *, user: bool =
     assert title and purpose
     return Script(sid, language, title, purpose, duration, therapist_only, steps, warning, notes, path, user, home=home,
                   quiet_start=bool(data.get("quiet_start", True)), bedtime=bedtime,
-                  max_quiet_s=max_quiet if max_quiet is not None else DEFAULT_MAX_QUIET_S)
+                  max_quiet_s=max_quiet if max_quiet is not None else DEFAULT_MAX_QUIET_S, personal=personal)
+
+
+def _parse_personal(ck: _Checker, meta: Mapping[str, Any], therapist_only: bool) -> str | None:
+    """``[meta] personal``: what kind of personal script this is; a rehearsal is therapist-only by construction."""
+    if "personal" not in meta:
+        return None
+    kind = ck.choice(meta, "personal", PERSONAL_KINDS, prefix="meta.")
+    if kind == "rehearsal" and not therapist_only:
+        raise ck.fail("therapist_only", "must be true in a personal rehearsal script (meta.personal = \"rehearsal\"): "
+                      "a rewritten nightmare is rehearsed with the therapist, or at home only as they allowed it")
+    return kind
 
 
 def _parse_home(ck: _Checker, meta: Mapping[str, Any], therapist_only: bool) -> HomeVersion | None:
