@@ -10,7 +10,7 @@ from sessions.cli import main
 
 def test_trends_rows_and_figure(data_dir, tmp_path, capsys):
     assert main(["trends", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+    assert json.loads(capsys.readouterr().out)["sessions"] == []
     for seed in ("1", "2"):
         assert main(["run", "--simulate", "--speed", "1000", "--duration", "240", "--seed", seed,
                      "--script", "safe-place-bedtime"]) == 0
@@ -18,7 +18,7 @@ def test_trends_rows_and_figure(data_dir, tmp_path, capsys):
     capsys.readouterr()
     assert main(["trends", "--json", "-o", str(tmp_path / "t.png")]) == 0
     out = capsys.readouterr().out
-    rows = json.loads(out[: out.rindex("]") + 1])
+    rows = json.loads(out[: out.rindex("}") + 1])["sessions"]
     assert len(rows) == 2 and rows[0]["started_at"] <= rows[1]["started_at"]
     for r in rows:
         assert 3.5 < r["minutes"] < 6 and r["rmssd_rest_ms"] > 5 and r["calm_change"] is not None
@@ -40,12 +40,12 @@ def test_trends_figure_one_session_no_assessment_and_replays_not_yours(data_dir,
     capsys.readouterr()
     assert main(["trends", "--json"]) == 0
     out = capsys.readouterr().out
-    rows = json.loads(out[: out.rindex("]") + 1])
+    rows = json.loads(out[: out.rindex("}") + 1])["sessions"]
     assert [r["source"] for r in rows] == ["simulated"] and rows[0]["own"] is True
     assert main(["trends"]) == 0
     assert "1 replay of a recording is left out" in capsys.readouterr().out
     assert main(["trends", "--json", "--include-replays"]) == 0
-    assert sorted(r["source"] for r in json.loads(capsys.readouterr().out)) == ["replay", "simulated"]
+    assert sorted(r["source"] for r in json.loads(capsys.readouterr().out)["sessions"]) == ["replay", "simulated"]
 
     own = [r for r in trend_rows() if r.own]
     fig = trends_figure(own, "en")

@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "trends", help="calm change, RMSSD at rest, resonance rate and minutes practised over your sessions",
         description="One row per session (table or --json), and with -o a figure (.png, .pdf or .svg) of the same "
-                    "over days, with the minutes practised per week.",
+                    "over days, with the minutes practised per week. --json also carries per exercise and per week the "
+                    "distress ratings before and after, the nightmare diary, the days practised of the plan, and your "
+                    "own usual range of resting RMSSD (median and IQR over the last 4 weeks).",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the figure to FILE (.png/.pdf/.svg)")
@@ -37,8 +39,13 @@ def run(args: argparse.Namespace) -> int:
     replays = sum(1 for r in rows if not r.own)
     if not args.include_replays:
         rows = [r for r in rows if r.own]
+    from sessions.diary import load_diary
+    from sessions.plan import load_plan
+    from sessions.review.subjective_trends import trends_json
+
+    summary = trends_json(rows, args.lang, load_diary(), load_plan())
     if args.json:
-        print(json.dumps([r.to_json() for r in rows], indent=1))
+        print(json.dumps(summary, indent=1))
     else:
         from rich.console import Console
         from rich.table import Table
@@ -63,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("there are no sessions to draw yet.")
         from sessions.review.trends import trends_figure
 
-        fig = trends_figure(rows, args.lang)
+        fig = trends_figure(rows, args.lang, summary["weeks"])
         with open_private(args.output) as fh:
             fig.savefig(fh, format=args.output.suffix.lower().lstrip("."))
         print(f"Wrote {args.output}")

@@ -17,7 +17,10 @@ import numpy as np
 
 from sessions.errors import UserError
 from sessions.events import EventKind, StepKind
+from sessions.events import RatingWhen
 from sessions.review.record import load_record
+from sessions.review import subjective_trends
+from sessions.review.subjective import ratings
 from sessions.store import data_dir, SUFFIX
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,9 @@ class TrendRow:
     resonance_rate: float | None
     source: str = "?"           # 'ble', 'simulated', 'replay' (the record's meta)
     title: str | None = None    # the exercise's title as recorded (in the session's language)
+    sud_before: int | None = None  # the person's own distress rating, 0-10 (see sessions.ratings)
+    sud_after: int | None = None
+    vividness: int | None = None
 
     def shown_title(self, lang: str) -> str:
         """The exercise as a reader of ``lang`` knows it ("Een veilige plek"), not its id."""
@@ -50,7 +56,8 @@ class TrendRow:
         r = lambda v, n=1: None if v is None else round(v, n)
         return {"id": self.id, "started_at": self.started.isoformat() if self.started else None, "script": self.script,
                 "minutes": r(self.minutes), "calm_change": r(self.calm_change), "rmssd_rest_ms": r(self.rmssd_rest),
-                "resonance_rate": r(self.resonance_rate, 2), "source": self.source, "own": self.own}
+                "resonance_rate": r(self.resonance_rate, 2), "source": self.source, "own": self.own,
+                "sud_before": self.sud_before, "sud_after": self.sud_after, "vividness": self.vividness}
 
 
 def trend_row(path: Path) -> TrendRow:
@@ -75,8 +82,11 @@ def trend_row(path: Path) -> TrendRow:
     src = rec.meta.get("source")
     source = str((src.get("kind") if isinstance(src, dict) else src) or "?")
     title = rec.meta.get("title")
+    rated = ratings(rec)
+    before, after = rated.get(RatingWhen.BEFORE), rated.get(RatingWhen.AFTER)
     return TrendRow(rec.id, rec.started, rec.meta.get("script"), rec.duration_s / 60.0, change, rest, rate, source,
-                    title if isinstance(title, str) and title else None)
+                    title if isinstance(title, str) and title else None, before.sud if before else None,
+                    after.sud if after else None, after.vividness if after else None)
 
 
 def trend_rows() -> list[TrendRow]:
@@ -106,7 +116,7 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 COLOURS = ("#1e8449", "#2471a3", "#7d3c98", "#b9770e", "#c0392b", "#17a589", "#5d6d7e", "#a04000")
 
 
-def trends_figure(rows: list[TrendRow], lang: str):
+def trends_figure(rows: list[TrendRow], lang: str, weekly_summary: list[dict[str, Any]] | None = None):
     """Calm change, RMSSD at rest, (when any session assessed it) resonance rate, and minutes per week.
 
     Each exercise has its own marker and colour (legend on top); a grey line joins the sessions in time.
@@ -124,8 +134,9 @@ def trends_figure(rows: list[TrendRow], lang: str):
     panels = [("calm_change", "calm_change_col"), ("rmssd_rest", "rmssd_rest")]
     if any(r.resonance_rate is not None for r in dated):  # no empty panel without an assessment
         panels.append(("resonance_rate", "resonance"))
-    fig = Figure(figsize=(9, 2.1 * (len(panels) + 1) + 0.9), dpi=100)
-    axes = fig.subplots(len(panels) + 1, 1)
+    sud = subjective_trends.has_sud(dated)
+    fig = Figure(figsize=(9, 2.1 * (len(panels) + 1 + sud) + 0.9), dpi=100)
+    axes = list(fig.subplots(len(panels) + 1 + sud, 1))
     fig.suptitle(say(lang, "trends_title"), fontsize=13, weight="bold")
     scripts = list(dict.fromkeys(r.shown_title(lang) for r in dated))
     style = {sc: (MARKERS[i % len(MARKERS)], COLOURS[i % len(COLOURS)]) for i, sc in enumerate(scripts)}
@@ -152,6 +163,16 @@ def trends_figure(rows: list[TrendRow], lang: str):
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # the same in both languages
     axes[0].axhline(0, color="#999999", lw=0.8)
+    subjective_trends.draw_band(axes[1], dated, lang)
+    if sud:
+        ax = axes[len(panels)]
+        subjective_trends.draw_sud(ax, dated, lang)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=7)
+        if dated:
+            ax.set_xlim(*span)
+            ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     if scripts:
         handles = [Line2D([], [], marker=style[sc][0], color=style[sc][1], linestyle="none", ms=6, label=sc)
                    for sc in scripts]
@@ -159,6 +180,8 @@ def trends_figure(rows: list[TrendRow], lang: str):
                    fontsize=8, frameon=False, title=say(lang, "exercise"), title_fontsize=8)
     weeks = weekly_minutes(dated)
     axes[-1].bar([w for w, _ in weeks], [m for _, m in weeks], color="#7f8c8d", width=0.6)
+    if weekly_summary:
+        subjective_trends.draw_weekly_extras(axes[-1], [w for w, _ in weeks], weekly_summary, lang)
     if len(weeks) < 4:
         axes[-1].set_xlim(-2, 2 + len(weeks) - 1)  # a bar or two, not one bar filling the panel
     axes[-1].set_ylabel(say(lang, "practised"), fontsize=8)
