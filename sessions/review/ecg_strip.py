@@ -16,8 +16,7 @@ import numpy as np
 
 from sessions.review.record import Record
 
-LABEL_COLOURS = {"V": "#c0392b", "S": "#d35400", "F": "#8e44ad", "Q": "#7f8c8d"}
-NORMAL_COLOUR = "#2c3e50"
+CLASSES = ("V", "S", "F", "Q")
 TITLES = {"en": "ECG (mV)", "nl": "ECG (mV)"}
 KEY = {"en": "V ventricular · S supraventricular · F fusion · Q unclassifiable · dot: normal",
        "nl": "V ventriculair · S supraventriculair · F fusie · Q niet te beoordelen · punt: normaal"}
@@ -46,26 +45,28 @@ def add_ecg_strip(graphs: Any, record: Record, row: int, lang: str, link_to: Any
     """A plot in ``graphs`` at ``row`` with the ECG and its beat classes, time-linked to ``link_to``; None without ECG."""
     import pyqtgraph as pg
 
+    from sessions.review.window import DARK, PLOT_COL, panel_label  # the review window's dark palette
+
     data = strip_data(record)
     if data is None:
         return None
     minutes, mv, beats = data
-    plot = graphs.addPlot(row=row, col=0)
-    plot.setLabel("left", TITLES.get(lang, TITLES["en"]).replace(" (", "<br>("))
+    plot = graphs.addPlot(row=row, col=PLOT_COL)
+    panel_label(graphs, row, TITLES.get(lang, TITLES["en"]), str(DARK["ecg"]))
     plot.getAxis("left").setWidth(axis_px)
     plot.setMouseEnabled(x=True, y=False)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setXLink(link_to)
     plot.setDownsampling(auto=True, mode="peak")  # a 2-hour ECG is almost a million samples
     plot.setClipToView(True)
-    plot.plot(minutes, mv, pen=pg.mkPen("#34495e", width=1), connect="finite")
+    plot.plot(minutes, mv, pen=pg.mkPen(DARK["ecg"], width=1), connect="finite")
     normal = [(m, v) for m, v, lab in beats if lab == "N"]
     if normal:
         xs, ys = zip(*normal, strict=True)
-        plot.plot(xs, ys, pen=None, symbol="o", symbolSize=3, symbolBrush=NORMAL_COLOUR, symbolPen=None)
+        plot.plot(xs, ys, pen=None, symbol="o", symbolSize=3, symbolBrush=DARK["ecg_N"], symbolPen=None)
     for m, v, lab in beats:
         if lab != "N":
-            text = pg.TextItem(lab, color=LABEL_COLOURS.get(lab, NORMAL_COLOUR), anchor=(0.5, 1.0))
+            text = pg.TextItem(lab, color=DARK[f"ecg_{lab}"] if lab in CLASSES else DARK["ecg_N"], anchor=(0.5, 1.0))
             text.setPos(m, v)
             plot.addItem(text)
     plot.setTitle(KEY.get(lang, KEY["en"]), size="8pt")

@@ -49,6 +49,52 @@ def fitted_labels(spans: list[tuple[float, float, str]], units_per_char: float) 
     return out
 
 
+NO_SIGNAL_S = 5.0
+"""A stretch this long without a beat is no signal, as the live window says it (and draws no curve across it)."""
+
+
+def signal_gaps(record: Record) -> list[tuple[float, float]]:
+    """(start, end) in s of every stretch without a signal, merged: a lost link, a stretch the strap's stream
+    marked as lost, and any hole of more than :data:`NO_SIGNAL_S` between two beats (a replay with a hole
+    has no link event at all)."""
+    spans = list(record.link_gaps())
+    for _t, _k, data in record.events_of(EventKind.LINK):
+        a, b = data.get("start"), data.get("end")
+        if data.get("state") == "gap" and isinstance(a, (int, float)) and isinstance(b, (int, float)) and b > a:
+            spans.append((float(a), float(b)))
+    bt = record.beat_t
+    if len(bt) > 1:
+        holes = np.flatnonzero(np.diff(bt) > NO_SIGNAL_S)
+        spans += [(float(bt[i]), float(bt[i + 1])) for i in holes]
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def shown_series(record: Record, key: str, gaps: list[tuple[float, float]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(t in s, values) of a metric as it is drawn: a missing value is a break in the line (NaN), never a ramp
+    from the last known value to the next; nothing is drawn inside a stretch without signal, and a break is
+    put in every such stretch (and wherever rows are far apart), so no line bridges it."""
+    t = np.asarray(record.metric_t, dtype=float)
+    y = np.array(record.metrics[key], dtype=float)
+    gaps = signal_gaps(record) if gaps is None else gaps
+    breaks = [(a + b) / 2 for a, b in gaps]
+    for a, b in gaps:
+        y[(t > a) & (t < b)] = np.nan
+    if len(t) > 2:
+        step = np.diff(t)
+        far = np.flatnonzero(step > max(4.0 * float(np.median(step)), 3.0 * NO_SIGNAL_S))
+        breaks += [float(t[i] + step[i] / 2) for i in far]
+    if breaks:
+        at = np.searchsorted(t, breaks)
+        t, y = np.insert(t, at, breaks), np.insert(y, at, np.nan)
+    return t, y
+
+
 def pause_bands(record: Record) -> list[tuple[float, float]]:
     """(start, end) in s of every pause, until its resume (or the end)."""
     out, since = [], None
@@ -97,7 +143,7 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
         ax = fig.add_axes((left, bottom + (n - 1 - i) * (h + gap), width, h), sharex=axes[0] if axes else None)
         axes.append(ax)
     end_min = max(record.duration_s / 60.0, 0.1)
-    gaps = record.link_gaps()
+    gaps = signal_gaps(record)
     irregular = record.irregular_stretches()
     levels = baselines(record)
     for ax, (key, colour) in zip(axes, PANELS):
@@ -106,13 +152,12 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
             ax.axhline(levels[key], color=BASELINE_LINE, lw=0.9, ls=":", zorder=2)
         for a, b in irregular:
             ax.axvspan(a / 60, b / 60, color=IRREGULAR, alpha=0.35, lw=0, zorder=1)
-        y = record.metrics[key]
-        ok = ~np.isnan(y)
+        t, y = shown_series(record, key, gaps)
         if key == STEPPED:
-            if ok.any():
-                ax.step(record.metric_t[ok] / 60, y[ok], where="post", color=colour, lw=1.5, zorder=3)
+            if np.isfinite(y).any():
+                ax.step(t / 60, y, where="post", color=colour, lw=1.5, zorder=3)
         else:
-            ax.plot(record.metric_t[ok] / 60, y[ok], color=colour, lw=1.5, zorder=3)
+            ax.plot(t / 60, y, color=colour, lw=1.5, zorder=3)
         if key == BEATS_UNDER and len(record.beat_t):
             _beats(ax, record)
         ax.set_ylabel(table_title(registry.spec(key), lang).replace(" (", "\n("), fontsize=7)  # fits a short panel
@@ -134,7 +179,7 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
 
 
 def _backdrop(ax, record: Record, gaps: list[tuple[float, float]]) -> None:
-    """Phases shaded, link gaps greyed, distress and grounding marked."""
+    """Phases shaded, stretches without signal greyed, distress and grounding marked."""
     for j, p in enumerate(record.phases):
         ax.axvspan(p.start / 60, p.end / 60, color=SHADES[j % 2], lw=0, zorder=0)
     for a, b in gaps:
