@@ -424,7 +424,8 @@ class SessionRunner:
         except ValueError:
             log.warning("A marker from an unknown source %r is recorded as from a button.", source)
             who = MarkerSource.BUTTON
-        if not self._started or self.over:
+        if not self._started or getattr(self.writer, "db", True) is None or (self.over and at is None):
+            # A marker asked for its word before the end is still kept while the record is open.
             log.info("A marker (%s) came outside the session and is not recorded.", who.value)
             return
         now = max(self._t, self._state.t)

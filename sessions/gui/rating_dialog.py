@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
@@ -68,6 +69,8 @@ class RatingDialog(QDialog):
         self.lang, self.when, self.before = lang, when, before
         self.rating: Rating | None = None
         self.advice_shown = False
+        self._asked: list[QWidget] = []
+        """The questions' widgets, put away once answered to make room for the advice."""
         title = text(lang, "before_title" if when is RatingWhen.BEFORE else "after_title")
         self.setWindowTitle(title)
         self.setStyleSheet(style.STYLE_SHEET + EXTRA_STYLE)
@@ -84,6 +87,7 @@ class RatingDialog(QDialog):
         if when is RatingWhen.AFTER:
             layout.addWidget(self._label(text(lang, "note"), "question"))
             self.note = QLineEdit()
+            self._asked.append(self.note)
             self.note.setMaxLength(NOTE_MAX)
             layout.addWidget(self.note)
         self.advice_label = self._label("", "advice")
@@ -105,13 +109,26 @@ class RatingDialog(QDialog):
         label = QLabel(words)
         label.setObjectName(name)
         label.setWordWrap(True)
+        if name == "question":
+            self._asked.append(label)
         return label
 
     def _question(self, key: str) -> ScoreRow:
         self._layout.addWidget(self._label(text(self.lang, key), "question"))
         row = ScoreRow()
+        self._asked.append(row)
         self._layout.addWidget(row)
         return row
+
+    def fit(self) -> None:
+        """Tall enough for every wrapped line (a word-wrapped label's height needs the width first)."""
+        self._layout.activate()
+        self.setMinimumHeight(self._layout.totalHeightForWidth(self.width()))
+        self.resize(self.width(), self.minimumHeight())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        self.fit()
+        super().showEvent(event)
 
     def done_clicked(self) -> None:
         if self.advice_shown:
@@ -124,9 +141,11 @@ class RatingDialog(QDialog):
             # The advice in the same calm dialog: the person reads it, then closes it.
             self.advice_shown = True
             self.advice_label.setText(advice(self.lang))
+            for widget in self._asked:
+                widget.setVisible(False)
             self.advice_label.setVisible(True)
             self.skip_button.setVisible(False)
-            self.adjustSize()
+            self.fit()
             return
         self.accept()
 

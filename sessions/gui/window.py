@@ -278,7 +278,9 @@ class SessionWindow(QWidget):
     def _escape(self) -> None:
         """Esc leaves full screen; otherwise it stops (with the closing grounding), as in the terminal;
         once the session is over it closes the window."""
-        if self.isFullScreen():
+        if self.marker_field.open:
+            self.marker_field.finish(keep_word=False)  # Esc leaves the word out, never stops the exercise
+        elif self.isFullScreen():
             self.showNormal()
         elif self._finished:
             self.close()
