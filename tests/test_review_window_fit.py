@@ -155,3 +155,20 @@ def test_a_hole_and_missing_values_are_gaps_never_ramps(qapp, hole_session):
             and item.getRegion()[0] <= HOLE[0] / 60 + 0.02 and item.getRegion()[1] >= HOLE[1] / 60 - 0.02]
     assert band, "the hole is not drawn as a band"
     win.close()
+
+
+def test_the_quiet_start_is_named_in_the_readers_language_above_the_curves(qapp, h10_session):
+    """A session recorded in English, read in Dutch: the step row says "Rustige start" like the table."""
+    from matplotlib.figure import Figure
+
+    from sessions.review.timeline import draw_timeline
+
+    win = _window(qapp, h10_session, "nl")
+    names = [item.toPlainText() for item in win.step_names.items if type(item).__name__ == "TextItem"]
+    assert "Rustige start" in names and "Quiet start" not in names
+    assert win.phase_table.item(0, 0).text() == "Rustige start"
+    win.close()
+    fig = Figure(figsize=(8, 10))
+    draw_timeline(fig, h10_session, "nl")
+    printed = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "Rustige start" in printed and "Quiet start" not in printed

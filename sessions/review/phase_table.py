@@ -8,6 +8,7 @@ from typing import Any
 
 from sessions import metric_registry as registry
 from sessions.events import StepKind
+from sessions.phases import Phase
 from sessions.review.record import Record
 from sessions.review.words import say
 
@@ -62,12 +63,12 @@ def calm_at_start(rows: list[PhaseRow]) -> float | None:
     return next((r.means[CALM] for r in rows if r.means.get(CALM) is not None), None)
 
 
-def phase_label(row_or_name: PhaseRow | str, lang: str) -> str:
-    """How a person reads a phase name: the quiet start in the reader's language, steps by their title
-    (older records have only the step id)."""
-    if isinstance(row_or_name, PhaseRow) and row_or_name.kind == StepKind.BASELINE:
+def phase_label(row_or_name: PhaseRow | Phase | str, lang: str) -> str:
+    """How a person reads a phase name: the quiet start in the reader's language (the record keeps it in
+    the session's), steps by their title (older records have only the step id)."""
+    if isinstance(row_or_name, (PhaseRow, Phase)) and row_or_name.kind == StepKind.BASELINE:
         return say(lang, "baseline_phase")
-    name = row_or_name.name if isinstance(row_or_name, PhaseRow) else row_or_name
+    name = row_or_name.name if isinstance(row_or_name, (PhaseRow, Phase)) else row_or_name
     return say(lang, "baseline_phase") if name == StepKind.BASELINE else name.replace("-", " ")
 
 

@@ -170,7 +170,7 @@ def draw_timeline(fig, record: Record, lang: str, *, rect=(0.09, 0.06, 0.88, 0.9
     row = fig.add_axes((left, bottom + height + 0.012, width, label_h), sharex=axes[0])
     row.axis("off")
     per_char = end_min / (width * fig.get_figwidth()) * LABEL_FONT * CHAR_EM / 72
-    spans = [(p.start / 60, p.end / 60, phase_label(p.name, lang)) for p in record.phases]
+    spans = [(p.start / 60, p.end / 60, phase_label(p, lang)) for p in record.phases]
     for x, text in fitted_labels(spans, per_char):
         row.text(x, 0.5, text, ha="center", va="center", fontsize=LABEL_FONT, color="#34495e", clip_on=False)
     axes[0].set_xlim(0, end_min)

@@ -303,7 +303,7 @@ def _step_row(graphs, record: Record, lang: str, end_min: float):
     row.setMinimumHeight(24)  # the names whole (descenders too) beside the taller two-line panel names
     row.setYRange(0, 1, padding=0)
     per_char = end_min / 1000.0 * 7.5  # minutes per character at about 1000 px of plot and 7.5-px characters
-    spans = [(p.start / 60, p.end / 60, phase_label(p.name, lang)) for p in record.phases]
+    spans = [(p.start / 60, p.end / 60, phase_label(p, lang)) for p in record.phases]
     for x, text in fitted_labels(spans, per_char):
         label = pg.TextItem(text, color=DARK["names"], anchor=(0.5, 0.5))
         label.setPos(x, 0.5)
