@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -141,15 +143,22 @@ def print_table(res: dict[str, dict[int, ba.Counts]], left_out: dict[int, int]) 
           f"{sum(v for r, v in left_out.items() if r in ba.HELD_OUT)} in the held-out records.")
 
 
-def cpu_cost(ecg: np.ndarray, runs: int = 5) -> tuple[float, float]:
+def cpu_cost(ecg: np.ndarray, runs: int = 5) -> tuple[float, float, float]:
     """CPU µs per second of 130 Hz ECG for detector + classifier, fed in 73-sample notifications
-    (median of ``runs``); and the share of one core that is."""
-    secs = []
-    for _ in range(runs):
-        clf = EcgBeatClassifier(FS)
-        t0 = time.process_time()
-        for start in range(0, ecg.size, 73):
-            clf.feed(ecg[start:start + 73])
-        secs.append(time.process_time() - t0)
-    per_s = float(np.median(secs)) / (ecg.size / FS) * 1e6
-    return per_s, per_s / 1e4
+    (median of ``runs``); the share of one core that is; and the same for the detector alone
+    (the baseline, same run)."""
+    from biofeedback.ecg import RPeakDetector
+
+    def median_s(make: Callable[[], Any]) -> float:
+        secs = []
+        for _ in range(runs):
+            obj = make()
+            t0 = time.process_time()
+            for start in range(0, ecg.size, 73):
+                obj.feed(ecg[start:start + 73])
+            secs.append(time.process_time() - t0)
+        return float(np.median(secs)) / (ecg.size / FS) * 1e6
+
+    both = median_s(lambda: EcgBeatClassifier(FS))
+    detector = median_s(lambda: RPeakDetector(FS))
+    return both, both / 1e4, detector
