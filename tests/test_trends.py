@@ -71,3 +71,18 @@ def test_trends_figure_one_session_no_assessment_and_replays_not_yours(data_dir,
     assert main(["trends", "--lang", "nl"]) == 0
     table = capsys.readouterr().out
     assert "Een veilige plek" in table and "safe-place" not in table
+
+
+def test_two_sessions_a_hair_apart_do_not_look_like_a_swing():
+    """RMSSD at rest 27.416 and 27.425 ms: the axis spans at least 10 ms, not 0.01 ms."""
+    from datetime import datetime, timedelta
+
+    from sessions.review.trends import TrendRow, trends_figure
+
+    day = datetime(2026, 3, 2, 21, 0)
+    rows = [TrendRow(id=f"s{i}", started=day + timedelta(days=i), script="safe-place", minutes=11.0,
+                     calm_change=30.0 + i / 100, rmssd_rest=27.416 + i * 0.009, resonance_rate=6.0, source="simulated")
+            for i in range(2)]
+    fig = trends_figure(rows, "nl")
+    spans = [ax.get_ylim()[1] - ax.get_ylim()[0] for ax in fig.axes[:3]]
+    assert spans[0] >= 20 and spans[1] >= 10 and spans[2] >= 1.0

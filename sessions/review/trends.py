@@ -116,6 +116,17 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 COLOURS = ("#1e8449", "#2471a3", "#7d3c98", "#b9770e", "#c0392b", "#17a589", "#5d6d7e", "#a04000")
 
 
+MIN_SPAN = {"calm_change": 20.0, "rmssd_rest": 10.0, "resonance_rate": 1.0}
+"""The least a panel's axis spans, so two sessions 0.01 ms apart do not look like a swing (units of the panel)."""
+
+
+def _at_least(ax, span: float) -> None:
+    lo, hi = ax.get_ylim()
+    if hi - lo < span:
+        mid = (lo + hi) / 2
+        ax.set_ylim(mid - span / 2, mid + span / 2)
+
+
 def trends_figure(rows: list[TrendRow], lang: str, weekly_summary: list[dict[str, Any]] | None = None):
     """Calm change, RMSSD at rest, (when any session assessed it) resonance rate, and minutes per week.
 
@@ -164,6 +175,8 @@ def trends_figure(rows: list[TrendRow], lang: str, weekly_summary: list[dict[str
             ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # the same in both languages
     axes[0].axhline(0, color="#999999", lw=0.8)
     subjective_trends.draw_band(axes[1], dated, lang)
+    for ax, (attr, _word) in zip(axes, panels):
+        _at_least(ax, MIN_SPAN.get(attr, 0.0))
     if sud:
         ax = axes[len(panels)]
         subjective_trends.draw_sud(ax, dated, lang)
