@@ -55,6 +55,7 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
             plot.getAxis("bottom").setLabel("min")  # the time axis, in minutes of the session
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
+                axis.enableAutoSIPrefix(False)  # early in a session the minutes axis would read "min (x0.001)"
                 axis.setPen(pg.mkPen(style.BORDER))
                 axis.setTextPen(pg.mkPen(style.TEXT_DIM))
             curve = plot.plot(pen=pg.mkPen(self.specs[key].gui_colour, width=2), connect="finite")

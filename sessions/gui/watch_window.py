@@ -68,6 +68,7 @@ class WatchWindow(QWidget):
             for plot in (hr_plot, calm_plot):
                 plot.showGrid(x=False, y=True, alpha=0.15)
                 for axis in ("left", "bottom"):
+                    plot.getAxis(axis).enableAutoSIPrefix(False)
                     plot.getAxis(axis).setTextPen(TEXT_DIM)
                     plot.getAxis(axis).setPen(TEXT_DIM)
             hr = hr_plot.plot(pen=pg.mkPen(CURVES["hr_now_bpm"], width=2), connect="finite")
