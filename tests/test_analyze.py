@@ -243,23 +243,26 @@ def _record(number: int) -> Path:
     return MITDB_ECG / str(number)
 
 
-def test_wfdb_record_beats_classes_and_hrv(capsys):
+def test_wfdb_record_beats_classes_and_hrv(tmp_path, capsys):
     import wfdb
 
-    base = _record(119)
-    out = _run_json(capsys, str(base))  # 119 without extension; NNN.hea works the same
-    ann = wfdb.rdann(str(base), "atr")
+    src = _record(119)  # ventricular bigeminy; its first 5 minutes written as a WFDB record of their own
+    rec = wfdb.rdrecord(str(src), sampto=360 * 300)
+    wfdb.wrsamp("119cut", fs=rec.fs, units=rec.units, sig_name=rec.sig_name, p_signal=rec.p_signal,
+                fmt=["212", "212"], write_dir=str(tmp_path))
+    out = _run_json(capsys, str(tmp_path / "119cut"))  # without extension; NNN.hea works the same
+    ann = wfdb.rdann(str(src), "atr", sampto=360 * 299)
     v = sum(s == "V" for s in ann.symbol)
     n = sum(s in "NLRAaJSVFejE" for s in ann.symbol)
-    assert out["source"] == "ecg" and "lead 0" in out["ecg"]
-    assert abs(len(out["beats"]) - n) <= 0.005 * n
+    assert v >= 70 and out["source"] == "ecg" and "lead 0 (MLII)" in out["ecg"]
+    assert abs(len(out["beats"]) - n) <= 2
     assert set(out["beats"][0]) == {"t_s", "label"}
-    assert abs(out["classes"]["V"] + out["classes"]["F"] - v) <= 0.03 * v
+    assert abs(out["classes"]["V"] + out["classes"]["F"] - v) <= 2
     # every V beat's RR and the pause after it are out of the HRV
-    assert out["artifacts"]["by_type"]["ectopic"] >= 0.97 * v and out["artifacts"]["by_type"]["after_ectopic"] >= 0.97 * v
-    assert out["n_nn"] <= len(out["beats"]) - 2 * 0.97 * v
+    assert out["artifacts"]["by_type"]["ectopic"] >= v - 2 and out["artifacts"]["by_type"]["after_ectopic"] >= v - 2
+    assert out["n_nn"] <= len(out["beats"]) - 2 * (v - 2)
     assert 60 <= out["mean_hr_bpm"] <= 80 and out["rmssd_ms"] < 60  # NN of a bigeminy: no 400-ms swings
-    raw = _run_json(capsys, str(base) + ".hea", "--no-correct")
+    raw = _run_json(capsys, str(tmp_path / "119cut.hea"), "--no-correct")
     assert raw["rmssd_ms"] > 4 * out["rmssd_ms"]
 
 

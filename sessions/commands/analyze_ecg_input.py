@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,11 +52,13 @@ def read_wfdb(hea: Path, lead: int) -> EcgRecording:
         raise UserError("reading a WFDB record needs the wfdb package: pip install 'biofeedback[review]'.") from None
     base = str(hea.with_suffix(""))
     try:
-        head = wfdb.rdheader(base)
-        if not 0 <= lead < head.n_sig:
-            raise UserError(f"{hea.name} has {head.n_sig} lead(s), numbered 0 to {head.n_sig - 1}; "
-                            f"choose one with --lead.")
-        rec = wfdb.rdrecord(base, channels=[lead])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas deprecation notes from inside wfdb, nothing about the file
+            head = wfdb.rdheader(base)
+            if not 0 <= lead < head.n_sig:
+                raise UserError(f"{hea.name} has {head.n_sig} lead(s), numbered 0 to {head.n_sig - 1}; "
+                                f"choose one with --lead.")
+            rec = wfdb.rdrecord(base, channels=[lead])
     except UserError:
         raise
     except Exception as err:  # wfdb raises many kinds (ValueError, OSError, IndexError) for a damaged record
