@@ -355,3 +355,10 @@ def test_a_recorded_sessions_ecg_with_ecg_flag(tmp_path, capsys):
     assert main(["analyze", str(bare), "--ecg"]) == 2
     err = capsys.readouterr().err.strip()
     assert "recorded no ECG" in err and len(err.splitlines()) == 1
+
+
+def test_wfdb_header_without_its_data_is_one_sentence(tmp_path, capsys):
+    (tmp_path / "100.hea").write_bytes((_record(100).with_suffix(".hea")).read_bytes())
+    assert main(["analyze", str(tmp_path / "100")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "100.dat is missing" in err and len(err.splitlines()) == 1

@@ -240,10 +240,10 @@ def _print_human(out: dict[str, Any], flagged: list[LabelledBeat]) -> None:
 
 
 # --- from an ECG ------------------------------------------------------------------------------------
-def ecg_metrics(an: EcgAnalysis, correct: bool, spectral_method: str) -> dict[str, Any]:
+def ecg_metrics(an: EcgAnalysis, correct: bool, spectral_method: str, name: str = "the ECG") -> dict[str, Any]:
     """The whole-recording HRV of the NN intervals an ECG gives, as :func:`analyze_recording` does for RR."""
     if not an.rr_ms:
-        raise UserError("no two beats in a row were found in the ECG; is it an ECG lead, and is the strap on?")
+        raise UserError(f"{name}: no two heartbeats in a row were found; is it an ECG lead, and was the strap on?")
     rr = np.asarray(an.rr_ms)
     t = np.asarray(an.rr_t)
     gaps = np.asarray(an.after_gap, bool)
@@ -273,7 +273,7 @@ def _why(an: EcgAnalysis, i: int) -> str:
 def run_ecg(args: argparse.Namespace, path: Path, ecg: EcgRecording) -> int:
     an = analyze_ecg(ecg.samples_uv, ecg.fs, ecg.t_s)
     correct = not args.no_correct
-    metrics = ecg_metrics(an, correct, args.spectrum)
+    metrics = ecg_metrics(an, correct, args.spectrum, path.name)
     classes = Counter(b.label for b in an.beats)
     flagged = [i for i, ok in enumerate(an.usable) if not ok] if correct else []
     out: dict[str, Any] = {"file": str(path), "source": "ecg", "ecg": ecg.what, "fs_hz": ecg.fs,

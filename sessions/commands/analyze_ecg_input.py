@@ -61,8 +61,10 @@ def read_wfdb(hea: Path, lead: int) -> EcgRecording:
             rec = wfdb.rdrecord(base, channels=[lead])
     except UserError:
         raise
+    except FileNotFoundError as err:
+        raise UserError(f"{hea.name}: {Path(err.filename or '?').name} is missing; put the record's files together.") from None
     except Exception as err:  # wfdb raises many kinds (ValueError, OSError, IndexError) for a damaged record
-        raise UserError(f"{hea.name}: not a readable WFDB record ({err}); check that its .dat file is beside it.") from None
+        raise UserError(f"{hea.name}: not a readable WFDB record ({err}); export it again or choose another.") from None
     x = np.asarray(rec.p_signal[:, 0], dtype=np.float64)
     unit = (rec.units[0] or "mV").strip().lower()
     scale = TO_UV.get(unit)
