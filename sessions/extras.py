@@ -23,6 +23,7 @@ EXTRAS = {
     "gui": ("PySide6", "pyqtgraph", "qasync"),
     "mqtt": ("aiomqtt",),
     "lsl": ("pylsl",),
+    "web": ("aiohttp",),
 }
 """The modules each extra brings (as pyproject.toml lists them), checked by import."""
 

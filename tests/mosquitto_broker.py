@@ -13,7 +13,9 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,3 +187,50 @@ class Broker:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class Practice:
+    """A therapist's practice on one broker: ``therapists`` (user -> client codes) written by
+    ``biofeedback therapist broker-config`` with TLS, and a mosquitto running exactly that config."""
+
+    def __init__(self, tmp: Path, therapists: dict[str, list[str]], prefix: str = "bf") -> None:
+        self.tmp = tmp
+        self.prefix = prefix
+        self.tls = make_tls_files(tmp)
+        self.port = free_port()
+        self.folder = tmp / "broker"
+        common = ["-o", str(self.folder), "--prefix", prefix, "--host", HOST, "--port", str(self.port), "--bind", HOST,
+                  "--cafile", str(self.tls.ca), "--certfile", str(self.tls.server_cert), "--keyfile",
+                  str(self.tls.server_key)]
+        for therapist, clients in therapists.items():
+            flags = [f for c in clients for f in ("--client", c)]
+            out = subprocess.run([sys.executable, "-m", "sessions", "therapist", "broker-config", "--therapist", therapist,
+                                  *flags, *common], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                                 text=True, timeout=60, env=self.env())
+            assert out.returncode == 0, out.stderr
+        self.broker = Broker(tmp, generated=self.folder / "mosquitto.conf", port=self.port)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != "BIOFEEDBACK_MQTT_PASSWORD"}
+        return {**env, "BIOFEEDBACK_DATA_DIR": str(self.tmp / "data"), "COLUMNS": "200", **extra}
+
+    def password_file(self, user: str) -> Path:
+        return self.folder / "credentials" / f"{user}.pw"
+
+    def password(self, user: str) -> str:
+        return self.password_file(user).read_text().strip()
+
+    def url(self, user: str, prefix: str) -> str:
+        return f"mqtts://{user}@{HOST}:{self.port}/{prefix}"
+
+    def flags(self, user: str, prefix: str) -> list[str]:
+        """``--mqtt URL --mqtt-ca CA --mqtt-password-file FILE`` for ``user`` on ``prefix``."""
+        return ["--mqtt", self.url(user, prefix), "--mqtt-ca", str(self.tls.ca), "--mqtt-password-file",
+                str(self.password_file(user))]
+
+    def client(self, user: str):
+        import aiomqtt
+
+        ctx = ssl.create_default_context(cafile=str(self.tls.ca))
+        return aiomqtt.Client(HOST, self.port, username=user, password=self.password(user), tls_context=ctx,
+                              identifier=f"test-{user}-{time.monotonic_ns()}")

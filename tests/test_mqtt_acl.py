@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import ssl
 import subprocess
 import sys
 import time
@@ -24,7 +22,7 @@ import pytest
 
 from sessions.mqtt.broker_config import password_hash
 from sessions.store import SessionReader
-from tests.mosquitto_broker import HOST, Broker, free_port, have_mosquitto, make_tls_files
+from tests.mosquitto_broker import HOST, Practice, have_mosquitto
 
 aiomqtt = pytest.importorskip("aiomqtt")
 pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="needs mosquitto (Debian package)")
@@ -37,45 +35,9 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "sessions", *args]
 
 
-class Setup:
-    """Two therapists (dr-a follows K7, dr-b follows Q2), written by the CLI, the broker started on it."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.tls = make_tls_files(tmp)
-        self.port = free_port()
-        self.folder = tmp / "broker"
-        common = ["-o", str(self.folder), "--prefix", PREFIX, "--host", HOST, "--port", str(self.port), "--bind", HOST,
-                  "--cafile", str(self.tls.ca), "--certfile", str(self.tls.server_cert), "--keyfile",
-                  str(self.tls.server_key)]
-        for therapist, client in (("dr-a", "K7"), ("dr-b", "Q2")):
-            out = subprocess.run(_cli("therapist", "broker-config", "--therapist", therapist, "--client", client, *common),
-                                 cwd=REPO, capture_output=True, text=True, timeout=60, env=self.env())
-            assert out.returncode == 0, out.stderr
-        self.broker = Broker(tmp, generated=self.folder / "mosquitto.conf", port=self.port)
-
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k != "BIOFEEDBACK_MQTT_PASSWORD"}
-        return {**env, "BIOFEEDBACK_DATA_DIR": str(self.tmp / "data"), "COLUMNS": "200", **extra}
-
-    def password_file(self, user: str) -> Path:
-        return self.folder / "credentials" / f"{user}.pw"
-
-    def password(self, user: str) -> str:
-        return self.password_file(user).read_text().strip()
-
-    def url(self, user: str, prefix: str) -> str:
-        return f"mqtts://{user}@{HOST}:{self.port}/{prefix}"
-
-    def client(self, user: str) -> aiomqtt.Client:
-        ctx = ssl.create_default_context(cafile=str(self.tls.ca))
-        return aiomqtt.Client(HOST, self.port, username=user, password=self.password(user), tls_context=ctx,
-                              identifier=f"test-{user}-{time.monotonic_ns()}")
-
-
 @pytest.fixture
 def setup(tmp_path):
-    s = Setup(tmp_path)
+    s = Practice(tmp_path, {"dr-a": ["K7"], "dr-b": ["Q2"]}, prefix=PREFIX)
     with s.broker:
         yield s
 

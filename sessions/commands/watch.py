@@ -1,7 +1,11 @@
 """``biofeedback watch``: follow live sessions published with ``run --mqtt`` (a therapist's view).
 
 On a terminal: a table of sessions, redrawn twice a second. Piped: a transcript (status changes,
-events, and the numbers every few seconds per session).
+events, and the numbers every few seconds per session). With ``--web``: a page in the browser with a
+live tile per session and marker buttons (:mod:`sessions.web`), the transcript going on beside it.
+
+A therapist following several clients gives the prefix with ``+`` for the client level
+(``mqtts://dr-a@host/biofeedback/+``, see ``therapist broker-config``).
 """
 
 from __future__ import annotations
@@ -52,6 +56,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=LANGUAGES, default=None, help="interface language")
     p.add_argument("--headless", action="store_true", help="the terminal table even when a display is available")
     p.add_argument("--snapshot", type=Path, metavar="PATH", help="save a picture of the curves window at the end")
+    web = p.add_argument_group("the page in a browser (--web; needs the 'web' extra)")
+    web.add_argument("--web", action="store_true",
+                     help="serve a page with a live tile per session and marker buttons (sent to sessions run with "
+                          "--accept-markers); its address, with a key, is printed at the start")
+    web.add_argument("--bind", default="127.0.0.1", metavar="ADDR",
+                     help="the address to serve on (default 127.0.0.1: this computer only)")
+    web.add_argument("--port", type=int, default=8765, metavar="P", help="the port (default 8765; 0 picks a free one)")
+    web.add_argument("--allow-network", action="store_true",
+                     help="needed with a --bind other than this computer: the page then goes over the network "
+                          "without TLS (prefer an SSH tunnel to 127.0.0.1)")
     p.set_defaults(func=run)
 
 
@@ -202,7 +216,7 @@ async def _watch(args: argparse.Namespace, console: Console, window: str | None 
     from sessions.mqtt.watcher import follow
 
     lang = args.lang or default_language()
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, wildcards=True)
     following = Following(settings.prefix)
     start = time.monotonic()
 
@@ -215,6 +229,8 @@ async def _watch(args: argparse.Namespace, console: Console, window: str | None 
         console.print(text, style="dim", highlight=False, markup=False)
 
     say(tr(lang, "watch_waiting", where=settings.describe()))
+    if args.web:
+        return await _watch_web(args, console, following, lang, settings, until, say)
     if window is not None:
         from sessions.gui.watch_window import WatchWindow
 
@@ -245,14 +261,68 @@ async def _watch(args: argparse.Namespace, console: Console, window: str | None 
     return 0
 
 
+WEB_TEXTS = {
+    "en": {"open": "Open the page: {url}", "key": "The address holds a key: whoever has it sees these sessions; "
+           "do not share it.", "network": "The page is served on {bind} to the network, without TLS: anyone on the "
+           "way can read it. An SSH tunnel to 127.0.0.1 is safer."},
+    "nl": {"open": "Open de pagina: {url}", "key": "In het adres zit een sleutel: wie het heeft, ziet deze sessies; "
+           "deel het niet.", "network": "De pagina wordt op {bind} aan het netwerk aangeboden, zonder TLS: iedereen "
+           "onderweg kan meelezen. Een SSH-tunnel naar 127.0.0.1 is veiliger."},
+}
+
+
+async def _watch_web(args: argparse.Namespace, console: Console, following: Following, lang: str, settings: Any,
+                     until: Any, say: Any) -> int:
+    """The page and the broker on one loop; a transcript goes on in the terminal."""
+    from sessions.mqtt.watcher import Link, follow
+    from sessions.web.server import WatchPage
+
+    texts = WEB_TEXTS.get(lang, WEB_TEXTS["en"])
+    link = Link()
+    page = WatchPage(following, link, lang=lang)
+    url = await page.start(args.bind, args.port)
+    console.print(texts["open"].format(url=url), highlight=False, markup=False, soft_wrap=True)
+    console.print(texts["key"], style="dim", highlight=False, markup=False)
+    if args.bind not in ("127.0.0.1", "::1", "localhost"):
+        console.print(texts["network"].format(bind=args.bind), style="bold #d5a07f", highlight=False, markup=False)
+    transcript = _Transcript(following, console, lang)
+
+    def on_update(u: Update) -> None:
+        page.on_update(u)
+        transcript(u)
+
+    try:
+        await follow(settings, following, on_update, sid=args.session, lang=lang, say=say, until=until, link=link)
+    finally:
+        await page.stop()
+    return 0
+
+
+def _check_web(args: argparse.Namespace) -> None:
+    if not args.web:
+        for flag, default in (("bind", "127.0.0.1"), ("port", 8765), ("allow_network", False)):
+            if getattr(args, flag) != default:
+                raise UserError(f"--{flag.replace('_', '-')} only applies with --web; add --web or drop it.")
+        return
+    if args.snapshot is not None:
+        raise UserError("--snapshot takes a picture of the curves window, not of the page; drop one of --web and --snapshot.")
+    if not 0 <= args.port < 65536:
+        raise UserError("--port takes a number from 0 to 65535 (0 picks a free one).")
+    if args.bind not in ("127.0.0.1", "::1", "localhost") and not args.allow_network:
+        raise UserError(f"--bind {args.bind} would show these sessions to the network; add --allow-network if you "
+                        "mean it (an SSH tunnel to 127.0.0.1 is safer).")
+    require("web", "watch --web")
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.mqtt:
         raise UserError("watch needs the broker's address: --mqtt mqtt[s]://[user@]host[:port][/prefix].")
+    _check_web(args)
     if args.session is not None and not SESSION_ID.match(args.session):
         raise UserError("--session takes a session id as published: lower-case letters, digits and '-'.")
     require("mqtt", "watch")
     console = Console()
-    window = _window_mode(args)
+    window = None if args.web else _window_mode(args)
     try:
         if window is None:
             return asyncio.run(_watch(args, console))

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessions.events import EVENTS, EventKind, SessionPhase, StepKind
+from sessions.events import EVENTS, EventKind, GroundingReason, SessionPhase, StepKind
 from sessions.metric_registry import PUBLISHED
 from sessions.mqtt.broker_config import CLIENT_CODE
 from sessions.mqtt.config import SESSION_ID
@@ -170,8 +170,9 @@ class Followed:
     curve: list[tuple[float, float | None, float | None]] = field(default_factory=list)  # (t, hr, calm)
     distress: int = 0               # distress events seen (the body's or the person asking)
     last_distress_t: float | None = None
-    in_care: bool = False           # grounding or care under way (until 'recovered' or a new step)
+    in_care: bool = False           # grounding or care under way (until 'recovered', a new step or the end)
     had_care: bool = False
+    stopping: bool = False          # after 'stop': the grounding that closes every session is not care
     end_reason: str | None = None   # the 'done' event's reason, else the 'stop' event's
     base: str = ""                  # its topics' common part, ``<prefix>/<session id>`` (where markers go)
     client: str | None = None       # what the prefix's ``+`` matched (a client code), if it has one
@@ -299,16 +300,21 @@ class Following:
             s.distress += 1
             s.last_distress_t = payload.get("t")
         elif kind in (EventKind.GROUNDING, EventKind.CARE):
-            s.in_care = s.had_care = True
+            if not (s.stopping or payload.get("reason") == GroundingReason.STOP):
+                s.in_care = s.had_care = True
         elif kind is EventKind.STEP:
-            s.in_care = payload.get("step_kind") == StepKind.GROUNDING
+            s.in_care = payload.get("step_kind") == StepKind.GROUNDING and not s.stopping
             s.had_care = s.had_care or s.in_care
         elif kind is EventKind.RECOVERED:
             s.in_care = False
-        elif kind is EventKind.DONE and isinstance(payload.get("reason"), str):
-            s.end_reason = payload["reason"]
-        elif kind is EventKind.STOP and s.end_reason is None and isinstance(payload.get("reason"), str):
-            s.end_reason = payload["reason"]
+        elif kind is EventKind.DONE:
+            s.in_care = False
+            if isinstance(payload.get("reason"), str):
+                s.end_reason = payload["reason"]
+        elif kind is EventKind.STOP:
+            s.stopping = True
+            if s.end_reason is None and isinstance(payload.get("reason"), str):
+                s.end_reason = payload["reason"]
 
     def all_finished(self) -> bool:
         """Every session seen online during this watch has gone offline (and there was one)."""

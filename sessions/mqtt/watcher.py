@@ -13,6 +13,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sessions.errors import UserError
 from sessions.mqtt.config import BrokerSettings
@@ -35,9 +36,37 @@ CLIENT_LOG = logging.getLogger("sessions.mqtt.aiomqtt.watch")
 CLIENT_LOG.addFilter(_AsDebug())
 
 
+class Link:
+    """The watcher's connection while it is up, for the few messages a watcher sends (a therapist's markers).
+
+    Sent with the watcher's own broker user, so the broker's ACL decides who may write where."""
+
+    def __init__(self) -> None:
+        self.client: Any = None
+
+    @property
+    def up(self) -> bool:
+        return self.client is not None
+
+    async def publish(self, topic: str, payload: bytes) -> bool:
+        """QoS 1, not retained; False when there is no connection or it failed (never raises)."""
+        import aiomqtt
+
+        client = self.client
+        if client is None:
+            return False
+        try:
+            await client.publish(topic, payload, qos=1, retain=False)
+        except aiomqtt.MqttError as err:
+            log.info("A marker could not be sent: %s", err)
+            return False
+        return True
+
+
 async def follow(settings: BrokerSettings, following: Following, on_update: Callable[[Update], None], *,
                  sid: str | None = None, lang: str = "en", say: Callable[[str], None] = lambda text: None,
-                 until: Callable[[], bool] = lambda: False, backoff: tuple[float, float] = (1.0, 30.0)) -> None:
+                 until: Callable[[], bool] = lambda: False, backoff: tuple[float, float] = (1.0, 30.0),
+                 link: Link | None = None) -> None:
     """Runs until ``until()`` is true (checked at every message and every second) or cancelled."""
     import aiomqtt
 
@@ -57,16 +86,13 @@ async def follow(settings: BrokerSettings, following: Following, on_update: Call
                 delay = backoff[0]
                 for topic in following.topics(sid):
                     await client.subscribe(topic, qos=1)
-                messages = aiter(client.messages)
-                while not until():
-                    try:
-                        msg = await asyncio.wait_for(anext(messages), 1.0)
-                    except asyncio.TimeoutError:
-                        continue
-                    update = following.handle(str(msg.topic), msg.payload if isinstance(msg.payload, bytes)
-                                              else str(msg.payload).encode(), time.time())
-                    if update is not None:
-                        _deliver(on_update, update)
+                if link is not None:
+                    link.client = client
+                try:
+                    await _receive(client, following, on_update, until)
+                finally:
+                    if link is not None:
+                        link.client = None
                 return
         except aiomqtt.MqttError as err:
             failure = await asyncio.to_thread(diagnose, err, settings.host, settings.port, settings.tls)
@@ -82,6 +108,20 @@ async def follow(settings: BrokerSettings, following: Following, on_update: Call
             while time.monotonic() < deadline and not until():
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.sleep(min(0.5, deadline - time.monotonic()))
+
+
+async def _receive(client: Any, following: Following, on_update: Callable[[Update], None],
+                   until: Callable[[], bool]) -> None:
+    messages = aiter(client.messages)
+    while not until():
+        try:
+            msg = await asyncio.wait_for(anext(messages), 1.0)
+        except asyncio.TimeoutError:
+            continue
+        update = following.handle(str(msg.topic), msg.payload if isinstance(msg.payload, bytes)
+                                  else str(msg.payload).encode(), time.time())
+        if update is not None:
+            _deliver(on_update, update)
 
 
 def _deliver(on_update: Callable[[Update], None], update: Update) -> None:
