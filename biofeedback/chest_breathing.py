@@ -15,6 +15,9 @@ API (stable; the session runner calls it)::
     est.rate_window     -> (start_s, end_s) | None # the span of breaths the rate is from
     est.depth           -> float | None            # last breath's depth / the typical depth (1 = usual)
     est.moving          -> bool                    # motion is being ignored right now
+    est.direction_established -> bool              # which way is in is clear (else no phase, no follow)
+    est.inhale_axis     -> (3,) array | None       # the way the chest's signal moves on an inhale (sensor axes)
+    est.learn_from_pacer(pacer_rate_per_min, pacer_phase_at[, pacer_inhale_fraction]) -> +1 | -1 | 0
     est.follow(pacer_rate_per_min, pacer_phase_at[, pacer_inhale_fraction]) -> Following | None
     PacerHistory()      # keeps the pacer's phase over the last 90 s, so follow() can look back
 
@@ -27,15 +30,19 @@ How, and why so:
    into chunks changes nothing), its sign kept continuous. Projected on it, the chest's motion is one
    signal, whatever the angle of the strap and the posture.
 3. **Which way is in**: lung volume lingers at the exhaled level (the end-expiratory pause) and peaks
-   briefly, so its skewness is positive (24 of 26 BIDMC records; the other two near zero). The sign
-   that makes the projection's skewness (over about a minute) positive is "inhale"; until that is
-   clear (|skewness| >= 0.1 for 20 s after a start or posture change) the phase is None. When the
-   skewness is faint (under 0.1), the quicker half is the inhale if one half is clearly (1.3x)
-   quicker: people inhale faster than they exhale (only the second cue: in half the BIDMC records the
-   impedance rises more slowly than it falls). A known sign changes only after 30 s of contrary
-   evidence. A breath with no dwell at the bottom and equal halves leaves the sign unknown. Known weakness: in
-   the first minutes the skewness is young and the sign is wrong in some BIDMC records for a while
-   (then inhale and exhale are swapped; rate and motion are not affected).
+   briefly. Each cycle between two like turns votes with its own shape: the share of its time spent
+   below its mid-range, less a half (positive: the projection's positive way is the inhale). The way in
+   is *established* once eight cycles (four breaths) have a median of at least 0.04 with four in five
+   on its side, and stays so while a weaker margin holds (0.02, two in three); otherwise it is not
+   established, and then there is no phase, no following and no ring in the window. The running
+   skewness used before was swayed by sighs and changes of depth (the way in was wrong at some time
+   in 18 of 26 BIDMC records, now 4); the quicker half is no cue at all (the inhale is the quicker
+   half in only 12 of 26). When the pacer runs and the turns fit it closely under one way only
+   (:meth:`learn_from_pacer`), that way holds for 20 s, unless the shape clearly says the other. The
+   BIDMC breathing of a few people (15, 26, 27; 13 later on) lingers at the top, not the bottom:
+   there the shape alone says the wrong way, and only the pacer can set it right. The strap's axes are fixed
+   to the body, so gravity and the way the chest tilts on an inhale would be a third cue, but Polar
+   publishes the H10's axis convention only as a picture we could not check, so it is not assumed.
 4. **Breaths**: turning points with hysteresis (a quarter of the typical breath's size), so noise
    and small ripples are not breaths; a breath runs from one inhale start (volume minimum) to the
    next. Times are corrected for the low-pass filter's delay. Confirmation lags a turn by the
@@ -80,11 +87,16 @@ class ChestBreathingConfig:
     gravity_tau_s: float = 12.0
     axis_tau_s: float = 20.0
     axis_every_s: float = 0.5
-    skew_tau_s: float = 60.0
-    skew_known: float = 0.1
-    sign_persist: int = 60
-    timing_clear: float = 1.3
-    polarity_learn_s: float = 20.0
+    dwell_cycles: int = 12
+    dwell_min_cycles: int = 8
+    dwell_known: float = 0.04
+    dwell_share: float = 0.8
+    dwell_kept: float = 0.02
+    dwell_kept_share: float = 0.65
+    pacer_min_turns: int = 8
+    pacer_consistency: float = 0.8
+    pacer_max_lag: float = 0.15
+    pacer_hold_s: float = 20.0
     hysteresis_share: float = 0.25
     hysteresis_floor_mg: float = 0.5
     rms_weight: float = 0.5
@@ -213,7 +225,6 @@ class ChestBreathing:
         self._a_g = _ema_coeff(cfg.gravity_tau_s, fs)
         self._a_cov = _ema_coeff(cfg.axis_tau_s, fs)
         self._a_hf = _ema_coeff(cfg.motion_hf_tau_s, fs)
-        self._a_skew = _ema_coeff(cfg.skew_tau_s, fs)
         self._grid = max(1, int(round(cfg.axis_every_s * fs)))
         self._n = 0  # samples seen, for the axis grid
         self._last_t: float | None = None
@@ -235,9 +246,11 @@ class ChestBreathing:
         self._swings: deque[float] = deque(maxlen=8)
         self._extremes: deque[tuple[float, int, int]] = deque(maxlen=64)  # (t, kind, segment) of each turn
         self._seg = 0
-        self._against = 0
-        self._m2 = self._m3 = 0.0
-        self._learn_since = 0.0
+        self._dwell: deque[float] = deque(maxlen=cfg.dwell_cycles)  # each cycle's dwell asymmetry (see _cycle_dwell)
+        self._trace: list[float] = []  # the projection since the last-but-one turn, for the cycle's shape
+        self._trace_i0 = 0  # global sample index of _trace[0]
+        self._turn_idx: deque[int] = deque(maxlen=2)  # sample indices of the last two turns (this run)
+        self._pacer_vote: tuple[float, float] | None = None  # (sign, until t) from breathing with the pacer
         self._restart(None, 0.0, same_posture=False)
 
     # ---------------------------------------------------------------- state resets
@@ -251,14 +264,15 @@ class ChestBreathing:
             lam = float(np.linalg.eigvalsh(self._cov)[2])
         else:
             self._cov = np.zeros((3, 3))
-            self._m2 = self._m3 = 0.0
+            self._dwell.clear()
+            self._pacer_vote = None
             self._polarity_known = False
-            self._learn_since = t
         self._settle_until = t + self.cfg.settle_s
         self._seg += 1
         self._mode = 0  # 0: no turning point yet, +1: rising (tracking a max), -1: falling (tracking a min)
-        self._hi = (t, -math.inf)
-        self._lo = (t, math.inf)
+        self._hi = (t, -math.inf, 0)  # (t, value, global sample index)
+        self._lo = (t, math.inf, 0)
+        self._forget_shape()
         self._last_ext: tuple[float, float, int] | None = None  # (t, value, kind) kind +1 max, -1 min
         self._last_vol_min: tuple[float, float] | None = None
         self._last_vol_max: tuple[float, float] | None = None
@@ -404,74 +418,150 @@ class ChestBreathing:
         proj = np.einsum("ij,ij->i", bp, axes)
         self._turning_points(t, proj, lams, moving, idx, out)
 
-    def _swing_ratio(self) -> float | None:
-        """Median rise time / median fall time of the projection over the last turns (same segment)."""
-        turns = [(tt, k) for tt, k, seg in self._extremes if seg == self._seg][-13:]
-        rise = [b[0] - a[0] for a, b in zip(turns, turns[1:], strict=False) if a[1] < 0 < b[1]]
-        fall = [b[0] - a[0] for a, b in zip(turns, turns[1:], strict=False) if a[1] > 0 > b[1]]
-        if len(rise) < 4 or len(fall) < 4:
-            return None
-        return float(np.median(rise) / np.median(fall))
+    def _forget_shape(self) -> None:
+        """The current run of turns is broken (restart, motion): the next cycle's shape starts afresh."""
+        self._trace.clear()
+        self._turn_idx.clear()
 
-    def _decide_sign(self, t: float, skew: float) -> None:
-        """Inhale is the way that makes volume skew positive; when skew is faint, the quicker half is the inhale."""
+    def _cycle_dwell(self, i_end: int) -> None:
+        """The shape of the cycle that ends at the turn at sample ``i_end``: which half the chest dwells in.
+
+        From the previous same-kind turn to this one, the share of samples below the cycle's mid-range, less
+        a half: positive when the projection lingers low and peaks briefly. Lung volume lingers at the
+        exhaled level (the end-expiratory pause), so positive means the projection's positive direction is
+        the inhale. Each cycle counts on its own scale, so a sigh or a slow change of depth does not
+        outvote the rest (the running skewness used before did; it got the way in wrong for minutes).
+        """
+        if len(self._turn_idx) == 2:
+            seg = np.asarray(self._trace[max(0, self._turn_idx[0] - self._trace_i0):i_end - self._trace_i0 + 1])
+            if len(seg) >= 4:
+                lo, hi = float(seg.min()), float(seg.max())
+                if hi > lo:
+                    self._dwell.append(float(np.mean(seg < 0.5 * (lo + hi))) - 0.5)
+        self._turn_idx.append(i_end)
+        cut = self._turn_idx[0] - self._trace_i0
+        if cut > 0:  # keep the projection from the last-but-one turn on
+            del self._trace[:cut]
+            self._trace_i0 += cut
+
+    def _shape_vote(self) -> tuple[float, float, int]:
+        """(median dwell asymmetry, share of cycles on its side, cycles) over the recent cycles."""
+        n = len(self._dwell)
+        if n == 0:
+            return 0.0, 0.0, 0
+        d = np.asarray(self._dwell)
+        med = float(np.median(d))
+        side = 1.0 if med >= 0 else -1.0
+        return med, float(np.mean(d * side > 0)), n
+
+    def _decide_direction(self, t: float) -> None:
+        """Which way is in, and whether that is established: the breath's shape, and the pacer when followed.
+
+        Shape: established once at least ``dwell_min_cycles`` cycles have a median asymmetry of at least
+        ``dwell_known`` with ``dwell_share`` of them on its side; it stays established while the evidence
+        keeps a weaker margin (``dwell_kept``, ``dwell_kept_share``) and is lost (no phase, no ring) when it
+        does not. Pacer: when the turns fit the pacer closely under one direction only (see
+        :meth:`learn_from_pacer`), that direction holds for ``pacer_hold_s``, unless the shape clearly says
+        the other (then neither: someone breathing against the pacer is not told they follow it).
+        """
         cfg = self.cfg
-        if t - self._learn_since < cfg.polarity_learn_s:
-            return
-        ratio = self._swing_ratio()
-        if abs(skew) >= cfg.skew_known:
-            sign = 1.0 if skew > 0 else -1.0
-        elif ratio is not None and (ratio <= 1.0 / cfg.timing_clear or ratio >= cfg.timing_clear):
-            sign = 1.0 if ratio < 1.0 else -1.0
+        med, share, n = self._shape_vote()
+        side = 1.0 if med >= 0 else -1.0
+        shape = 0.0
+        if n >= cfg.dwell_min_cycles and abs(med) >= cfg.dwell_known and share >= cfg.dwell_share:
+            shape = side
+        elif self._polarity_known and n >= cfg.dwell_min_cycles and med * self._polarity >= cfg.dwell_kept and \
+                share >= cfg.dwell_kept_share:
+            shape = self._polarity  # established before: a weaker margin keeps it
+        pacer = 0.0
+        if self._pacer_vote is not None and t <= self._pacer_vote[1]:
+            pacer = self._pacer_vote[0]
+        if pacer and shape and pacer != shape:
+            sign = 0.0
         else:
-            self._against = 0
+            sign = pacer or shape
+        if not sign:
+            self._polarity_known = False
             return
-        if self._polarity_known and sign != self._polarity:
-            # Once known, the sign changes only when the evidence has said so for a while.
-            self._against += 1
-            if self._against < cfg.sign_persist:
-                return
-        self._against = 0
-        if self._polarity_known and sign != self._polarity:
+        if sign != self._polarity:
             # Volume minima and maxima swap: forget the half-built breath.
             self._last_vol_min = self._last_vol_max = None
         self._polarity = sign
         self._polarity_known = True
 
+    def learn_from_pacer(self, pacer_rate_per_min: float, pacer_phase_at: Callable[[float], float],
+                         pacer_inhale_fraction: float = DEFAULT_INHALE_FRACTION) -> int:
+        """Direction from the pacer when the person clearly follows it: returns the sign voted (0: none).
+
+        Under each direction in turn, each recent turn is set against where the pacer would put it (a
+        volume minimum at the pacer's inhale start, a maximum at its turn). Someone who follows fits one
+        direction closely (consistency >= ``pacer_consistency``, mean lag within ``pacer_max_lag`` of a
+        breath) and the other not at all (its minima and maxima fall about half a breath apart). No vote
+        when neither or both fit: someone breathing at their own rate or against the pacer is not given
+        the pacer's direction. The vote holds ``pacer_hold_s``; call this as the pacer runs.
+        """
+        cfg = self.cfg
+        now = self._last_t
+        if now is None or pacer_rate_per_min <= 0 or self._moving or self.settling:
+            return 0
+        turns = [(t, k) for t, k, seg in self._extremes if seg == self._seg and t >= now - self.cfg.rate_max_age_s]
+        turns = turns[-2 * cfg.rate_breaths - 2:]
+        if len(turns) < cfg.pacer_min_turns:
+            return 0
+        phases = np.asarray([pacer_phase_at(t) for t, _ in turns])
+        kinds = np.asarray([k for _, k in turns])
+        fits = []
+        for sign in (1.0, -1.0):
+            expected = np.where(kinds * sign > 0, pacer_inhale_fraction, 0.0)
+            vec = np.mean(np.exp(2j * np.pi * (phases - expected)))
+            fits.append(abs(vec) >= cfg.pacer_consistency and abs(np.angle(vec)) / (2 * np.pi) <= cfg.pacer_max_lag)
+        if fits[0] == fits[1]:
+            return 0
+        vote = 1.0 if fits[0] else -1.0
+        self._pacer_vote = (vote, now + cfg.pacer_hold_s)
+        self._decide_direction(now)
+        return int(vote)
+
     def _turning_points(self, t: FloatArray, proj: FloatArray, lams: FloatArray, moving: NDArray[np.bool_],
                         idx: NDArray[np.int64], out: list[Breath]) -> None:
-        """Turning points with hysteresis, and the running skewness whose sign is decided on the sample grid."""
+        """Turning points with hysteresis; each closes a cycle whose shape votes on the direction."""
         cfg = self.cfg
-        a = self._a_skew
-        on_grid = (idx % self._grid == 0).tolist()
         rms_share = cfg.hysteresis_share * 2.0 * math.sqrt(2.0) * cfg.rms_weight
         swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
-        for k, (tk, x, lam, mv) in enumerate(zip(t.tolist(), proj.tolist(), lams.tolist(), moving.tolist(), strict=True)):
-            if not mv:
-                x2 = x * x
-                self._m2 = a * self._m2 + (1.0 - a) * x2
-                self._m3 = a * self._m3 + (1.0 - a) * x2 * x
-            if on_grid[k] and self._m2 > 0:
-                self._decide_sign(tk, self._m3 / self._m2 ** 1.5)
+        max_trace = int(2 * cfg.max_breath_s * self.fs)
+        for tk, x, lam, mv, ik in zip(t.tolist(), proj.tolist(), lams.tolist(), moving.tolist(), idx.tolist(), strict=True):
             if mv or tk < self._settle_until:
                 if mv:
                     self._mode = 0
-                    self._hi, self._lo = (tk, -math.inf), (tk, math.inf)
+                    self._hi, self._lo = (tk, -math.inf, ik), (tk, math.inf, ik)
                     self._last_vol_min = self._last_vol_max = None
+                    self._forget_shape()
                 continue
+            if not self._trace:
+                self._trace_i0 = ik
+            self._trace.append(x)
+            if len(self._trace) > max_trace:  # no turn for two of the longest breaths: start the shape afresh
+                self._forget_shape()
             h = max(cfg.hysteresis_floor_mg, rms_share * math.sqrt(max(lam, 0.0)), swing_h)
             if self._mode >= 0 and x > self._hi[1]:
-                self._hi = (tk, x)
+                self._hi = (tk, x, ik)
             if self._mode <= 0 and x < self._lo[1]:
-                self._lo = (tk, x)
+                self._lo = (tk, x, ik)
             if self._mode >= 0 and x < self._hi[1] - h:
-                self._extreme(self._hi[0], self._hi[1], +1, out)
-                self._mode, self._lo = -1, (tk, x)
+                self._turn(self._hi, +1, out)
+                self._mode, self._lo = -1, (tk, x, ik)
                 swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
             elif self._mode <= 0 and x > self._lo[1] + h:
-                self._extreme(self._lo[0], self._lo[1], -1, out)
-                self._mode, self._hi = 1, (tk, x)
+                self._turn(self._lo, -1, out)
+                self._mode, self._hi = 1, (tk, x, ik)
                 swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
+
+    def _turn(self, ext: tuple[float, float, int], kind: int, out: list[Breath]) -> None:
+        t_ext, value, i_ext = ext
+        if self._trace and i_ext >= self._trace_i0:
+            self._cycle_dwell(i_ext)
+            self._decide_direction(t_ext)
+        self._extreme(t_ext, value, kind, out)
 
     def _extreme(self, t_ext: float, value: float, kind: int, out: list[Breath]) -> None:
         t_true = t_ext - self._delay_s
@@ -502,6 +592,16 @@ class ChestBreathing:
     @property
     def moving(self) -> bool:
         return self._moving
+
+    @property
+    def direction_established(self) -> bool:
+        """Which way is in is clear now (from the breath's shape, or the pacer while it is followed)."""
+        return self._polarity_known and not self._moving and not self.settling
+
+    @property
+    def inhale_axis(self) -> FloatArray | None:
+        """The unit vector (sensor axes) the breathing signal moves along on an inhale; None unless established."""
+        return self._axis * self._polarity if self.direction_established else None
 
     @property
     def settling(self) -> bool:

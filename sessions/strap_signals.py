@@ -131,6 +131,8 @@ class BreathReading:
     """Measured rate / pacer rate (1 = the same)."""
     following: bool = False
     """The breath follows the pacer: rate within 10 %, lag within a quarter breath, steadily."""
+    direction_known: bool = False
+    """Which way is in is established: only then are the phase, the ring and the following figures given."""
 
 
 class ChestBreath:
@@ -157,8 +159,12 @@ class ChestBreath:
         self.history.add(t, phase)
 
     def phase_at(self, t: float) -> tuple[str | None, float]:
-        """Inhale/exhale and how far into it (0-1) at ``t``, from the chest; (None, 0) when not known."""
-        if not self.current(t):
+        """Inhale/exhale and how far into it (0-1) at ``t``, from the chest; (None, 0) when not known.
+
+        Not known includes: which way is in is not established (a ring moving against the breath is worse
+        than none), so the window's ring and its line about following come and go with it.
+        """
+        if not self.current(t) or not bool(getattr(self.est, "direction_established", True)):
             return None, 0.0
         kind, progress = self.est.phase(t)
         return (None if kind is None else str(kind)), float(progress)
@@ -182,12 +188,17 @@ class ChestBreath:
         out = BreathReading(rate_bpm=None if moving else rate, depth=None if moving else depth, moving=moving)
         if pacer_rate is not None and not moving and rate is not None:
             try:
+                if hasattr(self.est, "learn_from_pacer"):  # a breath that follows the pacer shows which way is in
+                    self.est.learn_from_pacer(pacer_rate, self.history)
                 follow = self.est.follow(pacer_rate, self.history)
             except ValueError:  # no pacer phase seen yet
                 follow = None
             if follow is not None:
                 out.phase_lag_s, out.rate_match = _finite(follow.lag_s), _finite(follow.rate_match)
                 out.following = bool(follow.following)
+            elif pacer_rate > 0:  # which way is in not established: the rate still compares, the lag does not
+                out.rate_match = rate / pacer_rate
+        out.direction_known = bool(getattr(self.est, "direction_established", True)) and not moving
         self.now = out
         return out
 

@@ -4,7 +4,11 @@ Why a ring: the disc is what to follow; the ring is what you do. When they grow 
 you see it without reading a number, the way Every Breath You Take shows it. The ring's size follows
 the measured breath's own lung curve (inhale: growing, exhale: shrinking) on the disc's scale, eased
 so a turn the estimator confirms late never makes it jump, and it fades in and out when the measured
-breath comes and goes (a plain strap, moving, turning over: no ring, the window is as before).
+breath comes and goes (a plain strap, moving, turning over: no ring, the window is as before), and
+while the estimator has not established which way is in (:attr:`biofeedback.chest_breathing.ChestBreathing.
+direction_established`): at the start, on a breath whose shape does not say it, after a change of
+posture. A ring moving against the breath would be worse than none, so it and its line wait, and the
+ring fades out again if that certainty is lost.
 One short line says how the breath goes with the pacer, held a few seconds so it does not flicker.
 No ring in bedtime mode: there only the dim disc.
 """
