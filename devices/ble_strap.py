@@ -11,6 +11,13 @@ RR only; a strap that also has Polar's PMD service (the H10) gets its ECG (130 H
 accelerometer (50 Hz, 8 G) started after every connect (:mod:`devices.pmd_control`), their frames
 put on the session clock by :class:`~devices.pmd_stream.PmdStream`, and stopped on close. A
 measurement the strap will not start is left out and said once, in the ``device_info`` event.
+
+PMD is set up beside the heart rate, not before it: its dialogue can take up to about 23 s on a strap
+that never answers (two measurements, retries), and heart rate must flow from the first beat. So the
+set-up runs as a task while the notifications are pumped; for such a strap the one ``device_info``
+event (battery, body location, what PMD streams or why not) comes when the set-up is done, stamped
+then; a plain strap's comes at once. A link that drops during the set-up cancels it (the next
+connect sets up afresh); a close during it cancels it and stops what was asked to start.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ from devices.source import HeartSource
 from devices.stream import LinkEvent, LinkState, StreamItem
 
 log = logging.getLogger(__name__)
+
+PMD_SETUP_CAP_S = 60.0
+"""A PMD set-up still busy after this long (a GATT call that never returns) is given up: heart rate only."""
 
 _ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
 
@@ -182,6 +192,7 @@ class BleStrap(HeartSource):
         self.pmd = pmd
         self.pmd_stream = PmdStream()
         self._pmd: PmdControl | None = None
+        self._pmd_setup: asyncio.Task[dict[str, Any]] | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.name, "target": self.target, "address": self.device_address, "pmd": self.pmd}
@@ -201,20 +212,44 @@ class BleStrap(HeartSource):
     def _on_disconnect(self, _client: Any) -> None:
         self._queue.put_nowait((self._now(), "down", None))
 
+    def _offers_pmd(self, client: Any) -> bool:
+        services = getattr(client, "services", None)
+        return self.pmd and services is not None and services.get_service(PMD_SERVICE_UUID) is not None
+
+    def _begin_pmd(self, client: Any) -> asyncio.Task[dict[str, Any]] | None:
+        """The PMD set-up as a task beside the heart rate (None: a plain strap, or --no-pmd)."""
+        self._pmd = None
+        if not self._offers_pmd(client):
+            return None
+        self._pmd_setup = asyncio.ensure_future(asyncio.wait_for(self._start_pmd(client), PMD_SETUP_CAP_S))
+        return self._pmd_setup
+
+    @staticmethod
+    def _setup_result(task: asyncio.Task[dict[str, Any]]) -> dict[str, Any]:
+        """What the finished set-up says for ``device_info`` (a failure of its own is said, not raised)."""
+        err = None if task.cancelled() else task.exception()
+        if err is None and not task.cancelled():
+            return task.result()
+        problem = "it took too long" if isinstance(err, TimeoutError) else _describe(err) if err else "cancelled"
+        log.warning("The strap's PMD set-up failed (%s); heart rate only", problem)
+        return {"pmd_unavailable": {"pmd": f"the PMD set-up failed ({problem})"}}
+
+    async def _cancel_pmd_setup(self) -> None:
+        task, self._pmd_setup = self._pmd_setup, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+
     async def _start_pmd(self, client: Any) -> dict[str, Any]:
         """ECG and ACC on a strap with the PMD service; what streams (or why not) for ``device_info``."""
-        self._pmd = None
-        services = getattr(client, "services", None)
-        if not self.pmd or services is None or services.get_service(PMD_SERVICE_UUID) is None:
-            return {}
         control = PmdControl(client, self._on_pmd_data)
         info: dict[str, Any] = {"pmd": {}}
+        self._pmd = control  # from here on, a close stops what was asked to start
         try:
             offered = await control.open()
         except Exception as err:  # noqa: BLE001 - heart rate goes on without PMD
             log.warning("The strap's PMD service could not be opened (%s); heart rate only", _describe(err))
             return {"pmd_unavailable": {"pmd": f"the PMD service could not be opened ({_describe(err)})"}}
-        self._pmd = control
         for measurement in (MeasurementType.ECG, MeasurementType.ACC):
             name = measurement.name.lower()
             if measurement not in offered:
@@ -231,6 +266,7 @@ class BleStrap(HeartSource):
 
     async def _close_link(self, client: Any) -> None:
         """Stop PMD measurements when the session ends (a dropped link stops them by itself), then let go."""
+        await self._cancel_pmd_setup()
         if self._pmd is not None and self.closed:
             await self._pmd.stop_all()
         self._pmd = None
@@ -303,11 +339,11 @@ class BleStrap(HeartSource):
                     {"address": info["address"], "name": info.get("name")},
                 )
                 details = {k: v for k, v in info.items() if k in ("battery_pct", "body_location")}
-                t_info = self._now()  # as of the connect: heart-rate notifications queue while PMD is set up
-                details.update(await self._start_pmd(client))
-                yield LinkEvent(t_info, LinkState.DEVICE_INFO, details)
+                setup = self._begin_pmd(client)
+                if setup is None:
+                    yield LinkEvent(self._now(), LinkState.DEVICE_INFO, details)
                 connected_once = True
-                async for item in self._pump():
+                async for item in self._pump(setup, details):
                     yield item
                 await self._close_link(client)
                 client = None
@@ -317,24 +353,32 @@ class BleStrap(HeartSource):
             if client is not None:
                 await self._close_link(client)
 
-    async def _pump(self) -> AsyncIterator[StreamItem]:
-        """Notifications until the link drops (or the source is closed)."""
+    async def _pump(self, setup: asyncio.Task[dict[str, Any]] | None = None,
+                    details: dict[str, Any] | None = None) -> AsyncIterator[StreamItem]:
+        """Notifications until the link drops (or the source is closed); ``device_info`` once ``setup`` is done."""
         while not self.closed:
             get = asyncio.ensure_future(self._queue.get())
             closing = asyncio.ensure_future(self._closed.wait())
-            done, _ = await asyncio.wait({get, closing}, return_when=asyncio.FIRST_COMPLETED)
-            if get not in done:
-                get.cancel()
-                return
+            waiting: set[asyncio.Future[Any]] = {get, closing} if setup is None else {get, closing, setup}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             closing.cancel()
-            t, kind, payload = get.result()
-            if payload is None:
-                self.processor.mark_gap(t, "link lost")
-                self.pmd_stream.link_lost()
-                yield LinkEvent(t, LinkState.DISCONNECTED, {"target": self.target})
-                return
-            for item in (self.pmd_stream.feed(t, payload) if kind == "pmd" else self.processor.process(t, payload)):
-                yield item
+            if get in done:
+                t, kind, payload = get.result()
+                if payload is None:
+                    self.processor.mark_gap(t, "link lost")
+                    self.pmd_stream.link_lost()
+                    await self._cancel_pmd_setup()  # the next connect sets PMD up afresh
+                    yield LinkEvent(t, LinkState.DISCONNECTED, {"target": self.target})
+                    return
+                for item in (self.pmd_stream.feed(t, payload) if kind == "pmd" else self.processor.process(t, payload)):
+                    yield item
+            else:
+                get.cancel()
+            if setup is not None and setup.done():
+                yield LinkEvent(self._now(), LinkState.DEVICE_INFO, {**(details or {}), **self._setup_result(setup)})
+                setup = None
+            elif get not in done:
+                return  # closed
 
     async def _sleep(self, seconds: float) -> None:
         try:

@@ -92,6 +92,8 @@ class PmdControl:
         self.retry_delays_s = RETRY_DELAYS_S if retry_delays_s is None else retry_delays_s
         self._responses: asyncio.Queue[bytes] = asyncio.Queue()
         self.started: list[Started] = []
+        self._starting: MeasurementType | None = None
+        """Asked to start, no answer yet: a close now stops it too (the strap may have started it)."""
 
     def _on_response(self, _char: Any, data: bytearray) -> None:
         self._responses.put_nowait(bytes(data))
@@ -149,20 +151,30 @@ class PmdControl:
     async def start(self, measurement: MeasurementType) -> Started:
         offered = (await self._with_retries(ControlOp.GET_SETTINGS, measurement)).settings
         settings = choose_settings(measurement, offered)
-        await self._with_retries(ControlOp.START, measurement, settings)
+        self._starting = measurement
+        try:
+            await self._with_retries(ControlOp.START, measurement, settings)
+        except PmdUnavailable:
+            self._starting = None  # it never said yes: nothing to stop
+            raise
+        self._starting = None
         started = Started(measurement, settings)
         self.started.append(started)
         log.info("PMD %s started: %s", measurement.name, started.to_json())
         return started
 
     async def stop_all(self) -> None:
-        """Stop what was started (one try each, briefly: the session is ending)."""
-        for started in reversed(self.started):
+        """Stop what was started, or asked to start (one try each, briefly: the session is ending)."""
+        measurements = [s.measurement for s in reversed(self.started)]
+        if self._starting is not None and self._starting not in measurements:
+            measurements.insert(0, self._starting)
+        for measurement in measurements:
             try:
-                await asyncio.wait_for(self._ask(ControlOp.STOP, started.measurement), self.timeout_s)
+                await asyncio.wait_for(self._ask(ControlOp.STOP, measurement), self.timeout_s)
             except Exception as err:  # noqa: BLE001 - the link may be going anyway
-                log.info("PMD stop %s: %s", started.measurement.name, err or type(err).__name__)
+                log.info("PMD stop %s: %s", measurement.name, err or type(err).__name__)
         self.started.clear()
+        self._starting = None
 
 
 _WORDS = {MeasurementType.ECG: "ECG", MeasurementType.ACC: "accelerometer"}
