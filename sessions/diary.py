@@ -16,6 +16,7 @@ from typing import Any
 
 from sessions import settings
 from sessions.errors import UserError
+from sessions.practice_texts import say
 from sessions.private_files import private_folder, replace_private
 
 log = logging.getLogger(__name__)
@@ -57,13 +58,13 @@ def load_diary() -> list[DiaryEntry]:
     return [by_day[d] for d in sorted(by_day)]
 
 
-def add_entry(entry: DiaryEntry) -> Path:
+def add_entry(entry: DiaryEntry, lang: str = "en") -> Path:
     if not 0 <= entry.nightmares <= MAX_NIGHTMARES:
-        raise UserError(f"--nightmares {entry.nightmares}: give the number of nightmares that night (0-{MAX_NIGHTMARES}).")
+        raise UserError(say(lang, "bad_count", n=entry.nightmares, most=MAX_NIGHTMARES))
     if entry.intensity is not None and not 0 <= entry.intensity <= 10:
-        raise UserError(f"--intensity {entry.intensity}: give how intense they were from 0 to 10.")
+        raise UserError(say(lang, "bad_intensity", i=entry.intensity))
     if entry.day > date.today():
-        raise UserError(f"--date {entry.day.isoformat()} lies in the future; give the date of the night that was.")
+        raise UserError(say(lang, "future", day=entry.day.isoformat()))
     path = diary_path()
     private_folder(path.parent, settings.current().root_dir)
     kept = [e for e in load_diary() if e.day != entry.day] + [entry]

@@ -19,6 +19,7 @@ from typing import Any
 from sessions import settings
 from sessions.errors import UserError
 from sessions.private_files import private_folder, replace_private
+from sessions.practice_texts import DAY_NAMES, say
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class Plan:
     """Weekdays, 0 = Monday (empty: :attr:`per_week` days of the person's choosing)."""
     per_week: int | None = None
     remind: bool = False
+    language: str | None = None
+    """The language the plan was set in: the reminder speaks it (a timer has no --lang and may have no locale)."""
 
     @property
     def planned_days(self) -> int:
@@ -42,21 +45,28 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         return {"script": self.script, "at": self.at.strftime("%H:%M"), "days": [DAYS[d] for d in self.days],
-                "per_week": self.per_week, "remind": self.remind}
+                "per_week": self.per_week, "remind": self.remind, "language": self.language}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
+        language = data.get("language")
         return cls(str(data["script"]), parse_time(str(data["at"])), parse_days(",".join(data.get("days") or [])),
-                   data.get("per_week"), bool(data.get("remind")))
+                   data.get("per_week"), bool(data.get("remind")), language if language in ("nl", "en") else None)
 
     def describe(self, lang: str = "en") -> str:
-        names = DUTCH_DAYS if lang == "nl" else DAYS
-        when = (", ".join(names[d] for d in self.days) if self.days else
-                (f"{self.per_week} dagen per week" if lang == "nl" else f"{self.per_week} days a week"))
-        return f"{self.script} · {when} · {self.at.strftime('%H:%M')}"
+        """"A safe place · Mon, Wed, Fri at 19:30" / "Een veilige plek · ma, wo, vr om 19:30"."""
+        from sessions.exercises.titles import script_title
+
+        if len(self.days) == 7:
+            when = say(lang, "every_day")
+        elif self.days:
+            when = ", ".join(DAY_NAMES.get(lang, DAY_NAMES["en"])[d] for d in self.days)
+        else:
+            when = say(lang, "per_week_one") if self.per_week == 1 else say(lang, "per_week", n=self.per_week)
+        return f"{script_title(self.script, lang)} · {when} · {say(lang, 'at', time=self.at.strftime('%H:%M'))}"
 
 
-def parse_days(text: str) -> tuple[int, ...]:
+def parse_days(text: str, lang: str = "en") -> tuple[int, ...]:
     """``"mo,we,fr"`` (English or Dutch two-letter days) -> (0, 2, 4)."""
     out = set()
     for part in (p.strip().lower() for p in text.split(",")):
@@ -68,14 +78,14 @@ def parse_days(text: str) -> tuple[int, ...]:
         elif key in DUTCH_DAYS:
             out.add(DUTCH_DAYS.index(key))
         else:
-            raise UserError(f"'{part}' is not a day; write days as mo,tu,we,th,fr,sa,su (or ma,di,wo,do,vr,za,zo).")
+            raise UserError(say(lang, "bad_day", part=part))
     return tuple(sorted(out))
 
 
-def parse_time(text: str) -> time:
+def parse_time(text: str, lang: str = "en") -> time:
     m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text.strip())
     if m is None:
-        raise UserError(f"'{text}' is not a time of day; write it as HH:MM, e.g. 19:30.")
+        raise UserError(say(lang, "bad_time", text=text))
     return time(int(m.group(1)), int(m.group(2)))
 
 
@@ -83,14 +93,14 @@ def plan_path() -> Path:
     return settings.current().data_dir / "plan.json"
 
 
-def load_plan() -> Plan | None:
+def load_plan(lang: str = "en") -> Plan | None:
     path = plan_path()
     if not path.exists():
         return None
     try:
         return Plan.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError, UserError) as err:
-        raise UserError(f"{path}: the plan cannot be read ({err}); set it again with `biofeedback plan set`.") from None
+        raise UserError(say(lang, "bad_plan", path=path, why=err)) from None
 
 
 def save_plan(plan: Plan) -> Path:
@@ -124,7 +134,9 @@ class Adherence:
     planned: int
 
     def text(self, lang: str = "en") -> str:
-        return (f"{self.done} van {self.planned} dagen" if lang == "nl" else f"{self.done} of {self.planned} days")
+        """"5 of 7 days" / "5 van 7 dagen" (days, not sessions: two on one day are one day practised)."""
+        return say(lang, "days_of_one", done=self.done) if self.planned == 1 else say(
+            lang, "days_of", done=self.done, planned=self.planned)
 
     def to_json(self) -> dict[str, Any]:
         return {"week": self.week.isoformat(), "done_days": self.done, "planned_days": self.planned}

@@ -64,15 +64,16 @@ def fake_notify(tmp_path, monkeypatch):
 
 
 def test_plan_set_show_remind_and_clear_from_the_command_line(data_dir, fake_notify, monkeypatch, capsys):
+    monkeypatch.setenv("LC_ALL", "en_GB.UTF-8")
     monkeypatch.setattr(plan_cmd, "_systemd_user", lambda: False)  # the crontab path; the timer text is tested above
     assert main(["plan", "set", "--script", "safe-place", "--days", "mo,di,we,th,fr,sa,su", "--at", "00:00",
                  "--remind"]) == 0
     out = capsys.readouterr().out
-    assert "Planned: safe-place" in out and "crontab -e" in out and "plan remind" in out
+    assert "Planned: A safe place · every day · at 00:00." in out and "crontab -e" in out and "plan remind" in out
     assert stat.S_IMODE(os.stat(data_dir / "plan.json").st_mode) == 0o600
     assert main(["plan", "remind"]) == 0  # planned every day from midnight, nothing done: due
     assert fake_notify.read_text().splitlines()[1] == "Time to practise"
-    assert "safe-place is planned for 00:00" in fake_notify.read_text()
+    assert "“A safe place” was planned for 00:00 and is not done yet today." in fake_notify.read_text()
     assert main(["run", "--simulate", "--speed", "1000", "--duration", "120", "--headless"]) == 0
     capsys.readouterr()
     fake_notify.unlink()
@@ -83,15 +84,18 @@ def test_plan_set_show_remind_and_clear_from_the_command_line(data_dir, fake_not
     assert main(["plan", "clear"]) == 0 and not (data_dir / "plan.json").exists()
 
 
-def test_plan_mistakes_are_one_sentence(data_dir, capsys):
+def test_plan_mistakes_are_one_sentence_in_the_persons_language(data_dir, capsys):
     assert main(["plan", "set", "--script", "beach", "--days", "mo", "--at", "19:00"]) == 2
-    for argv, said in ((["--days", "monday,funday", "--at", "19:00"], "'funday' is not a day"),
-                       (["--per-week", "3", "--at", "25:00"], "HH:MM")):
-        with pytest.raises(SystemExit) as stop:  # argparse's own exit: usage and one sentence
-            main(["plan", "set", "--script", "safe-place", *argv])
-        assert stop.value.code == 2
+    assert "no script called 'beach'" in capsys.readouterr().err
+    for argv, said in ((["--days", "monday,funday", "--at", "19:00", "--lang", "en"], "'funday' is not a day"),
+                       (["--per-week", "3", "--at", "25:00", "--lang", "en"], "HH:MM, e.g. 19:30"),
+                       (["--days", ",", "--at", "19:00", "--lang", "en"], "give at least one day"),
+                       (["--days", "ma,funday", "--at", "19:00", "--lang", "nl"], "'funday' is geen dag"),
+                       (["--days", "ma", "--at", "7.30", "--lang", "nl"], "'7.30' is geen tijdstip; schrijf het als UU:MM")):
+        assert main(["plan", "set", "--script", "safe-place", *argv]) == 2
         err = capsys.readouterr().err
-        assert said in err and "Traceback" not in err
+        assert said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (data_dir / "plan.json").exists()  # nothing half set
 
 
 def test_the_diary_keeps_one_entry_per_night_and_sums_the_weeks(data_dir, capsys):
@@ -109,3 +113,49 @@ def test_the_diary_keeps_one_entry_per_night_and_sums_the_weeks(data_dir, capsys
     assert main(["diary", "add", "--nightmares", "1", "--date", tomorrow]) == 2
     assert main(["diary", "add", "--nightmares", "1", "--intensity", "11"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_plan_and_reminder_speak_dutch_and_the_reminder_keeps_the_plans_language(data_dir, fake_notify, monkeypatch,
+                                                                                  capsys):
+    """Set in Dutch, the timer's `plan remind` (no --lang, an English locale) still speaks Dutch."""
+    monkeypatch.setenv("LC_ALL", "en_GB.UTF-8")
+    monkeypatch.setattr(plan_cmd, "_systemd_user", lambda: False)
+    assert main(["plan", "set", "--script", "safe-place", "--days", "ma,di,wo,do,vr,za,zo", "--at", "00:00",
+                 "--remind", "--lang", "nl"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Gepland: Een veilige plek · elke dag · om 00:00.\n")
+    assert "systemd --user draait hier niet" in out and "crontab -e" in out
+    assert json.loads((data_dir / "plan.json").read_text())["language"] == "nl"
+    assert main(["plan", "remind"]) == 0
+    assert fake_notify.read_text().splitlines()[1:] == ["Tijd om te oefenen",
+                                                       "‘Een veilige plek’ stond gepland om 00:00 en is vandaag nog niet gedaan."]
+    assert main(["plan", "show", "--lang", "nl"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["Plan: Een veilige plek · elke dag · om 00:00 (met herinnering)",
+                                                    "Deze week: 0 van 7 dagen."]
+    assert main(["plan", "set", "--script", "safe-place", "--per-week", "1", "--at", "19:30", "--lang", "nl"]) == 0
+    assert main(["plan", "show"]) == 0  # the locale's language: English
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "Plan: A safe place · 1 day a week, any day you like · at 19:30", "This week: 0 of 1 day."]
+    assert main(["plan", "clear", "--lang", "nl"]) == 0 and main(["plan", "clear", "--lang", "nl"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["Het plan is gewist.", "Er was geen plan."]
+
+
+def test_the_diary_speaks_dutch_with_counts_a_person_would_write(data_dir, monkeypatch, capsys):
+    monkeypatch.setenv("LC_ALL", "nl_NL.UTF-8")  # no --lang: the system's language
+    for n, extra in ((2, ["--intensity", "7"]), (1, ["--intensity", "6"]), (0, [])):
+        assert main(["diary", "add", "--nightmares", str(n), "--date", f"2026-01-0{5 + (2 - n)}", *extra]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "Genoteerd voor de nacht van 2026-01-05 op 2026-01-06: 2 nachtmerries, intensiteit 7.",
+        "Genoteerd voor de nacht van 2026-01-06 op 2026-01-07: 1 nachtmerrie, intensiteit 6.",
+        "Genoteerd voor de nacht van 2026-01-07 op 2026-01-08: geen nachtmerries."]
+    assert main(["diary", "show"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Week 2 van 2026: 3 nachtmerries (gemiddelde intensiteit 6,5) in 3 genoteerde nachten")
+    assert main(["diary", "show", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Week 2 of 2026: 3 nightmares (mean intensity 6.5) in 3 nights written down")
+    assert main(["diary", "add", "--nightmares", "1", "--date", "5-1-2026"]) == 2
+    assert main(["diary", "add", "--nightmares", "30"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["biofeedback diary: --date 5-1-2026: geen datum; schrijf hem als JJJJ-MM-DD, bijvoorbeeld 2026-01-05.",
+                   "biofeedback diary: --nightmares 30: geef het aantal nachtmerries van die nacht (0-20)."]

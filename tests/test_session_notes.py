@@ -85,6 +85,29 @@ def test_notes_edit_uses_the_editor_and_refuses_without_one(marked, tmp_path, mo
     assert "set EDITOR" in err and "Traceback" not in err
 
 
+def test_notes_speak_dutch_and_the_editor_is_told_in_dutch_too(marked, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LC_ALL", "nl_NL.UTF-8")
+    assert main(["notes"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "Nog geen notities bij 20260105-193000; voeg er een toe met `biofeedback notes 20260105-193000 --add TEKST`.")
+    assert main(["notes", "--add", "Rustig gebleven."]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [out[0]] and out[0].startswith("Notitie toegevoegd aan 20260105-193000 (")
+    seen = tmp_path / "seen.txt"
+    editor = tmp_path / "ed.sh"
+    editor.write_text(f"#!/bin/sh\ncp \"$1\" {seen}\n")  # writes nothing: an empty note
+    editor.chmod(0o700)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    assert main(["notes", "--edit"]) == 0
+    assert seen.read_text().startswith("# Schrijf hieronder de notitie bij sessie 20260105-193000.")
+    assert "Rustig gebleven." in seen.read_text()
+    assert capsys.readouterr().out.startswith("De notitie was leeg; er is niets toegevoegd.")
+    monkeypatch.delenv("EDITOR")
+    assert main(["notes", "--edit", "--lang", "en"]) == 2
+    assert "--edit needs an editor" in capsys.readouterr().err
+
+
 def test_the_report_shows_ratings_markers_and_notes(marked, tmp_path):
     pytest.importorskip("matplotlib")
     assert main(["notes", "--add", "Good session."]) == 0

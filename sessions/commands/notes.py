@@ -14,10 +14,8 @@ import tempfile
 from pathlib import Path
 
 from sessions.errors import UserError
+from sessions.practice_texts import language, say
 from sessions.store import SessionReader, add_note, resolve_session
-
-EDIT_HEADER = ("# Write the note for session {id} below. Lines starting with # are left out;\n"
-               "# an empty note adds nothing. Earlier notes on this session:\n")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,41 +30,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--add", metavar="TEXT", help="add this note")
     what.add_argument("--edit", action="store_true", help="write a note in $VISUAL or $EDITOR")
     p.add_argument("--show", action="store_true", help="show the notes (also after --add/--edit; the default)")
+    p.add_argument("--lang", choices=("nl", "en"), default=None, help="language (default: from your system)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    lang = language(getattr(args, "lang", None))
     path = resolve_session(args.id)
     with SessionReader(path) as reader:
         notes, session_id = reader.notes(), reader.id
     text = args.add
     if args.edit:
-        text = _from_editor(session_id, notes)
+        text = _from_editor(session_id, notes, lang)
         if not text:
-            print("The note was empty; nothing was added.")
+            print(say(lang, "note_empty"))
     if text:
         when = add_note(path, text)
-        print(f"Note added to {session_id} ({when[:16].replace('T', ' ')}).")
+        print(say(lang, "note_added", id=session_id, when=when[:16].replace("T", " ")))
         notes.append((when, text.strip()))
     if args.show or text is None:
-        _show(session_id, notes)
+        _show(session_id, notes, lang)
     return 0
 
 
-def _show(session_id: str, notes: list[tuple[str, str]]) -> None:
+def _show(session_id: str, notes: list[tuple[str, str]], lang: str) -> None:
     if not notes:
-        print(f"No notes on {session_id} yet; add one with `biofeedback notes {session_id} --add TEXT`.")
+        print(say(lang, "no_notes", id=session_id))
         return
-    print(f"Notes on {session_id}:")
+    print(say(lang, "notes_on", id=session_id))
     for when, body in notes:
         print(f"{when[:16].replace('T', ' ')}  {body}")
 
 
-def _from_editor(session_id: str, notes: list[tuple[str, str]]) -> str:
+def _from_editor(session_id: str, notes: list[tuple[str, str]], lang: str = "en") -> str:
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
-        raise UserError("--edit needs an editor: set EDITOR (e.g. EDITOR=nano), or use --add \"TEXT\".")
-    header = EDIT_HEADER.format(id=session_id) + "".join(f"#   {w[:16].replace('T', ' ')}  {b}\n" for w, b in notes)
+        raise UserError(say(lang, "no_editor"))
+    header = say(lang, "edit_header", id=session_id) + "".join(
+        f"#   {w[:16].replace('T', ' ')}  {b}\n" for w, b in notes)
     fd, name = tempfile.mkstemp(prefix="biofeedback-note-", suffix=".txt")  # 0600, removed below
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -74,9 +75,9 @@ def _from_editor(session_id: str, notes: list[tuple[str, str]]) -> str:
         try:
             code = subprocess.call([*shlex.split(editor), name])
         except OSError as err:
-            raise UserError(f"the editor '{editor}' could not be started ({err.strerror}); check EDITOR.") from None
+            raise UserError(say(lang, "editor_failed", editor=editor, why=err.strerror)) from None
         if code != 0:
-            raise UserError(f"the editor '{editor}' ended with an error ({code}); nothing was added.")
+            raise UserError(say(lang, "editor_error", editor=editor, code=code))
         written = Path(name).read_text(encoding="utf-8", errors="replace")
     finally:
         Path(name).unlink(missing_ok=True)

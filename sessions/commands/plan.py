@@ -21,6 +21,7 @@ from sessions import settings
 from sessions.errors import UserError
 from sessions.plan import (Plan, adherence, clear_plan, crontab_line, due, load_plan, parse_days, parse_time,
                            practised_sessions, save_plan, timer_units)
+from sessions.practice_texts import language, say
 
 UNIT = "biofeedback-practice"
 
@@ -33,9 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = what.add_parser("set", help="set the plan (replaces the one there was)")
     s.add_argument("--script", required=True, help="the exercise (see `biofeedback scripts`)")
     when = s.add_mutually_exclusive_group(required=True)
-    when.add_argument("--days", type=_days, metavar="mo,tu,…", help="the days to practise")
+    when.add_argument("--days", metavar="mo,tu,…", help="the days to practise (mo,tu,we,th,fr,sa,su or ma,di,wo,do,vr,za,zo)")
     when.add_argument("--per-week", type=int, metavar="N", choices=range(1, 8), help="days a week (1-7), any days")
-    s.add_argument("--at", type=_time, required=True, metavar="HH:MM", help="the time of day")
+    s.add_argument("--at", required=True, metavar="HH:MM", help="the time of day")
     s.add_argument("--remind", action="store_true", help="a desktop notification at that time when not yet done")
     s.set_defaults(func=run_set)
     show = what.add_parser("show", help="the plan and what was done this week")
@@ -45,70 +46,64 @@ def register(sub: argparse._SubParsersAction) -> None:
     clear.set_defaults(func=run_clear)
     remind = what.add_parser("remind", help="notify now if a planned session is due and not done (run by the timer)")
     remind.set_defaults(func=run_remind)
-
-
-def _days(text: str) -> tuple[int, ...]:
-    try:
-        days = parse_days(text)
-    except UserError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-    if not days:
-        raise argparse.ArgumentTypeError("give at least one day, e.g. mo,we,fr")
-    return days
-
-
-def _time(text: str) -> object:
-    try:
-        return parse_time(text)
-    except UserError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+    for parser in (s, show, clear, remind):
+        parser.add_argument("--lang", choices=("nl", "en"), default=None,
+                            help="language (default: the plan's for remind, else from your system)")
 
 
 def run_set(args: argparse.Namespace) -> int:
-    from sessions.exercises import default_language, load_script
+    from sessions.exercises import load_script
 
-    load_script(args.script, default_language(), therapist_mode=True)  # an unknown exercise: one sentence here
-    plan = Plan(args.script, args.at, args.days or (), args.per_week, args.remind)
+    lang = language(args.lang)
+    days = parse_days(args.days, lang) if args.days is not None else ()
+    if args.days is not None and not days:
+        raise UserError(say(lang, "no_day"))
+    at = parse_time(args.at, lang)
+    load_script(args.script, lang, therapist_mode=True)  # an unknown exercise: one sentence here
+    plan = Plan(args.script, at, days, args.per_week, args.remind, lang)
     save_plan(plan)
-    print(f"Planned: {plan.describe()}.")
+    print(say(lang, "planned", plan=plan.describe(lang)))
     if plan.remind:
-        print(install_reminder(plan))
+        print(install_reminder(plan, lang))
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
-    plan = load_plan()
+    lang = language(args.lang)
+    plan = load_plan(lang)
     practised = practised_sessions()
     if plan is None:
-        if args.json:
-            print(json.dumps({"plan": None}))
-        else:
-            print("No plan yet; set one with `biofeedback plan set --script ID --days mo,we,fr --at 19:30`.")
+        print(json.dumps({"plan": None}) if args.json else say(lang, "no_plan"))
         return 0
     week = adherence(plan, practised, date.today())
     if args.json:
         print(json.dumps({"plan": plan.to_json(), "this_week": week.to_json(),
                           "due_now": due(plan, practised, datetime.now())}, indent=1))
         return 0
-    print(f"Plan: {plan.describe()}" + (" (with a reminder)" if plan.remind else ""))
-    print(f"This week: {week.text()}.")
+    print(say(lang, "plan_line", plan=plan.describe(lang)) + (say(lang, "with_reminder") if plan.remind else ""))
+    print(say(lang, "this_week", done=week.text(lang)))
     return 0
 
 
 def run_clear(args: argparse.Namespace) -> int:
+    lang = language(args.lang)
     had = clear_plan()
     removed = remove_reminder()
-    print("The plan is cleared" + (" and its reminder removed." if removed else ".") if had or removed
-          else "There was no plan.")
+    print(say(lang, "cleared_reminder" if removed else "cleared" if had else "no_plan_to_clear"))
     return 0
 
 
 def run_remind(args: argparse.Namespace) -> int:
-    plan = load_plan()
+    """Run by the timer, with no one at the terminal: the plan's own language unless --lang says otherwise."""
+    plan = load_plan(language(args.lang))
     if plan is None or not due(plan, practised_sessions(), datetime.now()):
         return 0
-    title = "Time to practise"
-    body = f"{plan.script} is planned for {plan.at.strftime('%H:%M')} and not done yet today."
+    from sessions.exercises.titles import script_title
+
+    lang = args.lang or plan.language or language(None)
+    at = plan.at.strftime("%H:%M")
+    title = say(lang, "remind_title")
+    body = say(lang, "remind_body", title=script_title(plan.script, lang), time=at)
     client = settings.current().client
     if client:
         title += f" ({client})"
@@ -147,21 +142,24 @@ def _units_dir() -> Path:
 
 
 def _systemd_user() -> bool:
+    """A user manager that can run the timer: it says so on stdout ("running", or "degraded" when some other
+    unit failed). Its exit code alone cannot tell: without a session bus it also exits 1, and the timer's
+    files would be written where nothing ever starts them."""
     if shutil.which("systemctl") is None:
         return False
     try:
-        return subprocess.call(["systemctl", "--user", "is-system-running"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=10) in (0, 1)
+        said = subprocess.run(["systemctl", "--user", "is-system-running"], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return False
+    return said in ("running", "degraded")
 
 
-def install_reminder(plan: Plan) -> str:
+def install_reminder(plan: Plan, lang: str = "en") -> str:
     """Install the systemd user timer, or say the crontab line to add; returns the sentence to print."""
     command = remind_command()
     if not _systemd_user():
-        return ("systemd --user is not running here, so add this line with `crontab -e` for the reminder:\n"
-                + crontab_line(plan, command))
+        return say(lang, "remind_crontab") + "\n" + crontab_line(plan, command)
     folder = _units_dir()
     folder.mkdir(parents=True, exist_ok=True)
     name = _unit_name()
@@ -169,8 +167,8 @@ def install_reminder(plan: Plan) -> str:
         (folder / file).write_text(text, encoding="utf-8")
     for step in (["daemon-reload"], ["enable", "--now", f"{name}.timer"]):
         if subprocess.call(["systemctl", "--user", *step], timeout=30) != 0:
-            return f"The reminder's timer is in {folder} but could not be started; try `systemctl --user {' '.join(step)}`."
-    return f"Reminder set: a notification at {plan.at.strftime('%H:%M')} when the session is not done yet."
+            return say(lang, "remind_not_started", folder=folder, step=" ".join(step))
+    return say(lang, "remind_set", time=plan.at.strftime("%H:%M"))
 
 
 def remove_reminder() -> bool:
