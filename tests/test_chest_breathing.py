@@ -273,3 +273,27 @@ def test_the_ring_waits_for_the_way_in_and_goes_when_it_is_lost():
     shown = [(tk, v) for tk, v in seen if v is not None and v.alpha == 1.0]
     assert shown and shown[0][0] < 100.0 and any(v.words == "you're breathing with the pacer" for _, v in shown)
     assert all(v is None for tk, v in seen if tk > 170.0)  # gone again once the pacer no longer says it
+
+
+@needs_bidmc
+def test_on_a_faint_real_breath_the_ring_comes_late_and_only_the_right_way():
+    """BIDMC 17: a breath whose shape says which way is in only faintly. No ring for the first breaths; then a
+    ring, and whenever there is one the estimator's way in is the real one (no pacer here)."""
+    pytest.importorskip("PySide6")
+    from sessions.gui.breath_ring import BreathRing
+
+    syn = synthesize(17, with_motion=False)
+    chest, ring, shown = ChestBreath(ChestBreathing(FS), PacerHistory()), BreathRing("en"), []
+    for lo in range(0, len(syn.t), 25):
+        hi = min(lo + 25, len(syn.t))
+        tk = float(syn.t[hi - 1])
+        chest.feed(AccChunk(tk, FS, tuple(tuple(int(v) for v in row) for row in syn.acc[lo:hi])))
+        chest.reading(tk, None)
+        state = SimpleNamespace(t=tk, quiet_view=False, pacer=None, following=None, value=lambda key: None)
+        view = ring.frame(SimpleNamespace(state=state, now=lambda tk=tk: tk, chest_phase_at=chest.phase_at), tk)
+        if view is not None:
+            shown.append(tk)
+        u = chest.est.inhale_axis
+        assert u is None or float(np.dot(u, syn.inhale_truth)) > 0, tk
+    assert shown and shown[0] > 40.0  # not from the first breaths
+    assert len(shown) > 0.4 * len(range(0, len(syn.t), 25))  # but for much of the record
