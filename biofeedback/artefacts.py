@@ -298,15 +298,20 @@ class ArtefactClassifier:
         self._count = 0
         self._startup: list[tuple[int, float, int, bool]] | None = []  # None once started
         self._external: set[int] = set()  # beats an ECG called ectopic (see push)
+        self._clear: set[int] = set()  # beats an ECG called clearly normal and on time (see push)
 
     @property
     def reference_ticks(self) -> float | None:
         return self._normals.median() if len(self._normals) else None
 
-    def push(self, t: float, rr_ticks: int, after_gap: bool = False, ectopic: bool = False) -> list[LabelledBeat]:
+    def push(self, t: float, rr_ticks: int, after_gap: bool = False, ectopic: bool = False,
+             clear: bool = False) -> list[LabelledBeat]:
         """Feed one beat. ``ectopic``: an outside judge (the strap's ECG: a ventricular, supraventricular
         or fusion beat) says it is ectopic; it is labelled so whatever its RR looks like, and the RR
-        rules treat it as flagged for the beats after it (a pause after it is the compensatory one)."""
+        rules treat it as flagged for the beats after it (a pause after it is the compensatory one).
+        ``clear``: the ECG says it is a normal sinus beat on time, with an RR that matches the strap's;
+        when the beat before is clear too, an RR rule's flag between them is overruled (sinus
+        arrhythmia, where RR alone errs; MIT-BIH: specificity 99.50 -> 99.56 %, bench_beat_classes.py)."""
         rr_ticks = int(rr_ticks)
         if rr_ticks <= 0:
             raise ValueError(f"RR must be a positive number of ticks, got {rr_ticks}")
@@ -314,6 +319,8 @@ class ArtefactClassifier:
         self._count += 1
         if ectopic:
             self._external.add(idx)
+        elif clear:
+            self._clear.add(idx)
         if self._startup is None:
             return self._advance((idx, t, rr_ticks, after_gap))
         # Start-up: collect three beats, seed the reference from their pair means, then label them.
@@ -360,6 +367,10 @@ class ArtefactClassifier:
         if self._external and idx in self._external:
             self._external.discard(idx)
             label = BeatLabel.ECTOPIC
+        elif self._clear:
+            if label not in _NN_LABELS and idx in self._clear and idx - 1 in self._clear:
+                label = BeatLabel.NORMAL
+            self._clear.discard(idx - 1)
         if label not in _NN_LABELS:
             self._run.append(rr)
             if len(self._run) >= self.cfg.reset_run:

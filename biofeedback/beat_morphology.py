@@ -382,6 +382,13 @@ def classify_ecg(ecg: FloatArray | list[float], fs: float, config: MorphologyCon
     return sorted(out, key=lambda b: b.index)
 
 
+def is_clear_normal(beat: EcgBeat, config: MorphologyConfig | None = None) -> bool:
+    """The ECG is sure this is a normal sinus beat on time: an RR-only flag on the RR ending here,
+    when the beat before is such a beat too, is sinus arrhythmia (the live loop and :func:`usable_rr`
+    overrule it)."""
+    return _clear_normal(beat, config or MorphologyConfig())
+
+
 def _clear_normal(beat: EcgBeat, config: MorphologyConfig) -> bool:
     """A beat the ECG is sure of: normal shape, not premature (an RR-only flag beside it is sinus arrhythmia)."""
     return (beat.label == "N" and beat.corr >= config.n_corr

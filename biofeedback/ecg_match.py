@@ -52,6 +52,8 @@ class MatchConfig:
     track_pairs: int = 15
     """The offset is the median of this many recent pairs."""
     misses_to_revote: int = 3
+    same_rr_s: float = 0.03
+    """The strap's RR and the ECG's between two paired beats agree this closely when both saw the same beats."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,9 @@ class MatchedBeat:
     beat: StrapBeat
     ecg_label: str | None
     ecg_t: float | None
+    ecg_clear: bool = False
+    """The ECG is sure this is a normal sinus beat on time, and the strap's RR ending at it matches the
+    ECG's (so the strap saw the same two beats): RR rules may be overruled here."""
 
     @property
     def ectopic(self) -> bool:
@@ -89,7 +94,7 @@ class BeatMatcher:
     def __init__(self, config: MatchConfig | None = None) -> None:
         self.cfg = config or MatchConfig()
         self._strap: deque[StrapBeat] = deque()
-        self._ecg: deque[tuple[float, str]] = deque()
+        self._ecg: deque[tuple[float, str, bool]] = deque()  # (time, class, clearly normal)
         self.covered = float("-inf")
         """ECG beats before this session time are all known."""
         self._clean_from = float("inf")
@@ -107,13 +112,14 @@ class BeatMatcher:
         self._prev_ecg_t: float | None = None
         """The ECG time of the previous strap beat, when it was paired (its successor is expected one RR on)."""
         self._misses = 0
+        self._orphans_then = 0  # ECG-only beats counted when the last pair was made (none since: the same two beats)
         self._hold_until = -float("inf")
 
     def add_strap(self, index: int, t: float, rr_ticks: int, after_gap: bool = False) -> None:
         self._strap.append(StrapBeat(index, t, rr_ticks, after_gap))
 
-    def add_ecg(self, t: float, label: str) -> None:
-        self._ecg.append((t, label))
+    def add_ecg(self, t: float, label: str, clear: bool = False) -> None:
+        self._ecg.append((t, label, clear))
 
     def ecg_covered(self, t: float) -> None:
         """Every ECG beat before ``t`` has been added (the detector's delay already subtracted)."""
@@ -151,10 +157,13 @@ class BeatMatcher:
             if hit is not None:
                 self.matched += 1
                 self._misses = 0
+                same_rr = (self._prev_ecg_t is not None and not beat.after_gap and self.ecg_only == self._orphans_then
+                           and abs(hit[0] - self._prev_ecg_t - beat.rr_ticks / 1024.0) <= self.cfg.same_rr_s)
                 self._prev_ecg_t = hit[0]
+                self._orphans_then = self.ecg_only
                 self._residuals.append(beat.t - hit[0])
                 self.offset = float(sorted(self._residuals)[len(self._residuals) // 2])
-                out.append(MatchedBeat(beat, hit[1], hit[0]))
+                out.append(MatchedBeat(beat, hit[1], hit[0], hit[2] and same_rr))
                 continue
             self._prev_ecg_t = None
             if known and self._clean(expected):
@@ -185,7 +194,7 @@ class BeatMatcher:
         cfg = self.cfg
         reach = cfg.tolerance_s - cfg.offset_range_s[0]  # a voter's every possible partner is analysed
         voters = [b.t for b in list(self._strap)[:cfg.vote_beats] if b.t + reach <= self.covered]
-        ecg = [t for t, _ in self._ecg]
+        ecg = [e[0] for e in self._ecg]
         if len(voters) < 2 or not ecg:
             return
         lo, hi = cfg.offset_range_s
@@ -218,23 +227,24 @@ class BeatMatcher:
 
     def _drop_before(self, t: float) -> None:
         while self._ecg and self._ecg[0][0] < t:
-            et, label = self._ecg.popleft()
+            et, label, _ = self._ecg.popleft()
             self.ecg_only += 1
             self.orphans.append(OrphanEcgBeat(et, label))
 
-    def _nearest(self, t: float) -> tuple[float, str] | None:
+    def _nearest(self, t: float) -> tuple[float, str, bool] | None:
         tol = self.cfg.tolerance_s
-        best: tuple[float, str] | None = None
-        for et, label in self._ecg:
+        best: tuple[float, str, bool] | None = None
+        for e in self._ecg:
+            et = e[0]
             if et > t + tol:
                 break
             if abs(et - t) <= tol and (best is None or abs(et - t) < abs(best[0] - t)):
-                best = (et, label)
+                best = e
         if best is None:
             return None
         # Beats before the match are orphans; the match itself is used up.
         while self._ecg and self._ecg[0][0] < best[0]:
-            et, label = self._ecg.popleft()
+            et, label, _ = self._ecg.popleft()
             self.ecg_only += 1
             self.orphans.append(OrphanEcgBeat(et, label))
         self._ecg.popleft()

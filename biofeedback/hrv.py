@@ -273,10 +273,12 @@ class HrvEngine:
         self._corr: tuple[FloatArray, FloatArray] | None = None
         self._corr_key = -1
 
-    def add_beat(self, t: float, rr_ticks: int, after_gap: bool = False, ectopic: bool = False) -> list[LabelledBeat]:
+    def add_beat(self, t: float, rr_ticks: int, after_gap: bool = False, ectopic: bool = False,
+                 clear: bool = False) -> list[LabelledBeat]:
         """Feed one beat; returns the beats whose label became final (usually the previous one).
-        ``ectopic``: the strap's ECG called this beat ectopic (see :meth:`ArtefactClassifier.push`)."""
-        return self._take(self.classifier.push(t, rr_ticks, after_gap, ectopic))
+        ``ectopic``/``clear``: the strap's ECG called this beat ectopic, or clearly normal and on time
+        (see :meth:`ArtefactClassifier.push`)."""
+        return self._take(self.classifier.push(t, rr_ticks, after_gap, ectopic, clear))
 
     def flush(self) -> list[LabelledBeat]:
         return self._take(self.classifier.flush())

@@ -627,7 +627,7 @@ class SessionRunner:
             if m.ecg_label is not None and m.ecg_t is not None:
                 self.writer.ecg_beat(m.ecg_t, m.ecg_label, b.index)
                 self._ecg_ectopic += m.ectopic
-            for beat in self.engine.add_beat(b.t, b.rr_ticks, b.after_gap, m.ectopic):
+            for beat in self.engine.add_beat(b.t, b.rr_ticks, b.after_gap, m.ectopic, m.ecg_clear):
                 self._on_labelled(beat)
         v = self._state.values
         v["ecg_only_beats"] = float(self._ecg.matcher.ecg_only)

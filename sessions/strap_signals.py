@@ -13,11 +13,11 @@ import importlib
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from biofeedback.ecg import RPeakDetector
+from biofeedback.beat_morphology import EcgBeatClassifier, is_clear_normal
 from biofeedback.ecg_match import BeatMatcher, MatchedBeat, OrphanEcgBeat, SampleClock
 from devices.stream import AccChunk, EcgChunk
 
@@ -39,45 +39,12 @@ BREATH_STALE_S = 10.0
 """No accelerometer chunk for this long: the measured breathing is no longer current."""
 
 
-class _Beat(Protocol):
-    index: int
-    label: str
-
-
-class _Detected:
-    """A beat from the R-peak detector alone (no shape judged): class Q, unclassified."""
-
-    __slots__ = ("index", "label")
-
-    def __init__(self, index: int) -> None:
-        self.index, self.label = index, "Q"
-
-
-class _DetectorOnly:
-    """Beat detection without classification, for when :mod:`biofeedback.beat_morphology` is not there."""
-
-    def __init__(self, fs: float) -> None:
-        self._det = RPeakDetector(fs)
-
-    def feed(self, samples: Any) -> list[_Detected]:
-        return [_Detected(p.index) for p in self._det.feed(np.asarray(samples, dtype=float))]
-
-
-def _new_classifier(fs: float) -> Any:
-    try:
-        morphology = importlib.import_module("biofeedback.beat_morphology")
-    except ImportError:
-        log.info("No ECG beat classifier in this version: ECG beats are detected, not classified.")
-        return _DetectorOnly(fs)
-    return morphology.EcgBeatClassifier(fs)
-
-
 class EcgBeats:
     """ECG chunks -> classified beats on the session clock -> paired with the strap's beats."""
 
     def __init__(self) -> None:
         self.matcher = BeatMatcher()
-        self._classifier: Any = None
+        self._classifier: EcgBeatClassifier | None = None
         self._clock = SampleClock()
         self._fs = math.nan
         self._labelled = False
@@ -90,7 +57,7 @@ class EcgBeats:
             return
         if self._classifier is None or chunk.after_gap or not abs(chunk.fs - self._fs) <= FS_CHANGE * self._fs:
             # After lost frames the sample count no longer tells time: start afresh (template relearned).
-            self._classifier = _new_classifier(chunk.fs)
+            self._classifier = EcgBeatClassifier(chunk.fs)
             self._clock = SampleClock()
             self._fs = chunk.fs
             self.matcher.ecg_gap(chunk.t - (n - 1) / chunk.fs)
@@ -98,7 +65,7 @@ class EcgBeats:
             self._labelled = False
         self._clock.add(n, chunk.t, chunk.fs)
         for beat in self._classifier.feed(np.asarray(chunk.samples_uv, dtype=float)):
-            self.matcher.add_ecg(self._clock.time_of(beat.index), str(beat.label))
+            self.matcher.add_ecg(self._clock.time_of(beat.index), beat.label, is_clear_normal(beat))
             if not self._labelled:
                 self._labelled = True
                 self.matcher.hold_until(-math.inf)

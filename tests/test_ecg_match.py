@@ -147,3 +147,51 @@ def test_sample_times_follow_the_chunks_not_the_nominal_rate():
     assert clock.time_of(72) == pytest.approx(0.5608)
     assert clock.time_of(73) == pytest.approx(1.1216 - 72 / 130)
     assert clock.time_of(145) == pytest.approx(1.1216)
+
+
+def _label_with(rr: list[int], ectopic: list[bool], clear: list[bool]) -> list[BeatLabel]:
+    clf = ArtefactClassifier()
+    out = []
+    for i, r in enumerate(rr):
+        out += clf.push(i, r, False, ectopic[i], clear[i])
+    out += clf.flush()
+    return [b.label for b in out]
+
+
+@pytest.mark.parametrize("record", ["106", "116", "119"])
+def test_two_clearly_normal_beats_overrule_an_rr_flag_between_them(record):
+    """MIT-BIH, with the cardiologists' labels standing in for the ECG: an RR rule's flag between two
+    beats the ECG calls clearly normal is overruled (sinus arrhythmia), every ectopic beat stays flagged,
+    and a flag next to an ectopic beat (the compensatory pause) stays."""
+    rr, ectopic = _record(record)
+    with open(MITDB / f"{record}.csv") as fh:
+        symbols = [r["symbol"] for r in csv.DictReader(fh) if r["symbol"] in set("NLRBAaJSVEFejnQ/f")][1:]
+    clear = [s == "N" for s in symbols]
+    before = _label(rr, ectopic)
+    after = _label_with(rr, ectopic, clear)
+    assert all(lab is BeatLabel.ECTOPIC for lab, e in zip(after, ectopic) if e)
+    between_normals = [i for i in range(1, len(rr)) if clear[i] and clear[i - 1]]
+    assert all(after[i] is BeatLabel.NORMAL for i in between_normals)
+    flagged_before = sum(before[i] is not BeatLabel.NORMAL for i in between_normals)
+    changed_elsewhere = [i for i in range(len(rr)) if before[i] != after[i] and i not in set(between_normals)]
+    assert flagged_before > 0 or record == "119"
+    assert len(changed_elsewhere) <= flagged_before  # only what follows from the overruled beats
+
+
+def test_a_beat_is_clear_only_when_the_strap_saw_the_same_two_beats():
+    r = _heart(8)
+    m = BeatMatcher()
+    m.ecg_gap(0.0)
+    for i, t in enumerate(r):
+        rr = round((r[i] - r[i - 1]) * 1024) if i else 1024
+        if i == 5:
+            continue  # the strap missed beat 5: beat 6's RR spans two beats
+        if i == 6:
+            rr = round((r[6] - r[4]) * 1024)
+        m.add_strap(i, t + 0.1, rr)
+    for t in r:
+        m.add_ecg(t, "N", clear=True)
+    m.ecg_covered(r[-1] + 1.0)
+    out = {b.beat.index: b for b in m.release(now=r[-1] + 1.0)}
+    assert out[6].ecg_label == "N" and not out[6].ecg_clear  # the RR does not match the ECG's: no overruling
+    assert out[7].ecg_clear and out[3].ecg_clear
