@@ -96,7 +96,7 @@ def _wrapped(fig, x: float, y: float, lines: list[str], *, width: int = 100, siz
     return y
 
 
-def _table(fig, rect, header: list[str], body: list[list[str]], size: float = 7) -> None:
+def _table(fig, rect, header: list[str], body: list[list[str]], size: float = 7, left: tuple[int, ...] = ()) -> None:
     ax = fig.add_axes(rect)
     ax.axis("off")
     if not body:
@@ -115,7 +115,7 @@ def _table(fig, rect, header: list[str], body: list[list[str]], size: float = 7)
         if row == 0:
             cell.set_facecolor("#eaf2f8")
             cell.set_height(cell.get_height() * 1.8)
-        if col == 0:
+        if col == 0 or col in left:
             cell.get_text().set_horizontalalignment("left")
 
 
@@ -278,33 +278,110 @@ def _sections(content: ReportContent) -> list[tuple[str, str, tuple[list[str], l
     return out
 
 
-def comparison_page(content: ReportContent):
+PAGE_TOP, PAGE_BOTTOM = 0.975, 0.085
+"""Where the flowing pages' content starts and must end (figure fractions; the footer sits below)."""
+ROW_H = 0.026
+"""One table row on a flowing page; a table takes two more for its header."""
+
+
+def _line_step(size: float) -> float:
+    """The height of one line of text of ``size`` points on an A4 page (as :func:`_wrapped` steps)."""
+    return size / 72 / A4[1] * 1.45
+
+
+class _PageFlow:
+    """Sections laid out downward, page after page: a table too long for the page goes on with its header
+    on the next (titled "… (continued)"), so thirty markers or long notes never run past the footer."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.pages: list = []
+        self.fig = None
+        self.y = PAGE_TOP
+        self._new_page()
+
+    def _new_page(self) -> None:
+        self.fig = _figure()
+        _wrapped(self.fig, 0.06, 0.045, [say(self.lang, "what_not")], width=140, size=6.5, color="#555555")
+        self.pages.append(self.fig)
+        self.y = PAGE_TOP
+
+    def _room(self, h: float) -> bool:
+        return self.y - h >= PAGE_BOTTOM
+
+    def _title(self, title: str) -> None:
+        self.fig.text(0.06, self.y, title, fontsize=12, weight="bold", va="top")
+        self.y -= 0.03
+
+    def _continue(self, title: str) -> None:
+        self._new_page()
+        self._title(subjective.word(self.lang, "continued", title=title))
+
+    def section(self, title: str, note: str, table: tuple[list[str], list[list[str]]] | None,
+                paragraphs: list[str]) -> None:
+        note_lines = textwrap.wrap(note, 120) if note else []
+        head = 0.03 + len(note_lines) * _line_step(7.5) * 1.0 + (_line_step(7.5) * 0.3 if note_lines else 0.0)
+        first = ROW_H * (min(len(table[1]), 3) + 2) + 0.04 if table is not None else _line_step(8.5) * 2
+        if not self._room(head + first) and self.y < PAGE_TOP:
+            self._new_page()  # a title never stands alone at the foot of a page
+        self._title(title)
+        if note_lines:
+            self.y = _wrapped(self.fig, 0.06, self.y + 0.002, [note], width=120, size=7.5, color="#555555")
+        if table is not None:
+            self._table(title, *table)
+        for paragraph in paragraphs:
+            self._paragraph(title, paragraph)
+        self.y -= 0.03
+
+    def _table(self, title: str, header: list[str], body: list[list[str]]) -> None:
+        rows = list(body)
+        while rows:
+            fit = int((self.y - 0.01 - PAGE_BOTTOM) / ROW_H) - 2
+            if fit < min(2, len(rows)):
+                self._continue(title)
+                continue
+            chunk, rows = rows[:fit], rows[fit:]
+            if len(rows) == 1 and len(chunk) > 2:  # no single row left over on the next page
+                chunk, rows = chunk[:-1], chunk[-1:] + rows
+            h = ROW_H * (len(chunk) + 2)
+            _table(self.fig, (0.04, self.y - 0.01 - h, 0.92, h), header, chunk, size=7, left=_word_columns(body))
+            self.y -= h + 0.03
+            if rows:
+                self._continue(title)
+
+    def _paragraph(self, title: str, paragraph: str) -> None:
+        step = _line_step(8.5)
+        for line in [part for given in paragraph.splitlines() for part in textwrap.wrap(given, 110)] or [""]:
+            if not self._room(step):
+                self._continue(title)
+            self.fig.text(0.06, self.y, line, fontsize=8.5, va="top")
+            self.y -= step
+        self.y -= step * 0.3
+
+
+def _word_columns(body: list[list[str]]) -> tuple[int, ...]:
+    """Columns mostly of words (a marker's step, label, who): read from the left like text, not like numbers."""
+    if not body:
+        return ()
+    return tuple(c for c in range(len(body[0]))
+                 if sum(any(ch.isalpha() for ch in row[c]) for row in body) * 2 > len(body))
+
+
+def comparison_pages(content: ReportContent) -> list:
     """The quiet start against the practice and its end, the resonance assessment per rate, and the person's
-    side (ratings, markers, the therapist's notes); None when the session has none of them."""
-    lang = content.lang
+    side (ratings, markers, the therapist's notes), on as many pages as they need; none when the session
+    has none of them."""
     sections = _sections(content)
     if not sections:
-        return None
-    fig = _figure()
-    y = 0.975
+        return []
+    flow = _PageFlow(content.lang)
     for title, note, table, paragraphs in sections:
-        fig.text(0.06, y, title, fontsize=12, weight="bold", va="top")
-        y = _wrapped(fig, 0.06, y - 0.028, [note], width=120, size=7.5, color="#555555") if note else y - 0.03
-        if table is not None:
-            header, body = table
-            h = 0.026 * (len(body) + 2)
-            _table(fig, (0.04, y - 0.01 - h, 0.92, h), header, body, size=7)
-            y -= h + 0.03
-        if paragraphs:
-            y = _wrapped(fig, 0.06, y, paragraphs, width=110, size=8.5)
-        y -= 0.03
-    _wrapped(fig, 0.06, 0.045, [say(lang, "what_not")], width=140, size=6.5, color="#555555")
-    return fig
+        flow.section(title, note, table, paragraphs)
+    return flow.pages
 
 
 def _pages(content: ReportContent) -> list:
-    extra = comparison_page(content)
-    return [page_one(content), page_two(content), *([extra] if extra is not None else []), page_three(content)]
+    return [page_one(content), page_two(content), *comparison_pages(content), page_three(content)]
 
 
 def _html_tables(content: ReportContent) -> str:

@@ -17,7 +17,11 @@ from sessions.ratings import Rating
 from sessions.review.phase_table import phase_label
 from sessions.review.record import Record
 
-MARKER_COLOUR = "#8e44ad"
+MARKER_COLOUR = "#17202a"
+"""Near black, thin and half see-through on the timeline: the coherence curve is purple, distress red."""
+WORDS_ON_TIMELINE = 6
+"""Up to this many markers carry their word on the report's timeline; more carry their number (#), which the
+markers' table lists with the word: thirty words above one timeline cannot be read."""
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -35,6 +39,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sud_only_before": "Distress {a} before (0-10, as rated; no rating after).",
         "sud_only_after": "Distress {b} after (0-10, as rated).",
         "vivid": "Vividness of the imagery {v} of 10.",
+        "continued": "{title} (continued)",
     },
     "nl": {
         "ratings_title": "Hoe het voelde",
@@ -52,6 +57,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sud_only_before": "Spanning {a} vooraf (0-10, eigen cijfer; geen cijfer achteraf).",
         "sud_only_after": "Spanning {b} achteraf (0-10, eigen cijfer).",
         "vivid": "Levendigheid van de verbeelding {v} van de 10.",
+        "continued": "{title} (vervolg)",
     },
 }
 
@@ -84,7 +90,7 @@ def markers(record: Record, lang: str) -> list[Marker]:
     for t, _k, data in sorted(record.events_of(EventKind.MARKER), key=lambda e: e[0]):
         step = next((p for p in record.phases if p.start <= t < p.end), record.phases[-1] if record.phases else None)
         out.append(Marker(t, str(data.get("label") or "marker"), str(data.get("source") or "key"),
-                          phase_label(step.name, lang) if step is not None else "–"))
+                          phase_label(step, lang) if step is not None else "–"))
     return out
 
 
@@ -124,13 +130,21 @@ def came_up(record: Record) -> str | None:
     return after.note if after is not None else None
 
 
+def numbered(record: Record) -> bool:
+    """The timeline shows the markers' numbers instead of their words (and the table a # column)."""
+    return len(record.events_of(EventKind.MARKER)) > WORDS_ON_TIMELINE
+
+
 def markers_table(record: Record, lang: str) -> tuple[list[str], list[list[str]]] | None:
     found = markers(record, lang)
     if not found:
         return None
     header = [word(lang, "time"), word(lang, "step"), word(lang, "label"), word(lang, "who")]
-    return header, [[clock(m.t), m.step, m.label, word(lang, f"by_{m.source}") if m.source in ("key", "button",
-                     "therapist") else m.source] for m in found]
+    body = [[clock(m.t), m.step, m.label, word(lang, f"by_{m.source}") if m.source in ("key", "button",
+             "therapist") else m.source] for m in found]
+    if numbered(record):
+        return ["#", *header], [[str(i), *row] for i, row in enumerate(body, start=1)]
+    return header, body
 
 
 def notes(record: Record) -> list[tuple[str, str]]:
@@ -138,10 +152,19 @@ def notes(record: Record) -> list[tuple[str, str]]:
 
 
 def draw_markers(axes: list[Any], record: Record) -> None:
-    """Markers on the report's timeline: a vertical line through every panel, the label on top."""
-    for t, _k, data in record.events_of(EventKind.MARKER):
+    """Markers on the report's timeline: a thin line through every panel, the word (or, for many, the number
+    of the table's row) on top; a number close to the one before it sits one row higher, so none overlap."""
+    events = sorted(record.events_of(EventKind.MARKER), key=lambda e: e[0])
+    if not axes or not events:
+        return
+    by_number = numbered(record)
+    span = max(record.duration_s, max(t for t, _k, _d in events), 1.0)
+    last_t, row = -span, 0
+    for i, (t, _k, data) in enumerate(events, start=1):
         for ax in axes:
-            ax.axvline(t / 60, color=MARKER_COLOUR, lw=1.0, ls="-", zorder=4)
-        if axes:
-            axes[0].text(t / 60, 1.02, str(data.get("label") or "marker"), transform=axes[0].get_xaxis_transform(),
-                         fontsize=6.5, color=MARKER_COLOUR, ha="center", va="bottom", clip_on=False)
+            ax.axvline(t / 60, color=MARKER_COLOUR, lw=0.6, alpha=0.55, ls="-", zorder=4)
+        row = 1 - row if (t - last_t) / span < 0.025 else 0
+        last_t = t
+        axes[0].text(t / 60, 1.02 + 0.11 * row, str(i) if by_number else str(data.get("label") or "marker"),
+                     transform=axes[0].get_xaxis_transform(), fontsize=6 if by_number else 6.5, color=MARKER_COLOUR,
+                     ha="center", va="bottom", clip_on=False)
