@@ -56,6 +56,39 @@ def test_skip_keeps_nothing_and_before_asks_only_distress(qapp):
     assert d.rating is None
 
 
+def test_enter_after_choosing_a_score_is_done_not_a_second_click_on_the_score(qapp):
+    """Qt presses the focused button of a dialog on Enter; a chosen score has the focus after a click, so Enter
+    used to leave the dialog open. Enter is Done, with the score chosen."""
+    d = RatingDialog("en", RatingWhen.BEFORE)
+    d.show()
+    QTest.mouseClick(d.sud.group.button(5), Qt.MouseButton.LeftButton)
+    assert d.sud.group.button(5).hasFocus() or qapp.focusWidget() is None  # offscreen may not hand out focus
+    QTest.keyClick(d.sud.group.button(5), Qt.Key.Key_Return)
+    assert not d.isVisible() and d.rating == Rating(RatingWhen.BEFORE, 5)
+
+
+def test_digit_keys_answer_one_question_after_the_other_and_nothing_looks_chosen_at_first(qapp, shots):
+    d = RatingDialog("nl", RatingWhen.AFTER, imagery=True, before=Rating(RatingWhen.BEFORE, 5))
+    d.show()
+    d.activateWindow()
+    assert d.sud.value is None and d.done_button.isDefault()
+    assert not any(b.autoDefault() for b in d.sud.group.buttons() + [d.skip_button])
+    QTest.keyClick(d, Qt.Key.Key_3)  # the first question, then the focus moves on to the next
+    QTest.keyClick(d.vividness.group.button(0), Qt.Key.Key_7)
+    assert (d.sud.value, d.vividness.value) == (3, 7)
+    d.grab().save(os.path.join(shots, "rating-after-keys-nl.png"))
+    QTest.keyClick(d.note, Qt.Key.Key_Return)
+    assert not d.isVisible() and d.rating == Rating(RatingWhen.AFTER, 3, 7, None)
+
+
+def test_escape_skips(qapp):
+    d = RatingDialog("en", RatingWhen.AFTER)
+    d.show()
+    d.sud.choose(6)
+    QTest.keyClick(d, Qt.Key.Key_Escape)
+    assert not d.isVisible() and d.rating is None
+
+
 def test_m_in_the_window_marks_the_moment_and_a_word_can_be_added(qapp, tmp_path, shots):
     from sessions.gui.window import SessionWindow
 

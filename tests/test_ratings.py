@@ -85,3 +85,32 @@ def test_bedtime_asks_before_but_never_after(data_dir, monkeypatch, capsys):
     code, out, ratings = _run_with_answers(monkeypatch, capsys, ["5", "2"], "--bedtime")
     assert code == 0 and [r["data"]["when"] for r in ratings] == ["before"]
     assert "And now?" not in out
+
+
+def test_the_before_rating_comes_once_the_strap_is_chosen_and_not_at_all_when_none_is(data_dir, monkeypatch, capsys):
+    """'How do you feel now' belongs to starting: asked after the strap is chosen (in the window: after the pairing
+    dialog), right before the quiet start; a strap or recording that cannot be had asks nothing first."""
+    from sessions.commands import run as run_cmd
+
+    order: list[str] = []
+    real_open = run_cmd.open_source
+
+    async def opened(args, **kw):
+        order.append("strap")
+        return await real_open(args, **kw)
+
+    answers = scripted(["4", "", "", ""])
+
+    def answer(prompt: str) -> str:
+        order.append("asked")
+        return answers(prompt)
+
+    monkeypatch.setattr(run_cmd, "open_source", opened)
+    monkeypatch.setattr(rating_flow, "terminal_can_ask", lambda: True)
+    monkeypatch.setattr(builtins, "input", answer)
+    assert main(["run", "--simulate", "--speed", "1000", "--duration", "150", "--headless"]) == 0
+    assert order[:2] == ["strap", "asked"]
+    capsys.readouterr()
+    order.clear()
+    assert main(["run", "--replay", "no-such-recording.csv", "--headless"]) == 2
+    assert order == ["strap"] and "How tense" not in capsys.readouterr().out

@@ -145,13 +145,15 @@ async def _run(args: argparse.Namespace, console: Console, window: str | None = 
     _announce(console, common, script, first_time=not profile.get("first_run_seen"))
     if window == "screen" and script.id.startswith("safe-place") and _first_safe_place(profile):
         profile = await _offer_safe_place(lang, profile)
-    asker = RatingAsker.for_run(args, lang, script, window, bedtime)
-    before = await asker.ask(RatingWhen.BEFORE)
     source: HeartSource
     if window == "screen" and not (args.simulate or args.replay or args.device):
         source = await _paired_strap(lang, profile)
     else:
         source = await open_source(args)
+    # Asked once the strap is chosen, right before the quiet start: "how do you feel now" is part of starting,
+    # not a question before the strap is even on (and a strap that is not found asks nothing).
+    asker = RatingAsker.for_run(args, lang, script, window, bedtime)
+    before = await asker.ask(RatingWhen.BEFORE)
     senses, own = person_senses(profile, args.no_pictures)
     session_id, writer = new_session_writer(
         {

@@ -3,6 +3,10 @@
 Every question may be left open; Skip (or Esc, or closing it) records nothing. After the exercise, when
 something unpleasant came up or distress is high, the same dialog shows the advice before it closes.
 Shown without blocking the event loop: ``await ask_rating(...)``.
+
+For a tired person at the keyboard: a digit key chooses that score (for the question in focus, then the
+next one takes the focus), Enter is always Done (never a click on the score that has the focus, as Qt
+does by default for buttons in a dialog), Esc is Skip; the focus and Done are visible on the dark screen.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
@@ -24,8 +29,12 @@ WIDTH = 640
 EXTRA_STYLE = f"""
 QLabel#question {{ color: {style.TEXT}; font-size: 12pt; }}
 QLabel#advice {{ color: {style.PROMPT}; font-size: 12pt; }}
+QDialog#rating {{ border: 1px solid {style.ZONE_LINE}; }}
+QPushButton:focus {{ border-color: {style.TEXT}; }}
+QPushButton:default {{ border-color: {style.INHALE}; color: {style.PROMPT}; }}
 QPushButton#score {{ min-width: 34px; max-width: 34px; padding: 6px 0; }}
 QPushButton#score:checked {{ background: {style.INHALE}; color: {style.BACKGROUND}; border-color: {style.INHALE}; }}
+QPushButton#score:checked:focus {{ border-color: {style.PROMPT}; }}
 QLineEdit {{ background: {style.PANEL}; color: {style.PROMPT}; border: 1px solid {style.BORDER};
              border-radius: 5px; padding: 6px 8px; }}
 """
@@ -45,6 +54,7 @@ class ScoreRow(QWidget):
             button = QPushButton(str(value))
             button.setObjectName("score")
             button.setCheckable(True)
+            button.setAutoDefault(False)  # Enter means Done, not "press the score that has the focus"
             self.group.addButton(button, value)
             row.addWidget(button)
         row.addStretch(1)
@@ -59,6 +69,12 @@ class ScoreRow(QWidget):
         if button is not None:
             button.setChecked(True)
 
+    def has_focus(self) -> bool:
+        return any(b.hasFocus() for b in self.group.buttons())
+
+    def take_focus(self) -> None:
+        (self.group.checkedButton() or self.group.button(0)).setFocus()
+
 
 class RatingDialog(QDialog):
     """The before- or after-rating; :attr:`rating` is set on Done (None when skipped or empty)."""
@@ -72,6 +88,7 @@ class RatingDialog(QDialog):
         self._asked: list[QWidget] = []
         """The questions' widgets, put away once answered to make room for the advice."""
         title = text(lang, "before_title" if when is RatingWhen.BEFORE else "after_title")
+        self.setObjectName("rating")
         self.setWindowTitle(title)
         self.setStyleSheet(style.STYLE_SHEET + EXTRA_STYLE)
         self.setFixedWidth(WIDTH)
@@ -97,6 +114,7 @@ class RatingDialog(QDialog):
         buttons.addStretch(1)
         self.skip_button = QPushButton(text(lang, "skip"))
         self.done_button = QPushButton(text(lang, "ok"))
+        self.skip_button.setAutoDefault(False)
         self.done_button.setDefault(True)
         self.skip_button.clicked.connect(self.reject)
         self.done_button.clicked.connect(self.done_clicked)
@@ -129,6 +147,27 @@ class RatingDialog(QDialog):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         self.fit()
         super().showEvent(event)
+        self.done_button.setFocus()  # a focus ring on "0" would look like a score already given
+
+    def rows(self) -> list[ScoreRow]:
+        return [row for row in (self.sud, self.vividness) if row is not None]
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        """A digit chooses that score for the question in focus (else the first one not answered) and moves on."""
+        key = event.key()
+        if Qt.Key.Key_0.value <= key <= Qt.Key.Key_9.value and not self.advice_shown:
+            rows = self.rows()
+            row = next((r for r in rows if r.has_focus()), next((r for r in rows if r.value is None), rows[-1]))
+            row.choose(key - Qt.Key.Key_0.value)
+            later = rows[rows.index(row) + 1:]
+            if later:
+                later[0].take_focus()
+            elif self.note is not None:
+                self.note.setFocus()
+            else:
+                self.done_button.setFocus()
+            return
+        super().keyPressEvent(event)
 
     def done_clicked(self) -> None:
         if self.advice_shown:
