@@ -296,14 +296,17 @@ class _PageFlow:
     def __init__(self, lang: str) -> None:
         self.lang = lang
         self.pages: list = []
-        self.fig = None
+        self.fig = self._add_page()
         self.y = PAGE_TOP
-        self._new_page()
+
+    def _add_page(self):
+        fig = _figure()
+        _wrapped(fig, 0.06, 0.045, [say(self.lang, "what_not")], width=140, size=6.5, color="#555555")
+        self.pages.append(fig)
+        return fig
 
     def _new_page(self) -> None:
-        self.fig = _figure()
-        _wrapped(self.fig, 0.06, 0.045, [say(self.lang, "what_not")], width=140, size=6.5, color="#555555")
-        self.pages.append(self.fig)
+        self.fig = self._add_page()
         self.y = PAGE_TOP
 
     def _room(self, h: float) -> bool:
