@@ -88,9 +88,17 @@ def _choose_client(args: argparse.Namespace) -> None:
         if requested is not None:
             clients.remember_client(base.root_dir, code)
         settings.configure(base.for_client(code))
-        print(f"client {code}", file=sys.stderr)
+        print(f"{'cliënt' if _lang(args, base) == 'nl' else 'client'} {code}", file=sys.stderr)
+    elif _lang(args, base) == "nl":
+        print("cliënt: geen (de hoofdmap; kies er een met `biofeedback clients use CODE`)", file=sys.stderr)
     else:
         print("client: none (the main folder; `biofeedback clients use CODE` chooses one)", file=sys.stderr)
+
+
+def _lang(args: argparse.Namespace, base: settings.Settings) -> str:
+    """The language the command speaks: its --lang where it has one, else the settings'."""
+    lang = getattr(args, "lang", None)
+    return lang if lang in ("nl", "en") else base.language
 
 
 def main(argv: list[str] | None = None) -> int:

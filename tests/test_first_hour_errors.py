@@ -93,3 +93,11 @@ def test_without_a_loadable_qt_platform_the_run_falls_back_to_the_terminal(tmp_p
     assert done.returncode == 0, done.stderr[-800:]
     assert "the session runs in the terminal instead" in done.stderr
     assert "Saved" in done.stdout or "saved" in done.stdout.lower()
+
+
+def test_the_session_list_speaks_the_persons_language(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BIOFEEDBACK_DATA_DIR", str(tmp_path / "new"))
+    monkeypatch.setenv("LC_ALL", "nl_NL.UTF-8")
+    assert main(["sessions"]) == 0 and "Nog geen sessies opgenomen" in capsys.readouterr().out
+    monkeypatch.setenv("LC_ALL", "en_GB.UTF-8")
+    assert main(["sessions"]) == 0 and "No sessions recorded yet" in capsys.readouterr().out

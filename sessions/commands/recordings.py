@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sessions import metric_registry as registry
+from sessions import settings
 from sessions.errors import UserError
 from sessions.events import Event, EventKind, parse_kind
 from sessions.literal_text import literal
@@ -37,6 +38,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     delete.set_defaults(func=run_delete)
 
 
+_LIST_WORDS = {
+    "en": {"damaged": "{name} is damaged ({reason}); `biofeedback sessions show {id}` shows what can be recovered.",
+           "none": "No sessions recorded yet. Try: biofeedback run --simulate --speed 20",
+           "title": "Recorded sessions", "unfinished": " (unfinished)",
+           "columns": ("id", "start", "exercise", "lang", "source", "minutes", "beats")},
+    "nl": {"damaged": "{name} is beschadigd ({reason}); `biofeedback sessions show {id}` laat zien wat er te redden is.",
+           "none": "Nog geen sessies opgenomen. Probeer: biofeedback run --simulate --speed 20",
+           "title": "Opgenomen sessies", "unfinished": " (niet afgemaakt)",
+           "columns": ("id", "begin", "oefening", "taal", "bron", "minuten", "slagen")},
+}
+
+
 def run_list(args: argparse.Namespace) -> int:
     damaged: list = []
     sessions = list_sessions(damaged)
@@ -44,18 +57,19 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps([s.to_json() for s in sessions], indent=1))
         return 0
     console = Console()
+    words = _LIST_WORDS["nl" if settings.current().language == "nl" else "en"]
     for path, reason in damaged:
-        console.print(f"[yellow]{literal(path.name)} is damaged ({literal(reason)}); `biofeedback sessions show "
-                      f"{path.name.removesuffix('.biofeedback.sqlite')}` shows what can be recovered.[/]")
+        text = words["damaged"].format(name=path.name, reason=reason, id=path.name.removesuffix(".biofeedback.sqlite"))
+        console.print(f"[yellow]{literal(text)}[/]")
     if not sessions:
         if not damaged:
-            console.print("No sessions recorded yet. Try: biofeedback run --simulate --speed 20")
+            console.print(words["none"])
         return 0
-    table = Table(title="Recorded sessions")
-    for col in ("id", "start", "script", "lang", "source", "minutes", "beats"):
-        table.add_column(col, justify="right" if col in ("minutes", "beats") else "left", no_wrap=col in ("id", "start"))
+    table = Table(title=words["title"])
+    for col, right in zip(words["columns"], (False, False, False, False, False, True, True)):
+        table.add_column(col, justify="right" if right else "left", no_wrap=col in ("id", "start", "begin"))
     for s in sessions:
-        table.add_row(s.id + ("" if s.complete else " (unfinished)"), s.started_at.replace("T", " ")[:16],
+        table.add_row(s.id + ("" if s.complete else words["unfinished"]), s.started_at.replace("T", " ")[:16],
                       literal(s.script or "–"), literal(s.language or "–"), literal(s.source),
                       f"{s.duration_s / 60:.1f}", str(s.beats))
     console.print(table)
