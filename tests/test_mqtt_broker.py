@@ -91,7 +91,9 @@ def test_metrics_and_events_reach_mosquitto_sub_and_nothing_personal_leaves(brok
     events = [p for topic, p in msgs if topic == "bf/s1/events"]
     status = [p["state"] for topic, p in msgs if topic == "bf/s1/status"]
     assert status[0] == "online" and status[-1] == "offline"
-    assert set(metrics[-1]) == {"t", "ts", "hr", "rr", "rmssd", "coh", "calm", "pacer", "step", "phase"}
+    # The chest-measured breathing (cbr, plag, pmatch) is null without a Polar H10's accelerometer.
+    assert set(metrics[-1]) == {"t", "ts", "hr", "rr", "rmssd", "coh", "calm", "pacer", "step", "phase", "cbr", "plag", "pmatch"}
+    assert metrics[-1]["cbr"] is None and metrics[-1]["pmatch"] is None
     assert 55 < metrics[-1]["hr"] < 100 and 300 < metrics[-1]["rr"] < 1500 and metrics[-1]["rmssd"] > 0
     ts = [m["t"] for m in metrics]
     assert ts == sorted(ts) and len(ts) == len(set(ts))  # at most one per second of session time, in order
@@ -244,7 +246,7 @@ def test_tls_with_password_file_followed_by_watch(tmp_path):
     assert run.returncode == 0 and "MQTT: connected to mqtts://client@" in run.stdout, run.stdout + run.stderr
     assert watch.returncode == 0, err
     lines = out.splitlines()
-    assert any(line.startswith("s4 online (safe-place)") for line in lines)
+    assert any(line.startswith("s4 online (A safe place)") for line in lines), lines
     numbers = [line for line in lines if line.startswith("s4 ") and "heart rate " in line]
     assert numbers and any("heart rate –" not in line for line in numbers)
     assert any(line.startswith("s4 ") and " done " in line for line in lines)
