@@ -39,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.realdata import BIDMC_RECORDS, BidmcRecord, bidmc_record, true_breathing_rate  # noqa: E402
+from bench.realdata import BIDMC_RECORDS, BidmcRecord, Score, bidmc_record, score, true_breathing_rate  # noqa: E402
 from biofeedback.breathing_rate import BreathingConfig, BreathingRateEstimator  # noqa: E402
 from biofeedback.hrv import HrvEngine  # noqa: E402
 from biofeedback.pacer import ResonanceGuide  # noqa: E402
@@ -107,23 +107,6 @@ def run_record(rec: BidmcRecord, cfg: BreathingConfig | None = None) -> RecordRe
         if truth64 is not None and today is not None:
             res.today.append((t, today, truth64))
     return res
-
-
-@dataclass
-class Score:
-    n: int
-    unknown_pct: float
-    median_abs: float
-    within1_pct: float
-    within2_pct: float
-
-
-def score(pairs: list[tuple[float, float | None, float]]) -> Score:
-    reported = [(e, tr) for _, e, tr in pairs if e is not None]
-    err = np.abs(np.array([e - tr for e, tr in reported])) if reported else np.array([np.nan])
-    n = len(pairs)
-    return Score(n, 100.0 * (n - len(reported)) / max(n, 1), float(np.median(err)),
-                 100.0 * float(np.mean(err <= 1.0)), 100.0 * float(np.mean(err <= 2.0)))
 
 
 def fmt(s: Score) -> str:

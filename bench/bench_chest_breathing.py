@@ -34,8 +34,6 @@ chosen on these records (in-sample).
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import statistics
 import sys
 import time
@@ -48,7 +46,9 @@ from scipy import signal
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.realdata import BIDMC, BIDMC_FS, BIDMC_RECORDS, BidmcRecord, bidmc_record, true_breathing_rate  # noqa: E402
+from bench.realdata import (  # noqa: E402
+    BIDMC_FS, BIDMC_RECORDS, BidmcRecord, Score, bidmc_record, bidmc_signal, score, true_breathing_rate,
+)
 from biofeedback.chest_breathing import ChestBreathing  # noqa: E402
 from devices.chest_motion import POSTURES, ChestMotion  # noqa: E402
 
@@ -61,10 +61,7 @@ BASELINE_WINDOW_S = 32.0
 
 def bidmc_resp(num: int) -> np.ndarray:
     """The RESP channel (NaN gaps filled by interpolation)."""
-    with gzip.open(BIDMC / f"bidmc_{num:02d}_Signals.csv.gz", "rt") as fh:
-        rows = list(csv.reader(fh))
-    col = [h.strip() for h in rows[0]].index("RESP")
-    x = np.array([float(r[col]) if r[col].strip() not in ("", "NaN") else np.nan for r in rows[1:]])
+    x = bidmc_signal(num, "RESP")
     bad = np.isnan(x)
     if bad.any():
         x[bad] = np.interp(np.flatnonzero(bad), np.flatnonzero(~bad), x[~bad])
@@ -180,24 +177,6 @@ def run_record(syn: Synth) -> RecordResult:
         if base_truth is not None and t_last >= BASELINE_WINDOW_S:
             res.baseline.append((t_last, spectral_peak(syn.acc[max(0, hi - int(BASELINE_WINDOW_S * FS)):hi]), base_truth))
     return res
-
-
-@dataclass
-class Score:
-    n: int
-    unknown_pct: float
-    median_abs: float
-    within1_pct: float
-    within2_pct: float
-
-
-def score(pairs: list[tuple[float, float | None, float]]) -> Score:
-    known = [(e, tr) for _, e, tr in pairs if e is not None]
-    err = [abs(e - tr) for e, tr in known]
-    if not err:
-        return Score(len(pairs), 100.0, float("nan"), 0.0, 0.0)
-    return Score(len(pairs), 100.0 * (1 - len(known) / len(pairs)), statistics.median(err),
-                 100.0 * sum(e <= 1.0 for e in err) / len(err), 100.0 * sum(e <= 2.0 for e in err) / len(err))
 
 
 def annotator_ceiling(records: list[int]) -> Score:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import os
+import statistics
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +52,13 @@ def _read_gz_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     return [h.strip() for h in rows[0]], rows[1:]
 
 
+def bidmc_signal(num: int, column: str) -> np.ndarray:
+    """One channel of a record's 125-Hz Signals file (``"II"``, ``"RESP"``, ...); blank cells are NaN."""
+    head, rows = _read_gz_csv(BIDMC / f"bidmc_{num:02d}_Signals.csv.gz")
+    col = head.index(column)
+    return np.array([float(r[col]) if r[col].strip() not in ("", "NaN") else np.nan for r in rows])
+
+
 def _refine(signal: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     """Sub-sample peak positions by a parabola through each peak and its neighbours."""
     k = peaks[(peaks > 0) & (peaks < len(signal) - 1)].astype(int)
@@ -69,9 +77,7 @@ def bidmc_record(num: int, refine_peaks: bool = False) -> BidmcRecord:
     """
     import neurokit2 as nk
 
-    head, rows = _read_gz_csv(BIDMC / f"bidmc_{num:02d}_Signals.csv.gz")
-    col = head.index("II")
-    ecg = np.array([float(r[col]) if r[col].strip() not in ("", "NaN") else 0.0 for r in rows])
+    ecg = np.nan_to_num(bidmc_signal(num, "II"), nan=0.0)
     clean = nk.ecg_clean(ecg, sampling_rate=int(BIDMC_FS))
     _, info = nk.ecg_peaks(clean, sampling_rate=int(BIDMC_FS))
     peak_idx = np.asarray(info["ECG_R_Peaks"], dtype=float)
@@ -99,6 +105,27 @@ def true_breathing_rate(rec: BidmcRecord, start: float, end: float) -> float | N
     rates = [r for r in (breath_rate_between(rec.breaths_1, start, end),
                          breath_rate_between(rec.breaths_2, start, end)) if r is not None]
     return float(np.mean(rates)) if rates else None
+
+
+@dataclass
+class Score:
+    """Breathing-rate estimates against the truth: how many, how often unknown, how far off when known."""
+
+    n: int
+    unknown_pct: float
+    median_abs: float
+    within1_pct: float
+    within2_pct: float
+
+
+def score(pairs: list[tuple[float, float | None, float]]) -> Score:
+    """Score ``(t, estimate or None, truth)`` pairs; with nothing known the error is NaN and unknown is 100 %."""
+    known = [(e, tr) for _, e, tr in pairs if e is not None]
+    err = [abs(e - tr) for e, tr in known]
+    if not err:
+        return Score(len(pairs), 100.0, float("nan"), 0.0, 0.0)
+    return Score(len(pairs), 100.0 * (1 - len(known) / len(pairs)), statistics.median(err),
+                 100.0 * sum(e <= 1.0 for e in err) / len(err), 100.0 * sum(e <= 2.0 for e in err) / len(err))
 
 
 @dataclass(frozen=True)
