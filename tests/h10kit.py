@@ -4,10 +4,14 @@ The recording (``../shared/data/polar-h10/ecg_detectpvc.csv.gz``, frequent PVCs)
 phone timestamps and the strap's RR. The RR chain is placed on the ECG's clock once, by the single
 offset that lines most of its beats up with the R peaks (what the strap's own beat timing does live
 from the notification times); nothing per beat is adjusted.
+
+Also the real H10 notifications with a 40-s hole cut out (:func:`polar_with_hole`), for the tests of how
+a hole in a recording is shown and timed.
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,10 +22,23 @@ from biofeedback.ecg import detect_r_peaks
 from devices.source import HeartSource, PlaybackClock
 from devices.chest_motion import chest_acc
 from devices.stream import AccChunk, Contact, EcgChunk, HeartSample, LinkEvent, LinkState, StreamItem, ms_to_ticks
+from tests.conftest import POLAR_H10
 
 H10_ECG = Path(__file__).resolve().parents[2] / "shared" / "data" / "polar-h10" / "ecg_detectpvc.csv.gz"
 FRAME = 73  # samples per H10 ECG notification
 ACC_FS, ACC_FRAME = 50.0, 36  # the H10's accelerometer at 50 Hz, samples per notification
+HOLE = (120.0, 160.0)  # seconds of the real notifications that :func:`polar_with_hole` takes out
+
+
+def polar_with_hole(folder: Path) -> Path:
+    """The real H10 notifications with ``HOLE`` taken out (a strap off the skin, a lost link), as a CSV in ``folder``."""
+    out = folder / "hole.csv"
+    with open(POLAR_H10, newline="") as src, open(out, "w", newline="") as dst:
+        rows = csv.reader(src)
+        writer = csv.writer(dst)
+        writer.writerow(next(rows))
+        writer.writerows(r for r in rows if not HOLE[0] <= float(r[0]) < HOLE[1])
+    return out
 
 
 def load_h10() -> tuple[np.ndarray, np.ndarray, list[float]]:

@@ -8,7 +8,6 @@ Real recording, real runner, real window rendered offscreen.
 from __future__ import annotations
 
 import asyncio
-import csv
 import math
 import os
 from pathlib import Path
@@ -33,20 +32,8 @@ from sessions.gui.pairing import PairingDialog  # noqa: E402
 from sessions.gui.window import SessionWindow  # noqa: E402
 from sessions.runner import SessionRunner  # noqa: E402
 from sessions.store import SessionWriter  # noqa: E402
-from tests.conftest import POLAR_H10  # noqa: E402
+from tests.h10kit import HOLE, polar_with_hole  # noqa: E402
 
-HOLE = (120.0, 160.0)
-
-
-def _polar_with_hole(tmp_path: Path) -> Path:
-    """The real H10 recording with 40 s of notifications taken out (a strap off the skin, a lost link)."""
-    out = tmp_path / "hole.csv"
-    with open(POLAR_H10, newline="") as src, open(out, "w", newline="") as dst:
-        rows = csv.reader(src)
-        writer = csv.writer(dst)
-        writer.writerow(next(rows))
-        writer.writerows(r for r in rows if not HOLE[0] <= float(r[0]) < HOLE[1])
-    return out
 
 
 def _window(tmp_path: Path, source, lang: str = "en", duration_s: float | None = 200.0, script: str = "safe-place"):
@@ -64,7 +51,7 @@ async def _live(runner, window):
 
 
 def test_a_hole_in_a_real_recording_is_a_gap_and_no_signal_not_a_line_or_a_connected_strap(qapp, tmp_path):
-    runner, window = _window(tmp_path, Replay.from_file(_polar_with_hole(tmp_path), speed=None))
+    runner, window = _window(tmp_path, Replay.from_file(polar_with_hole(tmp_path), speed=None))
     # A frame at every 5-s row, whatever the machine's speed; at full speed the replay jumps over the hole,
     # so the frame after it must notice from the beats alone.
     runner.subscribe(lambda kind, t, data: window.frame() if kind.value == "metrics" else None)

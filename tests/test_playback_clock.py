@@ -7,15 +7,13 @@ nothing depends on how busy the machine is; the session test drives a real runne
 from __future__ import annotations
 
 import asyncio
-import csv
-from pathlib import Path
 
 from devices.replay import Replay
 from devices.source import PlaybackClock
 from sessions.exercises import load_common, load_script
 from sessions.runner import SessionRunner
 from sessions.store import SessionWriter
-from tests.conftest import POLAR_H10
+from tests.h10kit import HOLE, polar_with_hole
 
 
 class FakeWall:
@@ -95,23 +93,10 @@ def test_full_speed_never_waits_and_reports_the_latest_item():
     assert asyncio.run(main()) == 60.0
 
 
-HOLE = (120.0, 160.0)
-
-
-def _polar_with_hole(tmp_path: Path) -> Path:
-    out = tmp_path / "hole.csv"
-    with open(POLAR_H10, newline="") as src, open(out, "w", newline="") as dst:
-        rows = csv.reader(src)
-        writer = csv.writer(dst)
-        writer.writerow(next(rows))
-        writer.writerows(r for r in rows if not HOLE[0] <= float(r[0]) < HOLE[1])
-    return out
-
-
 def test_a_replay_through_a_hole_keeps_the_session_clock_and_the_pacer_moving(polar_h10_file, tmp_path):
     """Fast to just before the hole, then 20x: the runner's ticks inside the hole see session times spread
     over the hole (a live strap's clock runs on), not one jump to its end followed by a frozen screen."""
-    source = Replay.from_file(_polar_with_hole(tmp_path), speed=None)
+    source = Replay.from_file(polar_with_hole(tmp_path), speed=None)
     writer = SessionWriter(tmp_path / "hole.biofeedback.sqlite", {"script": "safe-place", "language": "en"})
     runner = SessionRunner(source, load_script("safe-place", "en"), load_common("en"), writer, duration_s=175.0)
     seen: list[tuple[float, float | None, float]] = []

@@ -8,7 +8,6 @@ real windows rendered offscreen.
 from __future__ import annotations
 
 import asyncio
-import csv
 import os
 from pathlib import Path
 
@@ -27,8 +26,8 @@ from sessions.review.timeline import PANELS, shown_series, signal_gaps  # noqa: 
 from sessions.runner import SessionRunner  # noqa: E402
 from sessions.store import SessionWriter  # noqa: E402
 from tests.conftest import POLAR_H10  # noqa: E402
+from tests.h10kit import HOLE, polar_with_hole  # noqa: E402
 
-HOLE = (120.0, 160.0)
 LAPTOP = (1200, 720)
 """The review window's size on a 1366×768 screen (its 1200×900 shrunk to the free area)."""
 
@@ -54,13 +53,7 @@ def hole_session(tmp_path_factory):
     if not POLAR_H10.exists():
         pytest.skip(f"real Polar H10 recording not found at {POLAR_H10}")
     folder = tmp_path_factory.mktemp("hole")
-    cut = folder / "hole.csv"
-    with open(POLAR_H10, newline="") as src, open(cut, "w", newline="") as dst:
-        rows = csv.reader(src)
-        writer = csv.writer(dst)
-        writer.writerow(next(rows))
-        writer.writerows(r for r in rows if not HOLE[0] <= float(r[0]) < HOLE[1])
-    return _record(folder, Replay.from_file(cut, speed=None), "hole")
+    return _record(folder, Replay.from_file(polar_with_hole(folder), speed=None), "hole")
 
 
 def _window(qapp, record, lang):
