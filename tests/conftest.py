@@ -53,6 +53,14 @@ def user_scripts(tmp_path, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where screenshots go: $BIOFEEDBACK_SCREENSHOTS, to look at them afterwards, or else the test's own folder."""
+    folder = Path(os.environ.get("BIOFEEDBACK_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def polar_h10_file() -> Path:
     if not POLAR_H10.exists():

@@ -1,12 +1,15 @@
-"""Running whole sessions at full speed on the simulated person, for the closed-loop tests."""
+"""Running whole sessions at full speed on the simulated person, for the closed-loop tests, and in the
+live window (offscreen) for the window tests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from devices.simulated_strap import SimulatedStrap
 from devices.simulator import Person, person_profile
+from sessions.events import EventKind
 from sessions.exercises import SENSES, load_common, load_script
 from sessions.runner import RunResult, SessionRunner
 from sessions.store import SessionReader, SessionWriter
@@ -39,3 +42,32 @@ async def run_session(tmp_path: Path, script: str = "safe-place", lang: str = "e
     result = await runner.run()
     writer.close(end_reason=result.reason)
     return Ran(result, runner, path)
+
+
+def run_in_window(runner: SessionRunner, window, writer: SessionWriter, watch: Callable[[float], None] | None = None,
+                  at_end: Callable[[], None] | None = None) -> RunResult:
+    """Run the session live in ``window`` as the app does (``watch`` sees every frame), then let the window go
+    and close the record; ``at_end`` runs once the session is over, before the window goes.
+
+    Besides the window's 30-Hz timer (whose frame count depends on how busy the machine is), a frame is drawn
+    at every 5-s metrics row: at least one frame per 5 s of session time, however loaded the machine.
+    """
+    import asyncio
+
+    from sessions.gui.app import run_in_qt
+
+    if watch is not None:
+        window.frame_listeners.append(watch)
+    runner.subscribe(lambda kind, t, data: window.frame() if kind is EventKind.METRICS else None)
+
+    async def go() -> RunResult:
+        task = asyncio.ensure_future(runner.run())
+        await window.run_live(task)
+        result = await task
+        if at_end is not None:
+            at_end()
+        await window.linger()
+        writer.close(end_reason=result.reason)
+        return result
+
+    return run_in_qt(go())

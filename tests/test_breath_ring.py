@@ -3,7 +3,6 @@ simulated Polar H10 (the ring there, moving with the chest), a plain strap and b
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 from pathlib import Path
@@ -20,14 +19,14 @@ from PySide6.QtGui import QImage  # noqa: E402
 
 from devices.simulated_strap import SimulatedStrap  # noqa: E402
 from devices.simulator import person_profile  # noqa: E402
-from sessions.events import EventKind, SessionPhase  # noqa: E402
+from sessions.events import SessionPhase  # noqa: E402
 from sessions.exercises import load_common, load_script  # noqa: E402
 from sessions.gui import style  # noqa: E402
-from sessions.gui.app import run_in_qt  # noqa: E402
 from sessions.gui.breath_ring import RING_COLOUR, BreathRing, follow_words, lung_fill  # noqa: E402
 from sessions.gui.window import SessionWindow  # noqa: E402
 from sessions.runner import SessionRunner  # noqa: E402
 from sessions.store import SessionWriter  # noqa: E402
+from tests.sessionkit import run_in_window  # noqa: E402
 
 
 def test_the_lung_curve_turns_without_a_step():
@@ -113,26 +112,8 @@ def _window_session(tmp_path: Path, lang: str, strap: str, shots: Path | None, b
             if shots is not None:
                 seen["img"].save(str(shots / f"live-breath-ring-{lang}{'-bedtime' if bedtime else ''}-{strap}.png"))
 
-    window.frame_listeners.append(watch)
-    # A frame at every 5-s metrics row as well as the timer's: enough frames however busy the machine is.
-    runner.subscribe(lambda kind, t, data: window.frame() if kind is EventKind.METRICS else None)
-
-    async def go():
-        task = asyncio.ensure_future(runner.run())
-        await window.run_live(task)
-        result = await task
-        await window.linger()
-        writer.close(end_reason=result.reason)
-
-    run_in_qt(go())
+    run_in_window(runner, window, writer, watch)
     return window, seen
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("BIOFEEDBACK_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])

@@ -43,13 +43,7 @@ from sessions.gui.pairing import PairingDialog, ordered, signal_bars  # noqa: E4
 from sessions.gui.window import SessionWindow  # noqa: E402
 from sessions.runner import SessionRunner  # noqa: E402
 from sessions.store import SessionReader, SessionWriter  # noqa: E402
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("BIOFEEDBACK_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+from tests.sessionkit import run_in_window  # noqa: E402
 
 
 def _runner(tmp_path: Path, lang: str = "en", speed: float | None = 150.0, duration_s: float | None = 200.0,
@@ -189,22 +183,13 @@ def test_simulated_session_runs_in_the_window_end_to_end(qapp, tmp_path, shots):
             seen["mid_prompt"] = window.prompt.text()
             seen["mid_state_prompt"] = s.prompt
 
-    window.frame_listeners.append(watch)
-    # Besides the 30-Hz timer (whose frame count depends on how busy the machine is), a frame is drawn
-    # at every 5-s metrics row: at least 40 frames in 200 s of session time, however loaded the machine.
-    runner.subscribe(lambda kind, t, data: window.frame() if kind is EventKind.METRICS else None)
+    def at_end() -> None:
+        seen["end"] = window.grab().toImage()
+        seen["end"].save(str(shots / "session-end.png"))
 
-    async def go():
-        task = asyncio.ensure_future(runner.run())
-        await window.run_live(task)
-        result = await task
-        img = window.grab().toImage()
-        img.save(str(shots / "session-end.png"))
-        await window.linger()
-        runner.writer.close(end_reason=result.reason)
-        return result, img
-
-    result, end = run_in_qt(go())
+    # A frame at every 5-s metrics row besides the timer's: at least 40 frames in 200 s of session time.
+    result = run_in_window(runner, window, runner.writer, watch, at_end)
+    end = seen["end"]
     assert result.reason in ("duration reached", "stopped") and runner.state.phase == "done"
     assert window.frames > 30 and not window.isVisible()
     mid = seen["mid"]
@@ -465,17 +450,7 @@ def test_the_bedtime_window_is_near_black_with_only_a_dim_pacer(qapp, tmp_path, 
             seen["mid"] = window.grab().toImage()
             seen["mid"].save(str(shots / "bedtime-window.png"))
 
-    window.frame_listeners.append(watch)
-    runner.subscribe(lambda kind, t, data: window.frame() if kind is EventKind.METRICS else None)
-
-    async def go():
-        task = asyncio.ensure_future(runner.run())
-        await window.run_live(task)
-        result = await task
-        await window.linger()
-        writer.close(end_reason=result.reason)
-
-    run_in_qt(go())
+    run_in_window(runner, window, writer, watch)
     img = seen["mid"]
     assert not window.isVisible()  # closed itself
     lum = []

@@ -25,13 +25,6 @@ from sessions.runner import SessionRunner  # noqa: E402
 from sessions.store import SessionReader, SessionWriter  # noqa: E402
 
 
-@pytest.fixture
-def shots(tmp_path):
-    folder = os.environ.get("BIOFEEDBACK_SCREENSHOTS") or str(tmp_path)
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
 def test_the_after_dialog_takes_scores_and_a_line_and_shows_the_advice_before_closing(qapp, shots):
     d = RatingDialog("nl", RatingWhen.AFTER, imagery=True, before=Rating(RatingWhen.BEFORE, 2))
     d.show()

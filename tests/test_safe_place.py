@@ -369,13 +369,6 @@ def qt():
     return QApplication.instance() or QApplication([])
 
 
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("BIOFEEDBACK_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_dialog_fill_in_and_save(qt, shots, lang):
     from PySide6.QtGui import QImage
