@@ -39,33 +39,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_artefacts as ba  # noqa: E402
+from bench_ecg import FS, pairs  # noqa: E402
 
 from biofeedback.artefacts import classify_series  # noqa: E402
 from biofeedback.beat_morphology import EcgBeat, EcgBeatClassifier, classify_ecg, usable_rr  # noqa: E402
-
-FS = 130.0
-TOL_S = 0.05
-
-
-def pairs(ref: np.ndarray, det: np.ndarray, tol: float = TOL_S) -> dict[int, int]:
-    """One-to-one matches reference index -> detection index within ``tol`` (nearest first)."""
-    out: dict[int, int] = {}
-    i = j = 0
-    while i < len(ref) and j < len(det):
-        d = det[j] - ref[i]
-        if abs(d) <= tol:
-            if j + 1 < len(det) and abs(det[j + 1] - ref[i]) < abs(d):
-                j += 1
-                continue
-            out[i] = j
-            i += 1
-            j += 1
-        elif d < 0:
-            j += 1
-        else:
-            i += 1
-    return out
-
 
 def rr_only(t_s: np.ndarray) -> np.ndarray:
     """RR-only flags of the intervals between consecutive beats at ``t_s`` (the strap's 1/1024 s ticks)."""

@@ -77,9 +77,11 @@ class Score:
         return 100 * self.tp / self.det if self.det else float("nan")
 
 
-def match(ref: np.ndarray, det: np.ndarray, tol: float = TOL_S) -> int:
-    """One-to-one matches of two sorted time lists within ``tol`` (two pointers, nearest first)."""
-    i = j = tp = 0
+def pairs(ref: np.ndarray, det: np.ndarray, tol: float = TOL_S) -> dict[int, int]:
+    """One-to-one matches of two sorted time lists within ``tol``, reference index -> detection index
+    (two pointers, nearest first)."""
+    out: dict[int, int] = {}
+    i = j = 0
     while i < len(ref) and j < len(det):
         d = det[j] - ref[i]
         if abs(d) <= tol:
@@ -87,14 +89,19 @@ def match(ref: np.ndarray, det: np.ndarray, tol: float = TOL_S) -> int:
             if j + 1 < len(det) and abs(det[j + 1] - ref[i]) < abs(d):
                 j += 1
                 continue
-            tp += 1
+            out[i] = j
             i += 1
             j += 1
         elif d < 0:
             j += 1
         else:
             i += 1
-    return tp
+    return out
+
+
+def match(ref: np.ndarray, det: np.ndarray, tol: float = TOL_S) -> int:
+    """How many of ``ref`` a detection matches (:func:`pairs`)."""
+    return len(pairs(ref, det, tol))
 
 
 def ours(x: np.ndarray, fs: float) -> np.ndarray:
