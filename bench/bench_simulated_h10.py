@@ -13,14 +13,17 @@ import argparse
 import asyncio
 import statistics
 import struct
+import sys
 import time
 from pathlib import Path
 
-from devices.pmd_stream import PmdStream
-from devices.simulated_strap import SimulatedStrap
-from devices.simulator import person_profile
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-STREAM = Path(__file__).resolve().parents[2] / "shared" / "data" / "polar-h10" / "pmd_ecg_stream_cycling.bin"
+from bench.realdata import PMD_CAPTURE, read_pmd_capture  # noqa: E402
+from devices.pmd_stream import PmdStream  # noqa: E402
+from devices.simulated_strap import SimulatedStrap  # noqa: E402
+from devices.simulator import person_profile  # noqa: E402
 
 
 async def _drain(strap: SimulatedStrap) -> int:
@@ -35,14 +38,7 @@ def simulated(strap: str, seconds: float) -> float:
 
 
 def real_stream() -> float:
-    blob = STREAM.read_bytes()
-    frames, i = [], 24
-    while i + 4 <= len(blob):
-        (n,) = struct.unpack_from("<I", blob, i)
-        if i + 4 + n > len(blob):
-            break
-        frames.append(blob[i + 4:i + 4 + n])
-        i += 4 + n
+    frames = read_pmd_capture()
     ts0 = struct.unpack_from("<Q", frames[0], 1)[0]
     stream = PmdStream()
     start = time.process_time()
@@ -64,7 +60,7 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| simulated strap, plain | {plain:.2f} | {plain / 36:.3f} % |")
     print(f"| simulated H10 (ECG + ACC over PMD) | {h10:.2f} | {h10 / 36:.3f} % |")
-    if STREAM.exists():
+    if PMD_CAPTURE.exists():
         real = statistics.median(real_stream() for _ in range(args.runs))
         print(f"| PmdStream alone, real H10 ECG (2 h) | {real:.2f} | {real / 36:.3f} % |")
 

@@ -3,7 +3,8 @@
 BIDMC PPG and Respiration Dataset (Pimentel et al., IEEE TBME 64(8):1914-1923, 2016; PhysioNet,
 Goldberger et al. 2000; ODC-By 1.0): R-peaks from ECG lead II with neurokit2, breaths from the
 annotators' marks. MIT-BIH Arrhythmia Database (Moody & Mark 2001; PhysioNet, ODC-By 1.0): beat
-times from the cardiologists' annotations, rhythm from the ``(AFIB``-style aux notes.
+times from the cardiologists' annotations, rhythm from the ``(AFIB``-style aux notes. A real Polar
+H10's PMD ECG notifications as captured (``polar-h10/pmd_ecg_stream_cycling.bin``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import os
+import struct
 import statistics
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,12 +24,30 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BIOFEEDBACK_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BIDMC = SHARED / "bidmc"
 MITDB_ECG = SHARED / "mitdb-ecg"
+PMD_CAPTURE = SHARED / "polar-h10" / "pmd_ecg_stream_cycling.bin"
+PMD_CAPTURE_MAGIC = b"H10 ECG v1.0 binary data"
 BIDMC_FS = 125.0
 MIT_FS = 360.0
 BIDMC_RECORDS = tuple(range(2, 28))
 AF_RECORDS = (201, 203, 219, 221)
 NON_AF_RECORDS = tuple(r for r in range(100, 125) if r not in (110, 120))  # 110 and 120 do not exist
 BEAT_SYMBOLS = frozenset("NLRBAaJSVEFrejn/fQ?")
+
+
+def read_pmd_capture(path: Path = PMD_CAPTURE) -> list[bytes]:
+    """The notifications of a PMD capture (the layout of ../shared/data/README.md): the 24-byte magic, then
+    ``[uint32 LE length][notification]`` until the end or a dangling length."""
+    blob = path.read_bytes()
+    if not blob.startswith(PMD_CAPTURE_MAGIC):
+        raise ValueError(f"{path}: not a PMD capture (it does not start with {PMD_CAPTURE_MAGIC!r})")
+    frames, i = [], len(PMD_CAPTURE_MAGIC)
+    while i + 4 <= len(blob):
+        (n,) = struct.unpack_from("<I", blob, i)
+        if i + 4 + n > len(blob):
+            break
+        frames.append(blob[i + 4:i + 4 + n])
+        i += 4 + n
+    return frames
 
 
 @dataclass(frozen=True)

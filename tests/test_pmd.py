@@ -6,16 +6,17 @@ The real recordings are read from ``../shared/data`` (test use only; never copie
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 
 import pytest
 
+from bench.realdata import PMD_CAPTURE, read_pmd_capture
 from devices import pmd
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "polar-h10"
 VECTORS = DATA / "pmd_test_vectors.json"
-STREAM = DATA / "pmd_ecg_stream_cycling.bin"
+STREAM = PMD_CAPTURE
+read_stream = read_pmd_capture  # the other PMD tests read the capture through these names
 needs_data = pytest.mark.skipif(not VECTORS.exists(), reason="the shared Polar H10 data is not here")
 
 
@@ -25,20 +26,6 @@ def _vectors() -> dict[str, dict]:
 
 def _hex(text: str) -> bytes:
     return bytes.fromhex(text.split("(")[0])
-
-
-def read_stream(path: Path = STREAM) -> list[bytes]:
-    """The file layout of the README: 24-byte magic, then [uint32 LE length][notification] until a dangling length."""
-    blob = path.read_bytes()
-    assert blob[:24] == b"H10 ECG v1.0 binary data"
-    frames, i = [], 24
-    while i + 4 <= len(blob):
-        (n,) = struct.unpack_from("<I", blob, i)
-        if i + 4 + n > len(blob):
-            break
-        frames.append(blob[i + 4:i + 4 + n])
-        i += 4 + n
-    return frames
 
 
 @needs_data

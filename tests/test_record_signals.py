@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import sqlite3
 import stat
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bench.realdata import read_pmd_capture
 from devices import pmd
 from sessions.review.record import load_record
 from sessions.salvage import open_session, salvage_session
 from sessions.store import SCHEMA_VERSION, SessionReader, SessionWriter, fresh_session_path
 
-CYCLING = Path(__file__).resolve().parents[2] / "shared" / "data" / "polar-h10" / "pmd_ecg_stream_cycling.bin"
-MAGIC = b"H10 ECG v1.0 binary data"
 
 
 def real_ecg_notifications(count: int) -> list[bytes]:
     """The first ``count`` PMD ECG notifications a real H10 sent (see ../shared/data/README.md)."""
-    data = CYCLING.read_bytes()
-    assert data.startswith(MAGIC)
-    out, i = [], len(MAGIC)
-    while len(out) < count:
-        (n,) = struct.unpack_from("<I", data, i)
-        out.append(data[i + 4:i + 4 + n])
-        i += 4 + n
-    return out
+    return read_pmd_capture()[:count]
 
 
 def acc_frames(count: int, fs: float = 50.0) -> list[tuple[bytes, list[tuple[int, int, int]]]]:
