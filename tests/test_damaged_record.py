@@ -48,7 +48,7 @@ def test_one_bad_cell_never_breaks_the_listing_or_the_trends(two_sessions, capsy
     assert main(["sessions"]) == 0
     capsys.readouterr()
     assert main(["trends", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 2
+    assert len(json.loads(capsys.readouterr().out)["sessions"]) == 2
     reader = SessionReader(damaged)
     beats = reader.beats()
     reader.metrics(), reader.events()

@@ -41,13 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 _LIST_WORDS = {
     "en": {"damaged": "{name} is damaged ({reason}); `biofeedback sessions show {id}` shows what can be recovered.",
            "none": "No sessions recorded yet. Try: biofeedback run --simulate --speed 20",
-           "title": "Recorded sessions", "unfinished": " (unfinished)",
-           "columns": ("id", "start", "exercise", "lang", "source", "minutes", "beats")},
+           "title": "Recorded sessions", "unfinished": " (unfinished)"},
     "nl": {"damaged": "{name} is beschadigd ({reason}); `biofeedback sessions show {id}` laat zien wat er te redden is.",
            "none": "Nog geen sessies opgenomen. Probeer: biofeedback run --simulate --speed 20",
-           "title": "Opgenomen sessies", "unfinished": " (niet afgemaakt)",
-           "columns": ("id", "begin", "oefening", "taal", "bron", "minuten", "slagen")},
+           "title": "Opgenomen sessies", "unfinished": " (niet afgemaakt)"},
 }
+_LIST_COLUMNS = {"en": ("id", "start", "exercise", "lang", "source", "minutes", "beats"),
+                 "nl": ("id", "begin", "oefening", "taal", "bron", "minuten", "slagen")}
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -57,7 +57,8 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps([s.to_json() for s in sessions], indent=1))
         return 0
     console = Console()
-    words = _LIST_WORDS["nl" if settings.current().language == "nl" else "en"]
+    lang = "nl" if settings.current().language == "nl" else "en"
+    words = _LIST_WORDS[lang]
     for path, reason in damaged:
         text = words["damaged"].format(name=path.name, reason=reason, id=path.name.removesuffix(".biofeedback.sqlite"))
         console.print(f"[yellow]{literal(text)}[/]")
@@ -66,7 +67,7 @@ def run_list(args: argparse.Namespace) -> int:
             console.print(words["none"])
         return 0
     table = Table(title=words["title"])
-    for col, right in zip(words["columns"], (False, False, False, False, False, True, True)):
+    for col, right in zip(_LIST_COLUMNS[lang], (False, False, False, False, False, True, True)):
         table.add_column(col, justify="right" if right else "left", no_wrap=col in ("id", "start", "begin"))
     for s in sessions:
         table.add_row(s.id + ("" if s.complete else words["unfinished"]), s.started_at.replace("T", " ")[:16],

@@ -43,6 +43,7 @@ PUSH_EVERY_S = 0.25     # tile updates reach the page within a second of the mes
 REFRESH_EVERY_S = 2.0   # every tile again now and then: "no data" is a matter of time passing
 CONFIRM_S = 10.0
 MAX_PAGE_MESSAGE = 2048
+PAGE_MARKER = "marker"  # the page's request to drop a marker (its own message type, not an event kind)
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 STATIC = ("app.js", "style.css")
 TYPES = {"app.js": "text/javascript", "style.css": "text/css"}
@@ -78,7 +79,7 @@ class WatchPage:
             waiting = self.pending.get(u.sid)
             if waiting:
                 marker_id, _, label = waiting.popleft()
-                self._to_all({"type": "marker", "key": u.sid, "id": marker_id, "state": "recorded", "label": label,
+                self._to_all({"type": PAGE_MARKER, "key": u.sid, "id": marker_id, "state": "recorded", "label": label,
                               "text": self.words["marker_recorded"].format(clock=clock(u.payload.get("t")))})
 
     # --- to the pages --------------------------------------------------------------------------
@@ -123,7 +124,7 @@ class WatchPage:
         for key, waiting in self.pending.items():
             while waiting and now - waiting[0][1] > CONFIRM_S:
                 marker_id, _, label = waiting.popleft()
-                self._to_all({"type": "marker", "key": key, "id": marker_id, "state": "unconfirmed", "label": label,
+                self._to_all({"type": PAGE_MARKER, "key": key, "id": marker_id, "state": "unconfirmed", "label": label,
                               "text": self.words["marker_unconfirmed"]})
 
     # --- from the pages ------------------------------------------------------------------------
@@ -137,13 +138,13 @@ class WatchPage:
         label = " ".join(label.split())[:LABEL_MAX]
         marker_id = "m-" + secrets.token_hex(6)
         if s.state == "offline":
-            self._send(ws, {"type": "marker", "key": key, "id": marker_id, "state": "failed",
+            self._send(ws, {"type": PAGE_MARKER, "key": key, "id": marker_id, "state": "failed",
                             "text": self.words["marker_ended"]})
             return
         ok = await self.link.publish(f"{s.base}/{MARKER_TOPIC}", encode(marker_payload(label, marker_id)))
         if ok:
             self.pending.setdefault(key, deque(maxlen=50)).append((marker_id, time.monotonic(), label))
-        self._to_all({"type": "marker", "key": key, "id": marker_id, "state": "sent" if ok else "failed",
+        self._to_all({"type": PAGE_MARKER, "key": key, "id": marker_id, "state": "sent" if ok else "failed",
                       "label": label, "text": self.words["marker_sent" if ok else "marker_failed"]})
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
@@ -164,7 +165,7 @@ class WatchPage:
                     request_data = json.loads(msg.data)
                 except ValueError:
                     continue
-                if isinstance(request_data, dict) and request_data.get("type") == "marker":
+                if isinstance(request_data, dict) and request_data.get("type") == PAGE_MARKER:
                     await self._marker(ws, request_data)
         finally:
             self.sockets.pop(ws, None)
