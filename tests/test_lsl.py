@@ -220,3 +220,20 @@ def test_the_command_line_publishes_and_refuses_a_bad_name(tmp_path):
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "LSL: publishing beats, metrics and events as 'bfcli'" in ok.stdout
     assert "Traceback" not in ok.stderr
+
+
+def test_without_a_labs_configuration_the_streams_stay_on_this_computer(monkeypatch, tmp_path):
+    """LSL has no authentication: by default liblsl announces the streams to this machine only; a lab's
+    own lsl_api.cfg (here through LSLAPICFG) is left as it is."""
+    from sessions.lsl import outlets
+
+    given = []
+    fake = type("FakePylsl", (), {"set_config_content": staticmethod(given.append)})
+    monkeypatch.delenv("LSLAPICFG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(outlets, "CONFIG_PLACES", (tmp_path / "lsl_api.cfg",))
+    outlets._quiet(fake)
+    assert given and "ResolveScope = machine" in given[0]
+    monkeypatch.setenv("LSLAPICFG", str(tmp_path / "lab.cfg"))
+    outlets._quiet(fake)
+    assert len(given) == 1

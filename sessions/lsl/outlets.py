@@ -41,8 +41,10 @@ LABEL_CODES = {label: code for code, label in enumerate(BeatLabel)}
 METRICS_HZ = 1.0
 LINGER_S = 0.3
 """At the end: a moment for connected inlets to take the last samples before the outlets close."""
-QUIET_CONFIG = "[log]\nlevel = -2\n"
-"""liblsl's own log: errors only (its INFO lines on stderr would run through the terminal view)."""
+QUIET_CONFIG = "[log]\nlevel = -2\n[multicast]\nResolveScope = machine\n"
+"""Without a lab's own configuration: liblsl's log errors only (its INFO lines on stderr would run through
+the terminal view), and the streams are announced to this computer only. LSL has no authentication, so
+health data goes further only where a lab's own lsl_api.cfg says so (a recorder on another computer)."""
 CONFIG_PLACES = (Path("lsl_api.cfg"), Path.home() / "lsl_api" / "lsl_api.cfg", Path("/etc/lsl_api/lsl_api.cfg"))
 """Where liblsl looks for a lab's own configuration; when one is there (or LSLAPICFG), it is left alone."""
 
