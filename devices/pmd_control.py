@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 RESPONSE_TIMEOUT_S = 2.0
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)
+STOP_BUDGET_S = 4.0
+"""At the end of a session, how long all stop answers together may take."""
 """Three retries after the first try: 4 attempts, at most about 11.5 s for a strap that never answers."""
 
 ECG_WANTED = {SettingType.SAMPLE_RATE: 130, SettingType.RESOLUTION: 14}
@@ -164,17 +166,40 @@ class PmdControl:
         return started
 
     async def stop_all(self) -> None:
-        """Stop what was started, or asked to start (one try each, briefly: the session is ending)."""
+        """Stop what was started, or asked to start: every stop is asked at once, then their answers are
+        awaited together within :data:`STOP_BUDGET_S` (the session is ending; a slow answer to one stop
+        must not keep the other from being asked before the link goes)."""
         measurements = [s.measurement for s in reversed(self.started)]
         if self._starting is not None and self._starting not in measurements:
             measurements.insert(0, self._starting)
-        for measurement in measurements:
-            try:
-                await asyncio.wait_for(self._ask(ControlOp.STOP, measurement), self.timeout_s)
-            except Exception as err:  # noqa: BLE001 - the link may be going anyway
-                log.info("PMD stop %s: %s", measurement.name, err or type(err).__name__)
         self.started.clear()
         self._starting = None
+        if not measurements:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_BUDGET_S
+        while not self._responses.empty():
+            self._responses.get_nowait()
+        waiting: set[MeasurementType] = set()
+        for measurement in measurements:
+            request = encode_request(ControlOp.STOP, measurement)
+            try:
+                await asyncio.wait_for(self.client.write_gatt_char(PMD_CONTROL_POINT_UUID, request, response=True),
+                                       max(0.05, deadline - loop.time()))
+                waiting.add(measurement)
+            except Exception as err:  # noqa: BLE001 - the link may be going anyway
+                log.info("PMD stop %s: %s", measurement.name, err or type(err).__name__)
+        while waiting and loop.time() < deadline:
+            try:
+                response = decode_control_response(await asyncio.wait_for(self._responses.get(), deadline - loop.time()))
+            except TimeoutError:
+                break
+            except MalformedPmd:
+                continue
+            if response.op == ControlOp.STOP:
+                waiting = {m for m in waiting if m != response.measurement}
+        if waiting:
+            log.info("PMD stop: no answer for %s", ", ".join(m.name for m in waiting))
 
 
 _WORDS = {MeasurementType.ECG: "ECG", MeasurementType.ACC: "accelerometer"}

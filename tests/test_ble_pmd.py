@@ -33,7 +33,9 @@ class Services:
 class FakeH10:
     """A strap with heart rate, and PMD if asked: answers as an H10 does, with scripted trouble."""
 
-    def __init__(self, *, pmd_offered=True, mtu_errors=0, silent=(), silent_start=()) -> None:
+    def __init__(self, *, pmd_offered=True, mtu_errors=0, silent=(), silent_start=(), slow_stop_s=0.0) -> None:
+        self.slow_stop_s = slow_stop_s  # a strap that answers a stop late (a busy link)
+        self.log: list[tuple[str, int, int]] = []  # ("write" | "answer", op, kind) in the order they happened
         self.services = Services(pmd_offered)
         self.mtu_errors = {0: mtu_errors}
         self.silent = set(silent)
@@ -60,6 +62,7 @@ class FakeH10:
         data = bytes(data)
         self.writes.append(data)
         op, kind = data[0], data[1]
+        self.log.append(("write", op, kind))
         if kind in self.silent or (op == 2 and kind in self.silent_start):
             return
         if self.mtu_errors.get(kind):
@@ -69,7 +72,10 @@ class FakeH10:
             answer = ECG_SETTINGS if kind == 0 else ACC_SETTINGS
         else:
             answer = bytes([0xF0, op, kind, 0, 0])
-        asyncio.get_running_loop().call_later(0.001, self.callbacks[pmd.PMD_CONTROL_POINT_UUID], None, bytearray(answer))
+        def answer_now() -> None:
+            self.log.append(("answer", op, kind))
+            self.callbacks[pmd.PMD_CONTROL_POINT_UUID](None, bytearray(answer))
+        asyncio.get_running_loop().call_later(self.slow_stop_s if op == 3 else 0.001, answer_now)
 
     def ecg(self, ts_ns: int) -> None:
         frame = bytes([0]) + struct.pack("<Q", ts_ns) + bytes([0]) + b"".join(v.to_bytes(3, "little", signed=True)
@@ -236,3 +242,18 @@ async def test_a_close_during_the_set_up_stops_what_was_asked_to_start():
         await pulling
     await stream.aclose()
     assert _ops(client)[-2:] == [(3, 2), (3, 0)] and client.disconnected
+
+
+async def test_on_close_every_stop_is_asked_before_a_slow_answer_comes():
+    """A busy link answers stops late: the ECG stop is asked at once, not after the ACC stop's answer
+    (under load that answer came so late that the link was let go with ECG still running)."""
+    client = FakeH10(slow_stop_s=0.03)  # later than nothing, sooner than the response timeout (0.05 here)
+    strap = _strap(client)
+    stream = strap.items()
+    await _until_device_info(stream)
+    await strap.aclose()
+    await stream.aclose()
+    assert _ops(client)[-2:] == [(3, 2), (3, 0)] and client.disconnected
+    log = client.log
+    assert log.index(("write", 3, 0)) < log.index(("answer", 3, 2))  # both asked before the first answer
+    assert ("answer", 3, 0) in log  # and both answers awaited before letting go
