@@ -1,7 +1,9 @@
 """Replaying a recording: notification logs, plain RR files, or a recorded session's payloads.
 
 Whatever the file held, the replay produces 0x2A37 payloads at their original times and sends them
-through the same decoder and beat timing as a live strap.
+through the same decoder and beat timing as a live strap. A recorded Polar H10 session's ECG and
+chest accelerometer frames come back too, as the chunks they were (at the time of their last sample),
+so a replay classifies the same beats and measures the same breathing as the session did.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from devices.hrm import encode_hrm
 from devices.notifications import NotificationProcessor
 from devices.rr_files import RRRecording, read_rr_file
 from devices.source import HeartSource, PlaybackClock
-from devices.stream import LinkEvent, LinkState, StreamItem, ms_to_ticks
+from devices.stream import AccChunk, EcgChunk, LinkEvent, LinkState, StreamItem, ms_to_ticks
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +66,35 @@ def _batch_payload(t: float, batch: list[float]) -> TimedPayload:
     return TimedPayload(float(t), encode_hrm(hr if batch else 0, [ms_to_ticks(v) for v in batch]))
 
 
+@dataclass(frozen=True, slots=True)
+class TimedFrame:
+    """A recorded ECG or ACC frame: the time of its last sample, its rate, and its samples (µV, or
+    (n, 3) mG), kept as the array the record gave until it is played."""
+
+    t: float
+    kind: str
+    fs: float
+    after_gap: bool
+    samples: Any
+
+    def chunk(self) -> EcgChunk | AccChunk:
+        if self.kind == "ecg":
+            return EcgChunk(self.t, self.fs, tuple(int(v) for v in self.samples), after_gap=self.after_gap)
+        return AccChunk(self.t, self.fs, tuple((int(x), int(y), int(z)) for x, y, z in self.samples),
+                        after_gap=self.after_gap)
+
+
 class Replay(HeartSource):
-    """Plays payloads back at ``speed`` times real time (``None``: as fast as possible)."""
+    """Plays payloads (and recorded ECG/ACC frames) back at ``speed`` times real time (``None``: as fast
+    as possible)."""
 
     name = "replay"
 
     def __init__(self, payloads: Iterable[TimedPayload], *, speed: float | None = 1.0,
-                 label: str = "replay") -> None:
+                 label: str = "replay", frames: Iterable[TimedFrame] = ()) -> None:
         super().__init__()
         self.payloads = list(payloads)
+        self.frames = sorted(frames, key=lambda f: f.t)
         self.clock = PlaybackClock(speed)
         self.label = label
         self.processor = NotificationProcessor()
@@ -91,9 +113,15 @@ class Replay(HeartSource):
     async def items(self) -> AsyncIterator[StreamItem]:
         yield LinkEvent(0.0, LinkState.CONNECTED, {"address": "REPLAY", "name": self.label})
         t = 0.0
+        frames = iter(self.frames)
+        frame = next(frames, None)
         for item in self.payloads:
             if self.closed:
                 break
+            while frame is not None and frame.t <= item.t and not self.closed:
+                await self.clock.wait_until(max(t, frame.t), self._closed)
+                yield frame.chunk()
+                frame = next(frames, None)
             t = item.t
             await self.clock.wait_until(t, self._closed)
             if self.closed:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from devices.ble_strap import PAIRING_HINT, BleStrap, scan
 from devices.errors import StrapNotFound
-from devices.replay import Replay, TimedPayload
+from devices.replay import Replay, TimedFrame, TimedPayload
 from devices.simulated_strap import SimulatedStrap
 from devices.simulator import PROFILES, person_profile
 from devices.source import HeartSource
@@ -111,9 +111,11 @@ def open_replay(ref: str, *, speed: float | None) -> Replay:
         with SessionReader(session_file) as reader:
             payloads = [TimedPayload(t, bytes(p)) for t, p in reader.payloads()]  # refuses an unknown format
             payload_format = reader.payload_format
+            frames = [TimedFrame(t, kind, fs, gap, samples) for kind in ("ecg", "acc")
+                      for t, fs, gap, samples in reader.signal_frames(kind)]  # a Polar H10's, if it was one
         if not payloads:
             raise UserError(f"{session_file.name}: the session holds no strap data to replay.")
-        replay = Replay(payloads, speed=speed, label=session_file.name)
+        replay = Replay(payloads, speed=speed, label=session_file.name, frames=frames)
     else:
         replay = Replay.from_file(path, speed=speed)
         payload_format = PAYLOAD_FORMAT_FROM_RR

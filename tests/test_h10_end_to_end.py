@@ -97,3 +97,22 @@ def test_the_strap_beats_are_paired_with_their_ecg_beats(ectopic_session):
     _, rec = ectopic_session
     assert (rec.ecg_labels != "").mean() > 0.97
     assert (rec.labels[np.isin(rec.ecg_labels, ["V", "S", "F"])] == "ectopic").all()
+
+
+def test_a_replayed_h10_session_brings_its_ecg_and_chest_movement_back(data_dir):
+    """`run --replay ID` of an H10 session: the ECG and the chest movement come back sample for sample,
+    the same beats are classified and breathing is measured again, as in the session itself."""
+    assert main(["run", "--simulate", "--strap", "h10", "--headless", "--no-audio", "--speed", "1000",
+                 "--duration", "150"]) == 0
+    [original] = list_sessions()
+    assert main(["run", "--replay", original.id, "--headless", "--no-audio", "--speed", "1000",
+                 "--duration", "150"]) == 0
+    replayed = next(s for s in list_sessions() if s.id != original.id)
+    a, b = load_record(original.path), load_record(replayed.path)
+    n = min(len(a.ecg.values), len(b.ecg.values))
+    assert n >= 0.9 * len(a.ecg.values) and np.array_equal(a.ecg.values[:n], b.ecg.values[:n])
+    m = min(len(a.acc.values), len(b.acc.values))
+    assert m >= 0.9 * len(a.acc.values) and np.array_equal(a.acc.values[:m], b.acc.values[:m])
+    assert len(b.ecg_beat_t) == pytest.approx(len(a.ecg_beat_t), abs=5)
+    assert (b.ecg_labels != "").mean() > 0.9  # the strap's beats paired with the replayed ECG's
+    assert len(b.events_of(EventKind.BREATH)) >= 0.8 * len(a.events_of(EventKind.BREATH))
