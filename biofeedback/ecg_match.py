@@ -272,6 +272,10 @@ class SampleClock:
         self.samples += n
         self._chunks.append((self.samples - 1, t_last, fs))
 
+    def skip(self, n: int) -> None:
+        """``n`` samples that never came (lost frames): counted, so later indices keep their times."""
+        self.samples += max(0, n)
+
     def time_of(self, index: int) -> float:
         if not self._chunks:
             raise ValueError("no ECG chunk yet")

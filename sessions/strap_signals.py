@@ -55,8 +55,10 @@ class EcgBeats:
         n = len(chunk.samples_uv)
         if not n:
             return
-        if self._classifier is None or chunk.after_gap or not abs(chunk.fs - self._fs) <= FS_CHANGE * self._fs:
-            # After lost frames the sample count no longer tells time: start afresh (template relearned).
+        if self._classifier is not None and chunk.after_gap and abs(chunk.fs - self._fs) <= FS_CHANGE * self._fs:
+            self._bridge_gap(chunk)
+        if self._classifier is None or not abs(chunk.fs - self._fs) <= FS_CHANGE * self._fs:
+            # A new stream (or a new rate): the classifier learns the person's beat shape afresh.
             self._classifier = EcgBeatClassifier(chunk.fs)
             self._clock = SampleClock()
             self._fs = chunk.fs
@@ -73,6 +75,18 @@ class EcgBeats:
             self.matcher.ecg_covered(chunk.t - ECG_DELAY_S)
         self.last_t = chunk.t
         self.chunks += 1
+
+    def _bridge_gap(self, chunk: EcgChunk) -> None:
+        """Lost frames or a reconnect: the detector restarts, the beat shape it learned is kept (no second
+        learning, no strap beats held for it), and the samples that never came are counted on the clock so
+        that sample indices keep telling time."""
+        assert self._classifier is not None
+        start = chunk.t - (len(chunk.samples_uv) - 1) / chunk.fs
+        missing = max(0.0, start - self.last_t - 1.0 / self._fs) if math.isfinite(self.last_t) else 0.0
+        for beat in self._classifier.gap(missing):  # beats still pending before the break
+            self.matcher.add_ecg(self._clock.time_of(beat.index), beat.label, is_clear_normal(beat))
+        self._clock.skip(round(missing * self._fs))
+        self.matcher.ecg_gap(start)
 
     def live(self, now: float) -> bool:
         return now - self.last_t < ECG_STALE_S

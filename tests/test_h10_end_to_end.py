@@ -116,3 +116,27 @@ def test_a_replayed_h10_session_brings_its_ecg_and_chest_movement_back(data_dir)
     assert len(b.ecg_beat_t) == pytest.approx(len(a.ecg_beat_t), abs=5)
     assert (b.ecg_labels != "").mean() > 0.9  # the strap's beats paired with the replayed ECG's
     assert len(b.events_of(EventKind.BREATH)) >= 0.8 * len(a.events_of(EventKind.BREATH))
+
+
+def test_after_a_link_drop_the_beats_flow_on_without_a_second_learning(tmp_path):
+    """The link drops for 20 s: once the strap is back, its beats are paired with the ECG at once (the
+    classifier keeps the beat shape it learned), so the views never say "no signal" while beats arrive."""
+    person = replace(person_profile("follows"), glitches=Glitches(link_drops=((150.0, 20.0),)))
+    strap = SimulatedStrap(person, seed=3, speed=None, duration_s=290.0, strap="h10")
+    path = tmp_path / "drop.biofeedback.sqlite"
+    writer = SessionWriter(path, {"script": "safe-place", "language": "en"})
+    runner = SessionRunner(strap, load_script("safe-place", "en"), load_common("en"), writer, duration_s=280.0)
+    quiet_after_drop: list[float] = []
+
+    def watch(_kind, _t, _data) -> None:  # at every event and metrics row
+        s = runner.state
+        # The link is back at 170 s (a beat or two on at 178 s); the simulated strap stops at 290 s.
+        if 178.0 < s.t < 285.0 and s.last_beat_t is not None:
+            quiet_after_drop.append(s.t - s.last_beat_t)
+    runner.subscribe(watch)
+    asyncio.run(runner.run())
+    writer.close()
+    rec = load_record(path)
+    assert quiet_after_drop and max(quiet_after_drop) <= 5.0  # the views' "no signal" threshold
+    back = rec.beat_t > 175.0
+    assert (rec.ecg_labels[back] != "").mean() > 0.9
