@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage")
-SHOTS = Path("/tmp/shots17")
+SHOTS = Path(os.environ.get("BIOFEEDBACK_SCREENSHOTS") or Path(tempfile.gettempdir()) / "biofeedback-shots")
+"""Where the page's pictures go: $BIOFEEDBACK_SCREENSHOTS to look at them afterwards, else a temp folder."""
 
 
 def have_browser() -> bool:

@@ -3,8 +3,8 @@ following both in a real browser over a real mosquitto (per-client users and ACL
 reports and trends that keep them apart.
 
 Each client's ``run`` has a terminal (a pty) for its ratings, answered when asked; the therapist's
-``watch --web`` page is driven by Debian's chromium. Pictures go to /tmp/shots17/: the page, and each
-client's report as the client sees it.
+``watch --web`` page is driven by Debian's chromium. Pictures go to $BIOFEEDBACK_SCREENSHOTS (else a
+temp folder): the page, and each client's report as the client sees it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sessions.store import SessionReader
-from tests.browser import driver, have_browser, screenshot, wait_for
+from tests.browser import SHOTS, driver, have_browser, screenshot, wait_for
 from tests.mosquitto_broker import Practice, have_mosquitto
 from tests.test_web_watch import _start_watch, _text, _tile
 
@@ -143,5 +143,6 @@ def test_two_clients_rate_get_their_therapists_markers_and_stay_apart(practice, 
         _run_cli(practice, "--client", code, "report", "-o", str(report), "--lang", "en")
         html = report.read_text()
         assert WORDS[code] in html and WORDS[other] not in html
-        _run_cli(practice, "--client", code, "report", "-o", f"/tmp/shots17/e2e-report-{code}.png", "--lang", "en")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        _run_cli(practice, "--client", code, "report", "-o", str(SHOTS / f"e2e-report-{code}.png"), "--lang", "en")
     assert "an old memory came up" not in (tmp_path / "report-K7.html").read_text()

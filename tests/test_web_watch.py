@@ -3,7 +3,7 @@
 Two simulated clients publish (K7 follows the pacer; Q2 has a stress episode, so distress and care
 show), each with its own broker user and ``--accept-markers``; their therapist follows both in the
 page. Tiles appear and update, the marker button reaches K7's record and not Q2's, and screenshots
-at 1366x768 and a phone's width go to /tmp/shots17/ to be looked at. How fast a tile follows its
+at 1366x768 and a phone's width go to $BIOFEEDBACK_SCREENSHOTS (else a temp folder) to be looked at. How fast a tile follows its
 session is measured in bench/bench_mqtt.py, not asserted here.
 """
 
