@@ -242,11 +242,7 @@ class BeatMatcher:
                 best = e
         if best is None:
             return None
-        # Beats before the match are orphans; the match itself is used up.
-        while self._ecg and self._ecg[0][0] < best[0]:
-            et, label, _ = self._ecg.popleft()
-            self.ecg_only += 1
-            self.orphans.append(OrphanEcgBeat(et, label))
+        self._drop_before(best[0])  # beats before the match are orphans; the match itself is used up
         self._ecg.popleft()
         return best
 
