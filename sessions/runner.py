@@ -266,7 +266,6 @@ class SessionRunner:
         """The strap's ECG (a Polar H10), once its first chunk came: beats are paired with it."""
         self._chest: ChestBreath | None = None
         """Breathing measured by the chest accelerometer, once its first chunk came (None: not measured)."""
-        self._chest_tried = False
         self._ecg_ectopic = 0
 
     # --- the narrow surface views and add-ons use -------------------------------------------------
@@ -637,12 +636,7 @@ class SessionRunner:
     def _on_acc(self, chunk: AccChunk) -> None:
         self.writer.signal_frame(chunk.t, "acc", chunk.fs, chunk.samples_mg, chunk.payload, chunk.after_gap)
         if self._chest is None:
-            if self._chest_tried:
-                return
-            self._chest_tried = True
             self._chest = ChestBreath.create(chunk.fs)
-            if self._chest is None:
-                return
         pacer = self._state.pacer_rate
         for breath in self._chest.feed(chunk):
             self._record_breath(breath, pacer)

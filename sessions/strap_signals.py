@@ -9,19 +9,15 @@ the session runs exactly as before.
 
 from __future__ import annotations
 
-import importlib
-import logging
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from biofeedback.beat_morphology import EcgBeatClassifier, is_clear_normal
+from biofeedback.chest_breathing import Breath, ChestBreathing, PacerHistory
 from biofeedback.ecg_match import BeatMatcher, MatchedBeat, OrphanEcgBeat, SampleClock
 from devices.stream import AccChunk, EcgChunk
-
-log = logging.getLogger(__name__)
 
 ECG_DELAY_S = 0.5
 """How far behind the newest sample the classifier's beats are final (its detector reports within
@@ -119,7 +115,7 @@ class BreathReading:
 class ChestBreath:
     """Chest accelerometer chunks -> breaths, rate, depth, motion, and how closely the pacer is followed."""
 
-    def __init__(self, estimator: Any, history: Any) -> None:
+    def __init__(self, estimator: ChestBreathing, history: PacerHistory) -> None:
         self.est = estimator
         self.history = history
         """The pacer's phase over the last minute and a half (the follow figures look back at breath starts)."""
@@ -128,13 +124,8 @@ class ChestBreath:
         self.now = BreathReading()
 
     @staticmethod
-    def create(fs: float) -> "ChestBreath | None":
-        try:
-            module = importlib.import_module("biofeedback.chest_breathing")
-        except ImportError:
-            log.info("No chest-breathing estimator in this version: the accelerometer is recorded only.")
-            return None
-        return ChestBreath(module.ChestBreathing(fs), module.PacerHistory())
+    def create(fs: float) -> ChestBreath:
+        return ChestBreath(ChestBreathing(fs), PacerHistory())
 
     def pacer_seen(self, t: float, phase: float) -> None:
         self.history.add(t, phase)
@@ -145,16 +136,16 @@ class ChestBreath:
         Not known includes: which way is in is not established (a ring moving against the breath is worse
         than none), so the window's ring and its line about following come and go with it.
         """
-        if not self.current(t) or not bool(getattr(self.est, "direction_established", True)):
+        if not self.current(t) or not self.est.direction_established:
             return None, 0.0
         kind, progress = self.est.phase(t)
-        return (None if kind is None else str(kind)), float(progress)
+        return kind, float(progress)
 
-    def feed(self, chunk: AccChunk) -> list[Any]:
+    def feed(self, chunk: AccChunk) -> list[Breath]:
         """The breaths completed by this chunk (as the estimator reports them)."""
         self.last_t = chunk.t
         self.chunks += 1
-        return list(self.est.feed(chunk.t, np.asarray(chunk.samples_mg, dtype=float).reshape(-1, 3)) or [])
+        return self.est.feed(chunk.t, np.asarray(chunk.samples_mg, dtype=float).reshape(-1, 3))
 
     def current(self, now: float) -> bool:
         return now - self.last_t < BREATH_STALE_S
@@ -163,14 +154,13 @@ class ChestBreath:
         if not self.current(now):
             self.now = BreathReading()
             return self.now
-        moving = bool(getattr(self.est, "moving", False))
-        rate = _finite(getattr(self.est, "rate_per_min", None))
-        depth = _finite(getattr(self.est, "depth", None))
+        moving = self.est.moving
+        rate = _finite(self.est.rate_per_min)
+        depth = _finite(self.est.depth)
         out = BreathReading(rate_bpm=None if moving else rate, depth=None if moving else depth, moving=moving)
         if pacer_rate is not None and not moving and rate is not None:
             try:
-                if hasattr(self.est, "learn_from_pacer"):  # a breath that follows the pacer shows which way is in
-                    self.est.learn_from_pacer(pacer_rate, self.history)
+                self.est.learn_from_pacer(pacer_rate, self.history)  # a breath that follows the pacer shows which way is in
                 follow = self.est.follow(pacer_rate, self.history)
             except ValueError:  # no pacer phase seen yet
                 follow = None
@@ -179,12 +169,12 @@ class ChestBreath:
                 out.following = bool(follow.following)
             elif pacer_rate > 0:  # which way is in not established: the rate still compares, the lag does not
                 out.rate_match = rate / pacer_rate
-        out.direction_known = bool(getattr(self.est, "direction_established", True)) and not moving
+        out.direction_known = self.est.direction_established and not moving
         self.now = out
         return out
 
 
-def _finite(value: Any) -> float | None:
+def _finite(value: float | None) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return None
