@@ -57,15 +57,10 @@ def shares(ratios: Iterable[float | None]) -> ZoneShares | None:
 
     Each update counts once (they come every 5 s), unknown ones are left out rather than counted low.
     """
-    counts = {z: 0 for z in Zone}
+    tally = ZoneTally()
     for ratio in ratios:
-        z = zone(ratio)
-        if z is not None:
-            counts[z] += 1
-    n = sum(counts.values())
-    if n == 0:
-        return None
-    return ZoneShares(counts[Zone.LOW] / n, counts[Zone.MEDIUM] / n, counts[Zone.HIGH] / n, n)
+        tally.add(ratio)
+    return tally.shares()
 
 
 class ZoneTally:
