@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 
 RESPONSE_TIMEOUT_S = 2.0
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)
+"""Three retries after the first try: 4 attempts, at most about 11.5 s for a strap that never answers."""
 STOP_BUDGET_S = 4.0
 """At the end of a session, how long all stop answers together may take."""
-"""Three retries after the first try: 4 attempts, at most about 11.5 s for a strap that never answers."""
 
 ECG_WANTED = {SettingType.SAMPLE_RATE: 130, SettingType.RESOLUTION: 14}
 ACC_RATE_HZ = 50
@@ -106,7 +106,7 @@ class PmdControl:
         await self.client.start_notify(PMD_DATA_UUID, self._on_data)
         try:
             features = decode_features(bytes(await self.client.read_gatt_char(PMD_CONTROL_POINT_UUID)))
-        except (MalformedPmd, Exception) as err:  # noqa: BLE001 - a strap that cannot say: try both
+        except Exception as err:  # noqa: BLE001 - a strap that cannot say: try both
             log.info("PMD features unreadable (%s); trying ECG and ACC", err)
             return {MeasurementType.ECG, MeasurementType.ACC}
         return {m for m in (MeasurementType.ECG, MeasurementType.ACC) if features.offers(m)}
