@@ -96,7 +96,9 @@ def test_the_ecg_labels_the_premature_beats_the_simulated_heart_made(ectopic_ses
 def test_the_strap_beats_are_paired_with_their_ecg_beats(ectopic_session):
     _, rec = ectopic_session
     assert (rec.ecg_labels != "").mean() > 0.97
-    assert (rec.labels[np.isin(rec.ecg_labels, ["V", "S", "F"])] == "ectopic").all()
+    by_ecg = np.isin(rec.ecg_labels, ["V", "S", "F"])
+    assert by_ecg.sum() >= 10, by_ecg.sum()  # 4 premature beats a minute: else the check below is empty
+    assert (rec.labels[by_ecg] == "ectopic").all()
 
 
 def test_a_replayed_h10_session_brings_its_ecg_and_chest_movement_back(data_dir):
