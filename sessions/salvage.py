@@ -27,6 +27,7 @@ from sessions.store import (
     _is_time,
     _json_object,
     is_session_file,
+    table_columns,
     text_or_bytes,
     valid_beat,
     valid_ecg_beats,
@@ -64,8 +65,8 @@ _SALVAGE_QUERIES = {
     "signal_frames": "SELECT rowid, t, kind, fs, n, format, after_gap, data FROM signal_frames WHERE rowid > ? ORDER BY rowid",
     "ecg_beats": "SELECT rowid, t, label, beat_idx FROM ecg_beats WHERE rowid > ? ORDER BY rowid",
 }
-OPTIONAL = {"signal_frames": ("signal_frames", None), "ecg_beats": ("ecg_beats", None)}
-"""Tables and columns of schema version 3: an older record without them is not damaged."""
+OPTIONAL = frozenset({"signal_frames", "ecg_beats"})
+"""Tables of schema version 3: an older record without them is not damaged."""
 
 
 def _salvage_table(db: sqlite3.Connection, table: str, problems: list[str]) -> list[tuple]:
@@ -145,7 +146,7 @@ def _salvage_tables(db: sqlite3.Connection, problems: list[str]) -> dict[str, li
         tables: dict[str, list[tuple]] = {}
         for table in _SALVAGE_QUERIES:
             try:
-                if table in OPTIONAL and not _has(db, *OPTIONAL[table]):
+                if table in OPTIONAL and not table_columns(db, table):
                     tables[table] = []
                     continue
                 tables[table] = _salvage_table(db, table, problems)
@@ -153,11 +154,6 @@ def _salvage_tables(db: sqlite3.Connection, problems: list[str]) -> dict[str, li
                 problems.append(f"{table}: missing ({err})")
                 tables[table] = []
     return tables
-
-
-def _has(db: sqlite3.Connection, table: str, column: str | None) -> bool:
-    columns = {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
-    return bool(columns) and (column is None or column in columns)
 
 
 def _signal_frames(rows: list[tuple], problems: list[str]) -> dict[str, list[tuple[float, float, bool, Any]]]:

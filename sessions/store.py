@@ -493,7 +493,7 @@ class SessionReader:
         return out
 
     def _columns(self, table: str) -> set[str]:
-        return {str(row[1]) for row in self.db.execute(f"PRAGMA table_info({table})")}
+        return table_columns(self.db, table)
 
     def ecg_beats(self) -> list[tuple[float, str, int | None]]:
         """``(t, class, strap beat idx or None)`` per beat the ECG showed (older records, or no ECG: empty)."""
@@ -610,6 +610,11 @@ def valid_beat(row: tuple[Any, ...]) -> tuple[int, float, int, bool, str | None]
     if isinstance(idx, int) and _is_time(t) and isinstance(ticks, int) and 0 < ticks < 65536 and isinstance(gap, int):
         return idx, float(t), ticks, bool(gap), label if isinstance(label, str) else None  # a damaged label: relabelled
     return None
+
+
+def table_columns(db: sqlite3.Connection, table: str) -> set[str]:
+    """The columns of ``table`` (empty when the record has no such table: an older schema version)."""
+    return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def valid_ecg_beats(rows: Any) -> tuple[list[tuple[float, str, int | None]], int]:
