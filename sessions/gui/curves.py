@@ -44,6 +44,8 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
         self._titles: dict[str, str] = {}
         self._baselines: dict[str, pg.InfiniteLine] = {}
         self._marks: list[float] = []
+        self._zone_text = ""
+        """What the coherence title adds: the zone now and the time in high (:meth:`show_zone`)."""
         first = None
         for i, key in enumerate(self.specs):
             plot = self.addPlot(row=i // 2, col=i % 2)
@@ -76,7 +78,6 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
             self.plots["coherence"].addItem(pg.InfiniteLine(pos=level, angle=0, movable=False, pen=pg.mkPen(
                 style.ZONE_LINE, width=1, style=Qt.PenStyle.DotLine)), ignoreBounds=True)
         self.set_baseline("calm", 50.0)
-        self._zone_text = ""
         self.zone_words = {z: tr(lang, f"zone_{z.value}") for z in Zone}
         self.zone_time_word = tr(lang, "zone_time", pct="{pct}")
 
@@ -139,7 +140,7 @@ class CurvesPanel(pg.GraphicsLayoutWidget):
         spec = self.specs[key]
         text = f"{self.names[key]}  <b>{spec.format(value)}</b> {spec.unit}".rstrip()
         if key == "coherence":
-            text += getattr(self, "_zone_text", "")
+            text += self._zone_text
         if self._titles.get(key) != text:
             self._titles[key] = text
             self.plots[key].setTitle(text, color=spec.gui_colour, size="11pt")
