@@ -211,6 +211,18 @@ def _ema_coeff(tau_s: float, fs: float) -> float:
     return math.exp(-1.0 / (tau_s * fs))
 
 
+_UPPER = ((0, 0, 0, 1, 1, 2), (0, 1, 2, 1, 2, 2))
+"""The six distinct entries of a 3x3 covariance (row, column indices), as it is filtered."""
+
+
+def _symmetric(upper: FloatArray) -> FloatArray:
+    """The 3x3 covariance from its six :data:`_UPPER` entries."""
+    m = np.zeros((3, 3))
+    m[_UPPER] = upper
+    m[(_UPPER[1], _UPPER[0])] = upper
+    return m
+
+
 class ChestBreathing:
     """Streaming breathing estimator for a chest accelerometer (see the module docstring)."""
 
@@ -306,10 +318,9 @@ class ChestBreathing:
             self._hp_zi = np.zeros((self._hp_sos.shape[0], 2, 3))
         lp, self._lp_zi = signal.sosfilt(self._lp_sos, x, axis=0, zi=self._lp_zi)
         hp, self._hp_zi = signal.sosfilt(self._hp_sos, x, axis=0, zi=self._hp_zi)
-        hf_ms, zf = signal.lfilter([1.0 - self._a_hf], [1.0, -self._a_hf], np.sum(hp * hp, axis=1),
-                                   zi=[self._a_hf * self._hf_ms])
+        hf_ms, _ = signal.lfilter([1.0 - self._a_hf], [1.0, -self._a_hf], np.sum(hp * hp, axis=1),
+                                  zi=[self._a_hf * self._hf_ms])
         self._hf_ms = float(hf_ms[-1]) if len(hf_ms) else self._hf_ms
-        del zf
         hf_rms = np.sqrt(hf_ms)
         # A fast gravity (1 s) tells a posture still changing from one that has settled.
         if self._gf is None:
@@ -377,21 +388,14 @@ class ChestBreathing:
         """Axis, projection, sign and turning points over samples with no restart among them."""
         n = len(t)
         a = self._a_cov
-        iu = ((0, 0, 0, 1, 1, 2), (0, 1, 2, 1, 2, 2))
-        prods = bp[:, iu[0]] * bp[:, iu[1]]
-        zi = (a * self._cov[iu])[None, :]
+        prods = bp[:, _UPPER[0]] * bp[:, _UPPER[1]]
+        zi = (a * self._cov[_UPPER])[None, :]
         cov6, _ = signal.lfilter([1.0 - a], [1.0, -a], prods, axis=0, zi=zi)
         if self._cov_before_motion is None and moving.any():
             k0 = int(np.argmax(moving))
-            before = cov6[k0 - 1] if k0 > 0 else self._cov[iu]
-            self._cov_before_motion = np.zeros((3, 3))
-            self._cov_before_motion[iu] = before
-            self._cov_before_motion[(iu[1], iu[0])] = before
-        last = cov6[-1]
-        cov = np.zeros((3, 3))
-        cov[iu] = last
-        cov[(iu[1], iu[0])] = last
-        self._cov = cov
+            before = cov6[k0 - 1] if k0 > 0 else self._cov[_UPPER]
+            self._cov_before_motion = _symmetric(before)
+        self._cov = _symmetric(cov6[-1])
         # The axis on the global sample grid.
         idx = self._n + np.arange(n)
         self._n += n
@@ -403,10 +407,7 @@ class ChestBreathing:
         for k in grid.tolist():
             axes[start:k] = axis
             lams[start:k] = lam
-            c = np.zeros((3, 3))
-            c[iu] = cov6[k]
-            c[(iu[1], iu[0])] = cov6[k]
-            w, v = np.linalg.eigh(c)
+            w, v = np.linalg.eigh(_symmetric(cov6[k]))
             new = v[:, 2]
             if float(np.dot(new, axis)) < 0:
                 new = -new
@@ -527,7 +528,7 @@ class ChestBreathing:
         """Turning points with hysteresis; each closes a cycle whose shape votes on the direction."""
         cfg = self.cfg
         rms_share = cfg.hysteresis_share * 2.0 * math.sqrt(2.0) * cfg.rms_weight
-        swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
+        swing_h = self._swing_hysteresis()
         max_trace = int(2 * cfg.max_breath_s * self.fs)
         for tk, x, lam, mv, ik in zip(t.tolist(), proj.tolist(), lams.tolist(), moving.tolist(), idx.tolist(), strict=True):
             if mv or tk < self._settle_until:
@@ -550,11 +551,15 @@ class ChestBreathing:
             if self._mode >= 0 and x < self._hi[1] - h:
                 self._turn(self._hi, +1, out)
                 self._mode, self._lo = -1, (tk, x, ik)
-                swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
+                swing_h = self._swing_hysteresis()
             elif self._mode <= 0 and x > self._lo[1] + h:
                 self._turn(self._lo, -1, out)
                 self._mode, self._hi = 1, (tk, x, ik)
-                swing_h = cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
+                swing_h = self._swing_hysteresis()
+
+    def _swing_hysteresis(self) -> float:
+        """A share of the typical swing between turns (0 until three swings are known)."""
+        return self.cfg.hysteresis_share * float(np.median(self._swings)) if len(self._swings) >= 3 else 0.0
 
     def _turn(self, ext: tuple[float, float, int], kind: int, out: list[Breath]) -> None:
         t_ext, value, i_ext = ext
