@@ -33,16 +33,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sessions.clients import CODE_RE
 from sessions.errors import UserError
 from sessions.private_files import private_folder, replace_private
 
-CLIENT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,23}")
-"""The same rule as a client code (:mod:`sessions.clients`): it is also the client's broker user name."""
+CLIENT_CODE = CODE_RE
+"""A client's broker user name is its client code (:mod:`sessions.clients`), so the same rule."""
 THERAPIST_NAME = CLIENT_CODE
 SETUP = "setup.json"
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for its $7$ (PBKDF2-SHA512) hashes

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sessions.clients import CODE_RE as CLIENT_CODE
 from sessions.events import EVENTS, EventKind, GroundingReason, SessionPhase, StepKind
 from sessions.metric_registry import PUBLISHED
-from sessions.mqtt.broker_config import CLIENT_CODE
 from sessions.mqtt.config import SESSION_ID
 from sessions.mqtt.schema import EVENT_FIELDS, LINK_STATES, Topic
 
