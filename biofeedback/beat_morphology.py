@@ -382,17 +382,16 @@ def classify_ecg(ecg: FloatArray | list[float], fs: float, config: MorphologyCon
     return sorted(out, key=lambda b: b.index)
 
 
+_DEFAULT_CONFIG = MorphologyConfig()
+
+
 def is_clear_normal(beat: EcgBeat, config: MorphologyConfig | None = None) -> bool:
-    """The ECG is sure this is a normal sinus beat on time: an RR-only flag on the RR ending here,
-    when the beat before is such a beat too, is sinus arrhythmia (the live loop and :func:`usable_rr`
-    overrule it)."""
-    return _clear_normal(beat, config or MorphologyConfig())
-
-
-def _clear_normal(beat: EcgBeat, config: MorphologyConfig) -> bool:
-    """A beat the ECG is sure of: normal shape, not premature (an RR-only flag beside it is sinus arrhythmia)."""
-    return (beat.label == "N" and beat.corr >= config.n_corr
-            and (beat.prematurity is None or beat.prematurity >= config.clear_premature))
+    """The ECG is sure this is a normal sinus beat on time (normal shape, not premature): an RR-only flag
+    on the RR ending here, when the beat before is such a beat too, is sinus arrhythmia (the live loop and
+    :func:`usable_rr` overrule it)."""
+    cfg = config or _DEFAULT_CONFIG
+    return (beat.label == "N" and beat.corr >= cfg.n_corr
+            and (beat.prematurity is None or beat.prematurity >= cfg.clear_premature))
 
 
 def usable_rr(beats: Sequence[EcgBeat], rr_flagged: Sequence[bool] | None = None,
@@ -411,7 +410,7 @@ def usable_rr(beats: Sequence[EcgBeat], rr_flagged: Sequence[bool] | None = None
         a, b = beats[k], beats[k + 1]
         bad = b.ectopic or a.ectopic or a.label == "Q" or b.label == "Q"
         if not bad and rr_flagged is not None and rr_flagged[k]:
-            bad = not (_clear_normal(a, cfg) and _clear_normal(b, cfg))
+            bad = not (is_clear_normal(a, cfg) and is_clear_normal(b, cfg))
         out.append(not bad)
     return out
 
