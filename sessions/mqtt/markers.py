@@ -21,18 +21,19 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from sessions.events import MARKER_LABEL_MAX, MarkerSource, marker_label
 from sessions.mqtt.follow import Invalid, parse
 
 log = logging.getLogger(__name__)
 
 TOPIC = "marker"
 MAX_BYTES = 512
-LABEL_MAX = 60
+LABEL_MAX = MARKER_LABEL_MAX
 BURST = 5
 REFILL_S = 2.0
 REMEMBER = 512
 MARKER_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-SOURCE = "therapist"
+SOURCE = MarkerSource.THERAPIST.value
 ACCEPTING = {"en": "MQTT: markers from the therapist following this session go into its record.",
              "nl": "MQTT: markeringen van de therapeut die meekijkt, komen in de opname van deze sessie."}
 
@@ -58,7 +59,7 @@ def check(raw: bytes) -> tuple[str, str]:
         label = ""
     if not isinstance(label, str) or len(label) > LABEL_MAX or not label.isprintable():
         raise Invalid("label is not valid")
-    return " ".join(label.split()) or "marker", marker_id
+    return marker_label(label), marker_id
 
 
 class MarkerInbox:

@@ -12,7 +12,7 @@ from collections import deque
 from typing import Any
 
 from sessions.commands.watch import care_text, end_text, step_title, with_unit
-from sessions.events import EventKind
+from sessions.events import EventKind, MarkerSource
 from sessions.formatting import clock
 from sessions.i18n import tr
 from sessions.metric_registry import PUBLISHED
@@ -128,4 +128,4 @@ def tile(s: Followed, lang: str, now: float | None = None) -> dict[str, Any]:
 
 def marker_recorded(payload: dict[str, Any]) -> bool:
     """A session's published event saying it recorded a therapist's marker."""
-    return payload.get("kind") == EventKind.MARKER.value and payload.get("source") == "therapist"
+    return payload.get("kind") == EventKind.MARKER.value and payload.get("source") == MarkerSource.THERAPIST.value
