@@ -88,6 +88,12 @@ class RatingWhen(enum.StrEnum):
     AFTER = "after"
 
 
+NO_SIGNAL_S = 5.0
+"""No beat for this long (session time) is no signal: the window and the terminal say "no signal for …" and
+leave a gap in the curves, whether or not the link still stands (a strap off the skin keeps sending empty
+notifications), and the review draws no line across such a stretch."""
+
+
 class SessionPhase(enum.StrEnum):
     """Where the session is, as the views show it."""
 

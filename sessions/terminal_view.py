@@ -28,7 +28,7 @@ from rich.text import Text
 
 from biofeedback.coherence_zones import ZoneTally, zone
 from sessions import metric_registry as registry
-from sessions.events import EventKind, SessionPhase
+from sessions.events import NO_SIGNAL_S, EventKind, SessionPhase
 from sessions.formatting import clock
 from sessions.help_texts import help_lines, help_title, not_medical_device
 from sessions.literal_text import literal, plain
@@ -250,8 +250,6 @@ class TerminalView:
             control(self.runner)
 
 
-NO_SIGNAL_S = 5.0
-"""No beat for this long and the panel says "no signal for …" instead of "strap connected" (as the window)."""
 BEDTIME_DIM = "#3a4146"
 """Bedtime: the terminal's one line, dim grey on whatever the terminal's background is."""
 TEXT_CURVE_SOURCE = {"hr_now_bpm": "hr_bpm"}

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (QApplication, QGraphicsOpacityEffect, QHBoxLayout
 from biofeedback.coherence_zones import ZoneTally
 from biofeedback.pacer import BreathPhase
 from sessions import metric_registry as registry
-from sessions.events import EventKind, MarkerSource, SessionPhase
+from sessions.events import NO_SIGNAL_S, EventKind, MarkerSource, SessionPhase
 from sessions.gui import style
 from sessions.gui.curves import CurvesPanel
 from sessions.gui.breath_ring import BreathRing
@@ -51,9 +51,6 @@ PER_BEAT_CURVES = tuple(m.key for m in registry.CURVES if m.key != HR_CURVE and 
 PER_SPECTRUM_CURVES = tuple(m.key for m in registry.CURVES if m.source.startswith("spectral:"))
 BEDTIME_HINT_S = 8.0
 """Bedtime mode: the one dim line of keys shows this long after the window opens, then only the disc."""
-NO_SIGNAL_S = 5.0
-"""No beat for this long (source time) and the status says "no signal for …" and every curve leaves a gap,
-whether or not the link still stands (a strap that lost the skin keeps sending empty notifications)."""
 CLOSE_AFTER_S = 6.0
 """Bedtime mode: the window closes itself this long after the session ended (it is saved already)."""
 BEDTIME_PROMPT = "#30363a"

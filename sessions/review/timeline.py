@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from sessions import metric_registry as registry
-from sessions.events import EventKind
+from sessions.events import NO_SIGNAL_S, EventKind
 from sessions.review.phase_table import calm_at_start, phase_label, phase_rows, table_title
 from sessions.review.record import Record
 from sessions.review.words import say
@@ -47,10 +47,6 @@ def fitted_labels(spans: list[tuple[float, float, str]], units_per_char: float) 
         elif room >= 4:
             out.append(((a + b) / 2, text[:room - 1].rstrip() + "…"))
     return out
-
-
-NO_SIGNAL_S = 5.0
-"""A stretch this long without a beat is no signal, as the live window says it (and draws no curve across it)."""
 
 
 def signal_gaps(record: Record) -> list[tuple[float, float]]:
