@@ -7,6 +7,7 @@ therapist reads is made here from the same helpers as the terminal table and the
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
 from typing import Any
@@ -21,6 +22,7 @@ from sessions.mqtt.follow import Followed
 CURVE_POINTS = 900
 """Beat-to-beat points kept per session (one per published second: 15 minutes); the page shows the last 5."""
 TILE_METRICS = ("hr", "calm", "pacer", "coh", "rmssd")
+_BY_WIRE = {m.wire: m for m in PUBLISHED}
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -87,8 +89,13 @@ class Curves:
         points.append((float(t), bpm, float(calm) if isinstance(calm, (int, float)) else None))
 
     def since(self, key: str, t: float | None) -> list[tuple[float, float | None, float | None]]:
+        """The points after ``t`` (all with None), oldest first; read from the newest end, as a page asks for the few new ones."""
         points = self._points.get(key, ())
-        return [p for p in points if t is None or p[0] > t]
+        if t is None:
+            return list(points)
+        new = list(itertools.takewhile(lambda p: p[0] > t, reversed(points)))
+        new.reverse()
+        return new
 
     def forget(self, key: str) -> None:
         self._points.pop(key, None)
@@ -104,9 +111,8 @@ def tile(s: Followed, lang: str, now: float | None = None) -> dict[str, Any]:
     values = s.metrics
     shown = s.shown_state(now)
     numbers = []
-    by_wire = {m.wire: m for m in PUBLISHED}
     for wire in TILE_METRICS:
-        spec = by_wire.get(wire)
+        spec = _BY_WIRE.get(wire)
         if spec is not None:
             numbers.append({"key": wire, "name": spec.name(lang),
                             "text": with_unit(spec.format(values.get(wire)), spec.unit)})
