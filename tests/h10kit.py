@@ -12,19 +12,18 @@ a hole in a recording is shown and timed.
 from __future__ import annotations
 
 import csv
-import gzip
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 
+from bench.bench_ecg import h10_recording
 from biofeedback.ecg import detect_r_peaks
 from devices.source import HeartSource, PlaybackClock
 from devices.chest_motion import chest_acc
 from devices.stream import AccChunk, Contact, EcgChunk, HeartSample, LinkEvent, LinkState, StreamItem, ms_to_ticks
 from tests.conftest import POLAR_H10
 
-H10_ECG = Path(__file__).resolve().parents[2] / "shared" / "data" / "polar-h10" / "ecg_detectpvc.csv.gz"
 FRAME = 73  # samples per H10 ECG notification
 ACC_FS, ACC_FRAME = 50.0, 36  # the H10's accelerometer at 50 Hz, samples per notification
 HOLE = (120.0, 160.0)  # seconds of the real notifications that :func:`polar_with_hole` takes out
@@ -42,17 +41,9 @@ def polar_with_hole(folder: Path) -> Path:
 
 
 def load_h10() -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """ECG times (s from the first sample), ECG (µV) and the strap's RR (ms), in order."""
-    t, uv, rr = [], [], []
-    with gzip.open(H10_ECG, "rt") as fh:
-        next(fh)
-        for line in fh:
-            cols = line.rstrip("\n").split(",")
-            t.append(int(cols[0]))
-            uv.append(round(float(cols[1]) * 1000))
-            if cols[3]:
-                rr.append(float(cols[3]))
-    return (np.array(t) - t[0]) / 1e9, np.array(uv), rr
+    """ECG times (s from the first sample), ECG (µV) and the strap's RR (ms), in order (read by the ECG bench)."""
+    ecg_mv, _fs, t, rr_s = h10_recording()
+    return t, np.round(ecg_mv * 1000).astype(int), np.round(rr_s * 1000).tolist()  # the file's RR are whole ms
 
 
 def _offset(ecg_t: np.ndarray, ecg: np.ndarray, rr_ms: list[float]) -> float:

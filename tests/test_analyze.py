@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.bench_ecg import H10_ECG
+from bench.realdata import MITDB_ECG
 from sessions.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,9 +234,6 @@ def test_progress_is_reported_while_labelling_a_long_file():
 
 
 # --- from an ECG ----------------------------------------------------------------------------------
-MITDB_ECG = ROOT.parent / "shared" / "data" / "mitdb-ecg"
-H10_ECG = ROOT.parent / "shared" / "data" / "polar-h10" / "ecg_detectpvc.csv.gz"
-
 
 def _record(number: int) -> Path:
     pytest.importorskip("wfdb")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
 from biofeedback.artefacts import ArtefactClassifier, BeatLabel, classify_series
 from biofeedback.ecg_match import BeatMatcher, SampleClock
+from tests.conftest import MITDB
 
-MITDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "mitdb"
 ECTOPIC_SYMBOLS = set("AaJSVEF")
 
 
