@@ -129,12 +129,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shipped_ids() -> set[str]:
+    """The ids of the shipped exercises (their file names' first part), which a personal script may not take."""
+    return {p.name.split(".")[0] for p in builtin_scripts_dir().glob("*.toml")}
+
+
 def run_new(args: argparse.Namespace) -> int:
     lang = args.lang or default_language()
     current = settings.current()
-    shipped = {p.name.split(".")[0] for p in builtin_scripts_dir().glob("*.toml")}
     path = write_personal(args.kind, lang, args.name, current.personal_scripts_dir,
-                          current.root_dir if current.client else None, shipped)
+                          current.root_dir if current.client else None, _shipped_ids())
     print(f"Written: {path}")
     print("Replace every <<...>> in it with the client's own words, then check it with:")
     print(f"  biofeedback scripts check {path}")
@@ -151,8 +155,7 @@ def run_new(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     path = Path(args.file)
     script = load_script_file(path, user=True)
-    shipped = {p.name.split(".")[0] for p in builtin_scripts_dir().glob("*.toml")}
-    if script.personal and script.id in shipped:
+    if script.personal and script.id in _shipped_ids():
         raise UserError(f"{path}: the id '{script.id}' is a shipped exercise's; give the personal script an id of its "
                         "own (such as my-safe-place).")
     kind = "therapist-only" if script.therapist_only else "everyday"
