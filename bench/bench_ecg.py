@@ -226,7 +226,7 @@ def classes() -> None:
     print()
     bc.print_table(*bc.evaluate(signals))
     ecg, fs, _, _ = h10_recording()
-    x = np.concatenate([signals[r] for r in (100, 119, 208 if 208 in signals else 106)])
+    x = np.concatenate([signals[r] for r in (100, 119, 106)])
     per_s, share, detector = bc.cpu_cost(x)
     print()
     print(f"CPU cost live (RPeakDetector + EcgBeatClassifier, 73-sample notifications, median of 5 runs over "
