@@ -23,6 +23,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPainter, QPen
 
 from sessions.gui import style
+from sessions.practice_texts import number
 
 EASE_S = 0.25
 """The ring reaches a new size with this time constant (a late-confirmed turn glides, never jumps)."""
@@ -64,8 +65,7 @@ def follow_words(lang: str, following: bool | None, lag_s: float | None, rate_ma
     if rate_match_pct is not None and abs(rate_match_pct / 100.0 - 1.0) > RATE_BAND:
         return words["faster" if rate_match_pct > 100.0 else "slower"]
     if lag_s is not None and abs(lag_s) >= LAG_WORTH_SAYING_S:
-        number = f"{abs(lag_s):.1f}"
-        return words["behind" if lag_s > 0 else "ahead"].format(s=number.replace(".", ",") if lang == "nl" else number)
+        return words["behind" if lag_s > 0 else "ahead"].format(s=number(abs(lag_s), lang))
     return words["finding"] if rate_match_pct is not None else ""
 
 
