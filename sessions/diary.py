@@ -72,12 +72,17 @@ def add_entry(entry: DiaryEntry, lang: str = "en") -> Path:
     return replace_private(path, data.encode())
 
 
+def iso_week(day: date) -> str:
+    """``"2026-W02"``: the ISO week a day falls in (the key the trends group diary and sessions by)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def weekly(entries: list[DiaryEntry]) -> list[tuple[str, int, float | None, int]]:
     """Per ISO week: (week, nightmares, mean intensity of nights with nightmares, nights written down)."""
     weeks: dict[str, list[DiaryEntry]] = {}
     for e in entries:
-        year, week, _ = e.day.isocalendar()
-        weeks.setdefault(f"{year}-W{week:02d}", []).append(e)
+        weeks.setdefault(iso_week(e.day), []).append(e)
     out = []
     for key in sorted(weeks):
         got = weeks[key]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sessions.diary import DiaryEntry, weekly
+from sessions.diary import DiaryEntry, iso_week, weekly
 
 if TYPE_CHECKING:
     from sessions.plan import Plan
@@ -63,11 +63,6 @@ def norm_band(rows: Sequence[TrendRow]) -> NormBand | None:
     return NormBand(float(med), float(q1), float(q3), len(values), since)
 
 
-def _week(when: datetime) -> str:
-    year, week, _ = when.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def _mean(values: list[int]) -> float | None:
     return round(mean(values), 1) if values else None
 
@@ -81,7 +76,7 @@ def weeks(rows: Sequence[TrendRow], diary: list[DiaryEntry], plan: Plan | None) 
     by_week: dict[str, list[TrendRow]] = {}
     for r in rows:
         if r.started is not None:
-            by_week.setdefault(_week(r.started), []).append(r)
+            by_week.setdefault(iso_week(r.started.date()), []).append(r)
     for key, got in by_week.items():
         out[key] = {"week": key, "sessions": len(got), "minutes": round(sum(r.minutes for r in got), 1),
                     "sud_before": _mean([r.sud_before for r in got if r.sud_before is not None]),
