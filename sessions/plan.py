@@ -24,7 +24,7 @@ from sessions.practice_texts import DAY_NAMES, say
 log = logging.getLogger(__name__)
 
 DAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
-DUTCH_DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
+DUTCH_DAYS = DAY_NAMES["nl"]
 SYSTEMD_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
