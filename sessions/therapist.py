@@ -108,8 +108,12 @@ def gate_path() -> Path:
 
 def grants_path() -> Path:
     """Where this client's unlocks and home allowances are kept (the gate file for the person alone)."""
-    current = settings.current()
-    return current.data_dir / _GRANTS_FILE if current.client is not None else gate_path()
+    return _grants_file(settings.current().client)
+
+
+def _grants_file(client: str | None) -> Path:
+    """Where ``client``'s grants are kept: their folder's ``unlocks.json``, or the gate file for the person alone."""
+    return settings.current().for_client(client).data_dir / _GRANTS_FILE if client is not None else gate_path()
 
 
 @dataclass(frozen=True)
@@ -165,15 +169,14 @@ def _save(keys: _Keys, salt: bytes, grants: Grants, n: int = SCRYPT_N, r: int = 
     replace_private(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
-def _save_grants(keys: _Keys, grants: Grants) -> None:
-    """This client's grants, in their own folder (for the person alone: into the gate file)."""
-    client = settings.current().client
+def _save_grants(keys: _Keys, grants: Grants, client: str | None) -> None:
+    """``client``'s grants, in their own folder (for the person alone: into the gate file)."""
     if client is None:
         data = _load()
         assert data is not None
         _save(keys, bytes.fromhex(data["salt"]), grants, int(data["n"]), int(data["r"]), int(data["p"]))
         return
-    path = grants_path()
+    path = _grants_file(client)
     private_folder(path.parent, settings.current().root_dir)
     body = {"version": 1, "client": client, **grants.signed(keys, client)}
     replace_private(path, (json.dumps(body, indent=2) + "\n").encode("utf-8"))
@@ -195,11 +198,11 @@ class Grants:
                 "home": self.home, "home_mac": _home_mac(keys, self.home, client)}
 
 
-def _read_grants() -> dict[str, Any]:
-    """The stored grants of the active client (unverified); {} when there are none."""
-    if settings.current().client is None:
+def _read_grants(client: str | None) -> dict[str, Any]:
+    """The stored grants of ``client`` (unverified); {} when there are none."""
+    if client is None:
         return _load() or {}
-    path = grants_path()
+    path = _grants_file(client)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -216,13 +219,13 @@ def is_set() -> bool:
 
 def recorded_unlocks() -> list[str]:
     """The scripts the file says are unlocked for the active client (not verified: that needs the passphrase)."""
-    unlocked = _read_grants().get("unlocked", [])
+    unlocked = _read_grants(settings.current().client).get("unlocked", [])
     return [str(s) for s in unlocked] if isinstance(unlocked, list) else []
 
 
 def recorded_home() -> dict[str, dict[str, Any]]:
     """The personal scripts the active client may run alone, as recorded (not verified: see the module's note)."""
-    home = _read_grants().get("home", {})
+    home = _read_grants(settings.current().client).get("home", {})
     if not isinstance(home, dict):
         return {}
     return {str(k): v for k, v in home.items() if isinstance(v, dict)}
@@ -251,10 +254,10 @@ def _verify(passphrase: str) -> tuple[dict[str, Any], _Keys]:
 def _verified_grants(keys: _Keys, client: str | None, data: dict[str, Any] | None = None) -> Grants:
     """The grants of ``client`` whose HMAC holds; a part changed by hand is ignored (with a warning)."""
     if data is None:
-        data = _read_grants()
+        data = _read_grants(client)
     raw_unlocked = data.get("unlocked", [])
     unlocked = [str(s) for s in raw_unlocked] if isinstance(raw_unlocked, list) else []
-    where = grants_path()
+    where = _grants_file(client)
     if data.get("client", client) != client or not hmac.compare_digest(_mac(keys, unlocked, client),
                                                                          str(data.get("mac", ""))):
         if unlocked:
@@ -286,43 +289,28 @@ def set_passphrase(new: str, current: str | None = None) -> None:
                 raise TherapistGateClosed("A therapist passphrase is already set; changing it needs the current one.")
             data, keys = _verify(current)
             alone = _verified_grants(keys, None, data)
-            clients = {code: _verified_grants(keys, code, _client_grants(code)) for code in _clients_with_grants()}
+            clients = {code: _verified_grants(keys, code) for code in _clients_with_grants()}
         salt = secrets.token_bytes(16)
         new_keys = _derive(new, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
         _save(new_keys, salt, alone)
-        base = settings.current()
         for code, grants in clients.items():  # every client's lists, signed again with the new key
-            settings.configure(base.for_client(code))
-            try:
-                _save_grants(new_keys, grants)
-            finally:
-                settings.configure(base)
+            _save_grants(new_keys, grants, code)
 
 
 def _clients_with_grants() -> list[str]:
-    from sessions.clients import client_dir, known_clients
+    from sessions.clients import known_clients
 
-    root = settings.current().root_dir
-    return [c for c in known_clients(root) if (client_dir(root, c) / _GRANTS_FILE).is_file()]
-
-
-def _client_grants(code: str) -> dict[str, Any]:
-    from sessions.clients import client_dir
-
-    try:
-        data = json.loads((client_dir(settings.current().root_dir, code) / _GRANTS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return [c for c in known_clients(settings.current().root_dir) if _grants_file(c).is_file()]
 
 
 def _change_grants(passphrase: str, change: Callable[[Grants], None]) -> Grants:
     """Verify the passphrase, apply ``change`` to the active client's verified grants, and store them signed."""
     with locked(_lock_path()):
         _data, keys = _verify(passphrase)
-        grants = _verified_grants(keys, settings.current().client)
+        client = settings.current().client
+        grants = _verified_grants(keys, client)
         change(grants)
-        _save_grants(keys, grants)
+        _save_grants(keys, grants, client)
         return grants
 
 
