@@ -100,11 +100,15 @@ def data_dir() -> Path:
     return settings.current().sessions_dir
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+"""The first bytes of every SQLite file, so of every session record."""
+
+
 def is_session_file(path: Path) -> bool:
     """True for an SQLite file (a recorded session), judged by its header."""
     try:
         with Path(path).open("rb") as fh:
-            return fh.read(16) == b"SQLite format 3\x00"
+            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
     except OSError:
         return False
 

@@ -35,9 +35,8 @@ from biofeedback.whole_recording import recording_metrics
 from devices.rr_files import read_rr_file
 from sessions.commands.analyze_ecg_input import EcgRecording, is_ecg_csv, read_ecg_csv, read_wfdb, wfdb_header
 from sessions.errors import UserError
-from sessions.store import SUFFIX, SessionReader, is_session_file, resolve_session
+from sessions.store import SQLITE_MAGIC, SUFFIX, SessionReader, is_session_file, resolve_session
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 PROGRESS_MIN_BEATS = 20_000
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from sessions.diary import iso_week
 from sessions.errors import UserError
 from sessions.events import EventKind, StepKind
 from sessions.events import RatingWhen
@@ -106,8 +107,7 @@ def weekly_minutes(rows: list[TrendRow]) -> list[tuple[str, float]]:
     for r in rows:
         if r.started is None:
             continue
-        year, week, _ = r.started.isocalendar()
-        key = f"{year}-W{week:02d}"
+        key = iso_week(r.started)
         weeks[key] = weeks.get(key, 0.0) + r.minutes
     return sorted(weeks.items())
 
