@@ -200,11 +200,11 @@ class LslPublisher:
             return
         if isinstance(x, EcgChunk) and x.samples_uv:
             outlet = self.outlets.get("ECG") or self._open_signal("ECG", x.fs)
-            outlet.push_chunk([[float(v)] for v in x.samples_uv], self.origin + x.t)
+            outlet.push_chunk(x.samples_uv, self.origin + x.t)  # one channel: the samples as they are
             self.pushed["ECG"] += len(x.samples_uv)
         elif isinstance(x, AccChunk) and x.samples_mg:
             outlet = self.outlets.get("ACC") or self._open_signal("ACC", x.fs)
-            outlet.push_chunk([[float(a) for a in s] for s in x.samples_mg], self.origin + x.t)
+            outlet.push_chunk([a for s in x.samples_mg for a in s], self.origin + x.t)  # multiplexed X, Y, Z
             self.pushed["ACC"] += len(x.samples_mg)
         self._metrics_due(x.t)
 
