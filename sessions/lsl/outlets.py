@@ -126,10 +126,11 @@ class LslPublisher:
         acq.append_child_value("session", self.sid)
         source = self.runner.state.source_kind
         acq.append_child_value("source", source)
-        if device:
-            simulated = source != "ble"
-            acq.append_child_value("manufacturer", self.device.get("manufacturer") or ("simulated" if simulated else "Polar"))
-            acq.append_child_value("model", self.device.get("model") or ("simulated H10" if simulated else "H10"))
+        if device:  # ECG and ACC come only from Polar's PMD service: a real, simulated or replayed H10
+            maker, model = {"simulated": ("simulated", "simulated H10"),
+                            "replay": ("replayed recording", "H10 (replayed)")}.get(source, ("Polar", "H10"))
+            acq.append_child_value("manufacturer", self.device.get("manufacturer") or maker)
+            acq.append_child_value("model", self.device.get("model") or model)
         chans = desc.append_child("channels")
         for label, unit, ctype in channels:
             ch = chans.append_child("channel")
